@@ -1,0 +1,167 @@
+//! Signing in and out, the signed-in viewer, and the organization being worked on.
+
+use crate::error::AppError;
+use crate::model::Viewer;
+use crate::ui::{ErrorBanner, FieldError};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+#[cfg(feature = "ssr")]
+use crate::door::{caller, directory, respond};
+
+/// Signs in with email and password and sets the session cookie.
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    use crate::directory::PasswordLogin;
+    respond(
+        async {
+            let mut errors = crate::error::FieldErrors::default();
+            if email.trim().is_empty() {
+                errors.add("email", "email_required", "Enter your email address.");
+            }
+            if password.is_empty() {
+                errors.add("password", "password_required", "Enter your password.");
+            }
+            errors.finish()?;
+            let (ip_address, user_agent) = crate::door::client_details();
+            let signed_in = directory().sign_in(PasswordLogin { email, password, ip_address, user_agent }).await?;
+            crate::door::set_session_cookie(Some(&signed_in.token));
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends the session and clears the cookie.
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    respond(
+        async {
+            if let Ok(caller) = caller().await {
+                directory().sign_out(&caller).await?;
+            }
+            crate::door::set_session_cookie(None);
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The signed-in viewer, or `None` without a live session.
+#[server(prefix = "/api", endpoint = "viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    respond(
+        async {
+            match caller().await {
+                Ok(caller) => directory().viewer(&caller).await.map(Some),
+                Err(AppError::Unauthenticated) => Ok(None),
+                Err(error) => Err(error),
+            }
+        }
+        .await,
+    )
+}
+
+/// Points the session at another organization the viewer may work on.
+#[server(prefix = "/api", endpoint = "switch-organization")]
+pub async fn switch_organization(organization_id: String) -> Result<(), AppError> {
+    use crate::ids::OrganizationId;
+    respond(
+        async {
+            let caller = caller().await?;
+            let organization = OrganizationId::parse(&organization_id).ok_or_else(|| AppError::not_found("Organization"))?;
+            directory().switch_organization(&caller, &organization).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The session's actions and the viewer they affect, shared through context.
+#[derive(Clone, Copy)]
+pub struct SessionState {
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+    pub switch: ServerAction<SwitchOrganization>,
+    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
+}
+
+impl SessionState {
+    /// Creates the session state and provides it to the app.
+    pub fn provide() -> Self {
+        let login = ServerAction::<Login>::new();
+        let logout = ServerAction::<Logout>::new();
+        let switch = ServerAction::<SwitchOrganization>::new();
+        let viewer = Resource::new(
+            move || (login.version().get(), logout.version().get(), switch.version().get()),
+            |_| current_viewer(),
+        );
+        let state = Self { login, logout, switch, viewer };
+        provide_context(state);
+        state
+    }
+}
+
+/// The sign-in page.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    let login = session.login;
+    let error = move || login.value().get().and_then(Result::err);
+    let field = move |name: &'static str| Signal::derive(move || error().and_then(|e| e.field_message(name).map(str::to_owned)));
+    let page_error = Signal::derive(move || error().filter(|e| !e.is_validation()));
+    let already_signed_in = move || matches!(session.viewer.get(), Some(Ok(Some(_))));
+
+    view! {
+        <Title text="Sign in"/>
+        <Show when=already_signed_in>
+            <Redirect path="/"/>
+        </Show>
+        <main class="auth-page">
+            <div class="auth-card">
+                <p class="brand brand-large" aria-hidden="true">
+                    <span class="brand-mark">"R"</span>
+                    "Roster"
+                </p>
+                <h1>"Sign in"</h1>
+                <p class="muted">"Manage your organization's people, roles and invitations."</p>
+                <ErrorBanner error=page_error/>
+                <ActionForm action=login attr:novalidate=true attr:class="stack">
+                    <div class="field">
+                        <label for="login-email">"Email"</label>
+                        <input
+                            id="login-email"
+                            type="email"
+                            name="email"
+                            autocomplete="username"
+                            required
+                            aria-invalid=move || field("email").get().is_some().to_string()
+                            aria-describedby="login-email-error"
+                        />
+                        <FieldError id="login-email-error" message=field("email")/>
+                    </div>
+                    <div class="field">
+                        <label for="login-password">"Password"</label>
+                        <input
+                            id="login-password"
+                            type="password"
+                            name="password"
+                            autocomplete="current-password"
+                            required
+                            aria-invalid=move || field("password").get().is_some().to_string()
+                            aria-describedby="login-password-error"
+                        />
+                        <FieldError id="login-password-error" message=field("password")/>
+                    </div>
+                    <button type="submit" class="button primary" disabled=move || login.pending().get()>
+                        {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,288 @@
+//! Invitations: the invite form and the list of invitations with resend and revoke.
+
+use crate::error::AppError;
+use crate::format;
+use crate::model::*;
+use crate::ui::{EmptyState, ErrorBanner, FieldError, InvitationBadge, Loading};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[cfg(feature = "ssr")]
+use crate::door::{caller, directory, respond};
+
+/// One page of the current organization's invitations, newest first.
+#[server(prefix = "/api", endpoint = "invitations", input = Json)]
+pub async fn list_invitations(page: Page) -> Result<List<Invitation>, AppError> {
+    use crate::directory::InvitationQuery;
+    respond(
+        async {
+            let caller = caller().await?;
+            let admin = caller.admin()?;
+            let organization_id = admin.organization().cloned();
+            let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
+            directory().list_invitations(&admin, InvitationQuery { organization_id, email: None, page }).await
+        }
+        .await,
+    )
+}
+
+/// Invites an email address into the current organization.
+///
+/// `expires_in_days` arrives as text so that a non-number gets a field error, not a
+/// failed request.
+#[server(prefix = "/api", endpoint = "invite")]
+pub async fn invite(email: String, role_slug: String, expires_in_days: String) -> Result<Invitation, AppError> {
+    use crate::directory::NewInvitation;
+    respond(
+        async {
+            let caller = caller().await?;
+            let admin = caller.admin()?;
+            let organization_id = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
+            let expires_in_days = match expires_in_days.trim() {
+                "" => None,
+                days => Some(days.parse::<i64>().map_err(|_| {
+                    AppError::invalid("expires_in_days", "expires_in_days_invalid", "Enter a whole number of days.")
+                })?),
+            };
+            let role_slug = Some(role_slug).filter(|slug| !slug.trim().is_empty());
+            let inviter_user_id = caller.user_id().cloned();
+            directory()
+                .send_invitation(&admin, NewInvitation { email, organization_id, role_slug, expires_in_days, inviter_user_id })
+                .await
+        }
+        .await,
+    )
+}
+
+/// Renews or withdraws a pending invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationChange {
+    Resend,
+    Revoke,
+}
+
+/// Resends or revokes an invitation of the current organization.
+#[server(prefix = "/api", endpoint = "change-invitation")]
+pub async fn change_invitation(invitation_id: String, change: InvitationChange) -> Result<Invitation, AppError> {
+    use crate::ids::InvitationId;
+    respond(
+        async {
+            let caller = caller().await?;
+            let admin = caller.admin()?;
+            let id = InvitationId::parse(&invitation_id).ok_or_else(|| AppError::not_found("Invitation"))?;
+            match change {
+                InvitationChange::Resend => directory().resend_invitation(&admin, &id).await,
+                InvitationChange::Revoke => directory().revoke_invitation(&admin, &id).await,
+            }
+        }
+        .await,
+    )
+}
+
+/// A one-button form that resends or revokes an invitation.
+#[component]
+fn InvitationButton(
+    id: String,
+    email: String,
+    change: ServerAction<ChangeInvitation>,
+    change_name: &'static str,
+    label: &'static str,
+    class: &'static str,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=change attr:class="inline-form">
+            <input type="hidden" name="invitation_id" value=id/>
+            <input type="hidden" name="change" value=change_name/>
+            <button type="submit" class=format!("button small {class}") aria-label=format!("{label} invitation for {email}")>{label}</button>
+        </ActionForm>
+    }
+}
+
+/// The invitations page.
+#[component]
+pub fn InvitationsPage() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    if !viewer.is_admin {
+        return view! { <crate::layout::NeedsAdmin/> }.into_any();
+    }
+    let invite = ServerAction::<Invite>::new();
+    let change = ServerAction::<ChangeInvitation>::new();
+    let params = use_query_map();
+    let page = Memo::new(move |_| {
+        let params = params.read();
+        Page { limit: 25, after: params.get("after"), before: params.get("before"), order: Order::Desc }
+    });
+    let invitations = Resource::new(
+        move || (page.get(), invite.version().get(), change.version().get()),
+        |(page, _, _)| list_invitations(page),
+    );
+    let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
+
+    view! {
+        <Title text="Invitations"/>
+        <div class="page-head">
+            <div>
+                <h1>"Invitations"</h1>
+                <p class="muted">"Invite people by email and keep track of who has not joined yet."</p>
+            </div>
+        </div>
+        <InviteForm invite/>
+        <section class="section" aria-labelledby="invitations-heading">
+            <h2 id="invitations-heading">"Sent invitations"</h2>
+            <ErrorBanner error=change_error/>
+            <Transition fallback=|| view! { <Loading what="invitations"/> }>
+                {move || Suspend::new(async move {
+                    match invitations.await {
+                        Ok(list) => view! { <InvitationsTable list change/> }.into_any(),
+                        Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn InviteForm(invite: ServerAction<Invite>) -> impl IntoView {
+    let error = move || invite.value().get().and_then(Result::err);
+    // Every conflict of an invitation is about its email, so it is shown there.
+    let email_error = Signal::derive(move || {
+        error().and_then(|e| match e {
+            AppError::Conflict { message, .. } => Some(message),
+            other => other.field_message("email").map(str::to_owned),
+        })
+    });
+    let role_error = Signal::derive(move || error().and_then(|e| e.field_message("role_slug").map(str::to_owned)));
+    let days_error = Signal::derive(move || error().and_then(|e| e.field_message("expires_in_days").map(str::to_owned)));
+    let other_error = Signal::derive(move || error().filter(|e| !e.is_validation() && !matches!(e, AppError::Conflict { .. })));
+    let sent = move || invite.value().get().and_then(Result::ok);
+    let roles = Resource::new(|| (), |_| crate::members::assignable_roles());
+
+    view! {
+        <section class="card" aria-labelledby="invite-heading">
+            <h2 id="invite-heading">"Invite someone"</h2>
+            <ErrorBanner error=other_error/>
+            {move || sent().map(|invitation| view! {
+                <p class="alert alert-success" role="status">{format!("Invitation sent to {}.", invitation.email)}</p>
+            })}
+            <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
+                <div class="field grow">
+                    <label for="invite-email">"Email"</label>
+                    <input
+                        id="invite-email"
+                        type="email"
+                        name="email"
+                        autocomplete="off"
+                        placeholder="name@company.com"
+                        aria-invalid=move || email_error.get().is_some().to_string()
+                        aria-describedby="invite-email-error"
+                    />
+                    <FieldError id="invite-email-error" message=email_error/>
+                </div>
+                <div class="field">
+                    <label for="invite-role">"Role"</label>
+                    <select id="invite-role" name="role_slug" aria-describedby="invite-role-error">
+                        <Suspense fallback=|| view! { <option value="member">"Member"</option> }>
+                            {move || Suspend::new(async move {
+                                roles
+                                    .await
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|role| {
+                                        let selected = role.slug == roles::MEMBER;
+                                        view! { <option value=role.slug selected=selected>{role.name}</option> }
+                                    })
+                                    .collect_view()
+                            })}
+                        </Suspense>
+                    </select>
+                    <FieldError id="invite-role-error" message=role_error/>
+                </div>
+                <div class="field">
+                    <label for="invite-days">"Expires after (days)"</label>
+                    <input
+                        id="invite-days"
+                        type="number"
+                        name="expires_in_days"
+                        min="1"
+                        max="30"
+                        value="7"
+                        inputmode="numeric"
+                        aria-invalid=move || days_error.get().is_some().to_string()
+                        aria-describedby="invite-days-error"
+                    />
+                    <FieldError id="invite-days-error" message=days_error/>
+                </div>
+                <button type="submit" class="button primary" disabled=move || invite.pending().get()>
+                    {move || if invite.pending().get() { "Sending…" } else { "Send invitation" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn InvitationsTable(list: List<Invitation>, change: ServerAction<ChangeInvitation>) -> impl IntoView {
+    if list.data.is_empty() {
+        return view! {
+            <EmptyState title="No invitations yet">
+                <p>"Invitations you send appear here until they are accepted."</p>
+            </EmptyState>
+        }
+        .into_any();
+    }
+    let previous = list.list_metadata.before.clone().map(|before| format!("/invitations?before={before}"));
+    let next = list.list_metadata.after.clone().map(|after| format!("/invitations?after={after}"));
+    view! {
+        <div class="table-card">
+            <div class="table-scroll">
+                <table class="data">
+                    <caption class="sr-only">"Invitations"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Email"</th>
+                            <th scope="col">"Role"</th>
+                            <th scope="col">"State"</th>
+                            <th scope="col">"Expires"</th>
+                            <th scope="col">"Sent"</th>
+                            <th scope="col"><span class="sr-only">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {list.data.into_iter().map(|invitation| view! { <InvitationRow invitation change/> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {previous.map(|href| view! { <a class="button" href=href rel="prev">"← Newer"</a> })}
+            {next.map(|href| view! { <a class="button" href=href rel="next">"Older →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn InvitationRow(invitation: Invitation, change: ServerAction<ChangeInvitation>) -> impl IntoView {
+    let id = invitation.id.to_string();
+    let email = invitation.email.clone();
+    let resendable = matches!(invitation.state, InvitationState::Pending | InvitationState::Expired);
+    let revocable = invitation.state == InvitationState::Pending;
+    view! {
+        <tr data-invitation=invitation.id.to_string()>
+            <th scope="row">{invitation.email.clone()}</th>
+            <td>{invitation.role_slug.clone().unwrap_or_else(|| roles::MEMBER.into())}</td>
+            <td><InvitationBadge state=invitation.state/></td>
+            <td>{format::date_time(&invitation.expires_at)}</td>
+            <td>{format::date(&invitation.created_at)}</td>
+            <td class="actions">
+                {resendable.then(|| view! { <InvitationButton id=id.clone() email=email.clone() change change_name="resend" label="Resend" class=""/> })}
+                {revocable.then(|| view! { <InvitationButton id=id.clone() email=email.clone() change change_name="revoke" label="Revoke" class="danger"/> })}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,142 @@
+//! The frame around every signed-in page: header, navigation, organization switcher.
+
+use crate::auth::SessionState;
+use crate::error::AppError;
+use crate::model::Viewer;
+use crate::ui::{EmptyState, Loading};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_location;
+
+/// Lays out signed-in pages; sends everyone else to the sign-in page.
+#[component]
+pub fn Layout() -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    view! {
+        <Suspense fallback=|| view! { <Loading what="your dashboard"/> }>
+            {move || Suspend::new(async move {
+                match session.viewer.await {
+                    Ok(Some(viewer)) => view! { <Frame viewer/> }.into_any(),
+                    Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(error) => view! {
+                        <main class="content">
+                            <div class="alert alert-error" role="alert">{error.to_string()}</div>
+                        </main>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(viewer: Viewer) -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    provide_context(viewer.clone());
+    let is_admin = viewer.is_admin;
+    let location = use_location();
+    let current = move |path: &'static str| {
+        if location.pathname.get().starts_with(path) { "page" } else { "false" }
+    };
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true">"R"</span>
+                "Roster"
+            </a>
+            <nav aria-label="Main">
+                <ul class="nav">
+                    <Show when=move || is_admin>
+                        <li><A href="/users" attr:aria-current=move || current("/users")>"Users"</A></li>
+                        <li><A href="/invitations" attr:aria-current=move || current("/invitations")>"Invitations"</A></li>
+                    </Show>
+                    <li><A href="/profile" attr:aria-current=move || current("/profile")>"Profile"</A></li>
+                </ul>
+            </nav>
+            <div class="topbar-end">
+                <OrganizationSwitcher viewer=viewer.clone()/>
+                <span class="whoami" title=viewer.user.email.clone()>{viewer.user.display_name()}</span>
+                <ActionForm action=session.logout>
+                    <button type="submit" class="button ghost">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <main id="main" class="content" tabindex="-1">
+            <Outlet/>
+        </main>
+    }
+}
+
+/// Shows the organization being worked on and, for people in several, a way to switch.
+#[component]
+fn OrganizationSwitcher(viewer: Viewer) -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    let current = viewer.organization.clone();
+    match (current, viewer.organizations.len()) {
+        (None, _) => view! { <span class="org-name muted">"No organization"</span> }.into_any(),
+        (Some(organization), 0 | 1) => view! { <span class="org-name">{organization.name}</span> }.into_any(),
+        (Some(organization), _) => view! {
+            <ActionForm action=session.switch attr:class="org-switcher">
+                <label for="organization-switcher" class="sr-only">"Organization"</label>
+                <select id="organization-switcher" name="organization_id">
+                    {viewer
+                        .organizations
+                        .into_iter()
+                        .map(|option| {
+                            let selected = option.id == organization.id;
+                            view! { <option value=option.id.to_string() selected=selected>{option.name}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                <button type="submit" class="button ghost small">"Switch"</button>
+            </ActionForm>
+        }
+        .into_any(),
+    }
+}
+
+/// `/`: admins land on the users table, everyone else on their profile.
+#[component]
+pub fn Home() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let path = if viewer.is_admin { "/users" } else { "/profile" };
+    view! { <Redirect path=path/> }
+}
+
+/// What a member without admin rights sees on an admin page.
+#[component]
+pub fn NeedsAdmin() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let organization = viewer.organization.map(|o| o.name).unwrap_or_else(|| "this organization".into());
+    view! {
+        <Title text="Admin role needed"/>
+        <EmptyState title="You need the admin role">
+            <p>
+                {format!("Only owners and admins of {organization} can manage its members and invitations. ")}
+                "Ask one of them if you need access."
+            </p>
+            <p><a class="button" href="/profile">"Go to your profile"</a></p>
+        </EmptyState>
+    }
+}
+
+/// Pages nobody has written.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <main class="content" id="main">
+            <EmptyState title="Page not found">
+                <p>"There is nothing at this address."</p>
+                <p><a class="button" href="/">"Go to the dashboard"</a></p>
+            </EmptyState>
+        </main>
+    }
+}

@@ -1,0 +1,72 @@
+//! Roster's shared crate: the wire models, the `Directory` contract, the server functions
+//! and the dashboard's components.
+
+pub mod auth;
+pub mod error;
+pub mod format;
+pub mod ids;
+pub mod invitations;
+pub mod layout;
+pub mod members;
+pub mod model;
+pub mod profile;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod directory;
+#[cfg(feature = "ssr")]
+pub mod door;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The dashboard.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    auth::SessionState::provide();
+    // Effects run only in the browser, so this marks the moment the page became interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/roster.css"/>
+        <Link rel="icon" href="/favicon.ico"/>
+        <Title formatter=|title: String| if title.is_empty() { "Roster".to_owned() } else { format!("{title} · Roster") }/>
+        <Router>
+            <Routes fallback=|| view! { <layout::NotFound/> }>
+                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=layout::Layout ssr=SsrMode::Async>
+                    <Route path=path!("") view=layout::Home ssr=SsrMode::Async/>
+                    <Route path=path!("users") view=members::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("invitations") view=invitations::InvitationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("profile") view=profile::ProfilePage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,460 @@
+//! The users table: an organization's members, with search, filters, paging, the role
+//! editor and the row actions.
+
+use crate::error::AppError;
+use crate::format;
+use crate::model::*;
+use crate::ui::{EmptyState, ErrorBanner, Loading, StatusBadge};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::door::{caller, directory, respond};
+
+/// The page sizes the table offers.
+pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
+
+/// One page of the current organization's members.
+#[server(prefix = "/api", endpoint = "members", input = Json)]
+pub async fn list_members(filter: MemberFilter, page: Page) -> Result<List<Member>, AppError> {
+    respond(
+        async {
+            let caller = caller().await?;
+            let admin = caller.admin()?;
+            let organization = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
+            let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
+            directory().list_members(&admin, &organization, filter, page).await
+        }
+        .await,
+    )
+}
+
+/// The roles that can be given in the current organization.
+#[server(prefix = "/api", endpoint = "roles", input = Json)]
+pub async fn assignable_roles() -> Result<Vec<Role>, AppError> {
+    respond(
+        async {
+            let caller = caller().await?;
+            let admin = caller.admin()?;
+            directory().list_roles(&admin, admin.organization()).await
+        }
+        .await,
+    )
+}
+
+/// A change to one member, chosen by the row's buttons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberChange {
+    /// Give the member the role in `role`.
+    SetRole,
+    Deactivate,
+    Reactivate,
+    /// Remove the member from the organization.
+    Remove,
+}
+
+/// Applies a change to a member of the current organization; returns what was done.
+#[server(prefix = "/api", endpoint = "change-member")]
+pub async fn change_member(membership_id: String, change: MemberChange, role: String) -> Result<String, AppError> {
+    use crate::ids::MembershipId;
+    respond(
+        async {
+            let caller = caller().await?;
+            let admin = caller.admin()?;
+            let id = MembershipId::parse(&membership_id).ok_or_else(|| AppError::not_found("Membership"))?;
+            let directory = directory();
+            let membership = directory.get_membership(&admin, &id).await?;
+            let user = directory.get_user(&admin, &membership.user_id).await?;
+            let name = user.display_name();
+            Ok(match change {
+                MemberChange::SetRole => {
+                    if role.trim().is_empty() {
+                        return Err(AppError::invalid("role", "role_required", "Choose a role."));
+                    }
+                    let updated = directory.set_membership_roles(&admin, &id, vec![role]).await?;
+                    format!("{name} now has the {} role.", updated.role.slug)
+                }
+                MemberChange::Deactivate => {
+                    directory.deactivate_membership(&admin, &id).await?;
+                    format!("{name} was deactivated.")
+                }
+                MemberChange::Reactivate => {
+                    directory.reactivate_membership(&admin, &id).await?;
+                    format!("{name} was reactivated.")
+                }
+                MemberChange::Remove => {
+                    directory.delete_membership(&admin, &id).await?;
+                    format!("{name} was removed from {}.", membership.organization_name)
+                }
+            })
+        }
+        .await,
+    )
+}
+
+/// The table's state, as kept in the URL query.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableQuery {
+    pub filter: MemberFilter,
+    pub page: Page,
+}
+
+/// The characters `encodeURIComponent` escapes, so server and browser build identical links.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
+
+impl TableQuery {
+    /// Reads the table state from the query, ignoring values it does not understand.
+    pub fn from_params(params: &ParamsMap) -> Self {
+        let text = |key: &str| params.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let limit = text("limit").and_then(|v| v.parse().ok()).filter(|v| PAGE_SIZES.contains(v)).unwrap_or(PAGE_SIZES[0]);
+        Self {
+            filter: MemberFilter {
+                search: text("q"),
+                role: text("role"),
+                status: text("status").and_then(|v| MembershipStatus::parse(&v)),
+            },
+            page: Page { limit, after: text("after"), before: text("before"), order: Order::Desc },
+        }
+    }
+
+    /// The link to this state.
+    pub fn href(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(search) = &self.filter.search {
+            pairs.push(("q", search.clone()));
+        }
+        if let Some(role) = &self.filter.role {
+            pairs.push(("role", role.clone()));
+        }
+        if let Some(status) = self.filter.status {
+            pairs.push(("status", status.as_str().to_owned()));
+        }
+        if self.page.limit != PAGE_SIZES[0] {
+            pairs.push(("limit", self.page.limit.to_string()));
+        }
+        if let Some(after) = &self.page.after {
+            pairs.push(("after", after.clone()));
+        }
+        if let Some(before) = &self.page.before {
+            pairs.push(("before", before.clone()));
+        }
+        let query = pairs
+            .iter()
+            .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, COMPONENT)))
+            .collect::<Vec<_>>()
+            .join("&");
+        if query.is_empty() { "/users".to_owned() } else { format!("/users?{query}") }
+    }
+
+    /// The same filters at another cursor.
+    fn at(&self, after: Option<String>, before: Option<String>) -> Self {
+        Self { filter: self.filter.clone(), page: Page { after, before, ..self.page.clone() } }
+    }
+
+    fn is_filtered(&self) -> bool {
+        self.filter != MemberFilter::default()
+    }
+}
+
+/// The users page: admins see the table, members a polite refusal.
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    if !viewer.is_admin {
+        return view! { <crate::layout::NeedsAdmin/> }.into_any();
+    }
+    let organization = viewer.organization.map(|o| o.name).unwrap_or_default();
+    let params = use_query_map();
+    let query = Memo::new(move |_| TableQuery::from_params(&params.read()));
+    let change = ServerAction::<ChangeMember>::new();
+    let members = Resource::new(
+        move || (query.get(), change.version().get()),
+        |(query, _)| list_members(query.filter, query.page),
+    );
+    let roles = Resource::new(|| (), |_| assignable_roles());
+    let (pending, set_pending) = signal(false);
+    let outcome = move || change.value().get();
+    let error = Signal::derive(move || outcome().and_then(Result::err));
+
+    view! {
+        <Title text="Users"/>
+        <div class="page-head">
+            <div>
+                <h1>"Users"</h1>
+                <p class="muted">{format!("Everyone in {organization}, with their roles and status.")}</p>
+            </div>
+            <a class="button primary" href="/invitations">"Invite people"</a>
+        </div>
+        <Filters query roles/>
+        <ErrorBanner error/>
+        {move || outcome().and_then(Result::ok).map(|message| view! { <p class="alert alert-success" role="status">{message}</p> })}
+        <div class="table-card" class:is-pending=pending aria-busy=move || pending.get().to_string()>
+            <Transition fallback=|| view! { <Loading what="members"/> } set_pending>
+                {move || Suspend::new(async move {
+                    let roles = roles.await.unwrap_or_default();
+                    match members.await {
+                        Ok(list) => view! { <MembersTable list roles query=query.get_untracked() change/> }.into_any(),
+                        Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+    .into_any()
+}
+
+/// The search box and filters; a plain GET form, so it works before the app loads too.
+#[component]
+fn Filters(query: Memo<TableQuery>, roles: Resource<Result<Vec<Role>, AppError>>) -> impl IntoView {
+    let role_options = move || {
+        let chosen = query.get().filter.role;
+        Suspend::new(async move {
+            roles
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|role| {
+                    let selected = chosen.as_deref() == Some(role.slug.as_str());
+                    view! { <option value=role.slug selected=selected>{role.name}</option> }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <Form action="/users" attr:class="filters" attr:role="search">
+            <div class="field grow">
+                <label for="member-search">"Search"</label>
+                <input
+                    id="member-search"
+                    type="search"
+                    name="q"
+                    placeholder="Name or email starts with…"
+                    prop:value=move || query.get().filter.search.unwrap_or_default()
+                />
+            </div>
+            <div class="field">
+                <label for="member-role">"Role"</label>
+                <select id="member-role" name="role">
+                    <option value="">"All roles"</option>
+                    <Suspense fallback=|| ()>{role_options}</Suspense>
+                </select>
+            </div>
+            <div class="field">
+                <label for="member-status">"Status"</label>
+                <select id="member-status" name="status">
+                    <option value="">"Any status"</option>
+                    {MembershipStatus::ALL
+                        .into_iter()
+                        .map(|status| {
+                            let selected = move || query.get().filter.status == Some(status);
+                            view! { <option value=status.as_str() selected=selected>{status.label()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="member-limit">"Per page"</label>
+                <select id="member-limit" name="limit">
+                    {PAGE_SIZES
+                        .into_iter()
+                        .map(|size| {
+                            let selected = move || query.get().page.limit == size;
+                            view! { <option value=size.to_string() selected=selected>{size.to_string()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <button type="submit" class="button">"Apply"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn MembersTable(list: List<Member>, roles: Vec<Role>, query: TableQuery, change: ServerAction<ChangeMember>) -> impl IntoView {
+    if list.data.is_empty() {
+        let filtered = query.is_filtered();
+        return view! {
+            <EmptyState title=if filtered { "No members match" } else { "No members yet" }>
+                {if filtered {
+                    view! { <p>"Try another search or filter." " " <a href="/users">"Clear filters"</a></p> }.into_any()
+                } else {
+                    view! { <p>"Invite people to get started." " " <a href="/invitations">"Invite people"</a></p> }.into_any()
+                }}
+            </EmptyState>
+        }
+        .into_any();
+    }
+    let previous = list.list_metadata.before.clone().map(|before| query.at(None, Some(before)).href());
+    let next = list.list_metadata.after.clone().map(|after| query.at(Some(after), None).href());
+    view! {
+        <div class="table-scroll">
+            <table class="data">
+                <caption class="sr-only">"Members"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Last sign-in"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list
+                        .data
+                        .into_iter()
+                        .map(|member| view! { <MemberRow member roles=roles.clone() change/> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {match previous {
+                Some(href) => view! { <a class="button" href=href rel="prev">"← Previous"</a> }.into_any(),
+                None => view! { <span class="button" aria-disabled="true">"← Previous"</span> }.into_any(),
+            }}
+            {match next {
+                Some(href) => view! { <a class="button" href=href rel="next">"Next →"</a> }.into_any(),
+                None => view! { <span class="button" aria-disabled="true">"Next →"</span> }.into_any(),
+            }}
+        </nav>
+    }
+    .into_any()
+}
+
+/// Hidden fields naming the member and a change that needs no role.
+#[component]
+fn ChangeFields(membership_id: String, change: &'static str) -> impl IntoView {
+    view! {
+        <input type="hidden" name="membership_id" value=membership_id/>
+        <input type="hidden" name="change" value=change/>
+        <input type="hidden" name="role" value=""/>
+    }
+}
+
+#[component]
+fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember>) -> impl IntoView {
+    let Member { user, membership } = member;
+    let name = user.display_name();
+    let id = membership.id.to_string();
+    let toggle = match membership.status {
+        MembershipStatus::Active => Some(("deactivate", "Deactivate")),
+        MembershipStatus::Inactive => Some(("reactivate", "Reactivate")),
+        // A pending member has not joined yet; their invitation is what to act on.
+        MembershipStatus::Pending => None,
+    }
+    .map(|(change_name, label)| {
+        let (id, name) = (id.clone(), name.clone());
+        view! {
+            <ActionForm action=change attr:class="inline-form">
+                <ChangeFields membership_id=id change=change_name/>
+                <button type="submit" class="button small" aria-label=format!("{label} {name}")>{label}</button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <tr data-membership=id.clone()>
+            <th scope="row" class="name-cell">
+                <span class="avatar" aria-hidden="true">{initials(&name)}</span>
+                {name.clone()}
+            </th>
+            <td>{user.email.clone()}</td>
+            <td><RoleEditor id=id.clone() name=name.clone() current=membership.role.slug.clone() roles change/></td>
+            <td><StatusBadge status=membership.status/></td>
+            <td>{user.last_sign_in_at.as_deref().map(format::date_time).unwrap_or_else(|| "Never".into())}</td>
+            <td>{format::date(&membership.created_at)}</td>
+            <td class="actions">
+                {toggle}
+                <RemoveMember id=id.clone() name=name.clone() change/>
+            </td>
+        </tr>
+    }
+}
+
+/// The role picker of one member.
+#[component]
+fn RoleEditor(id: String, name: String, current: String, roles: Vec<Role>, change: ServerAction<ChangeMember>) -> impl IntoView {
+    let select_id = format!("role-{id}");
+    view! {
+        <ActionForm action=change attr:class="inline-form">
+            <input type="hidden" name="membership_id" value=id/>
+            <input type="hidden" name="change" value="set_role"/>
+            <label class="sr-only" for=select_id.clone()>{format!("Role of {name}")}</label>
+            <select id=select_id name="role">
+                {roles
+                    .into_iter()
+                    .map(|role| {
+                        let selected = current == role.slug;
+                        view! { <option value=role.slug selected=selected>{role.name}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            <button type="submit" class="button small" aria-label=format!("Save role of {name}")>"Save"</button>
+        </ActionForm>
+    }
+}
+
+/// Removal behind a confirmation that works with or without the app loaded.
+#[component]
+fn RemoveMember(id: String, name: String, change: ServerAction<ChangeMember>) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class="button small danger" aria-label=format!("Remove {name}…")>"Remove…"</summary>
+            <div class="confirm-panel">
+                <p>{format!("Remove {name} from the organization? They lose access at once.")}</p>
+                <ActionForm action=change>
+                    <ChangeFields membership_id=id change="remove"/>
+                    <button type="submit" class="button small danger">{format!("Remove {name}")}</button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}
+
+/// Up to two initials for an avatar.
+fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_state_round_trips_through_the_url() {
+        let query = TableQuery {
+            filter: MemberFilter { search: Some("ada l".into()), role: Some("admin".into()), status: Some(MembershipStatus::Inactive) },
+            page: Page { limit: 25, after: Some("om_01H5JQDV7R7ATEYZDEG0W5PRYS".into()), before: None, order: Order::Desc },
+        };
+        assert_eq!(query.href(), "/users?q=ada%20l&role=admin&status=inactive&limit=25&after=om_01H5JQDV7R7ATEYZDEG0W5PRYS");
+        let params = ParamsMap::from_iter([
+            ("q".to_owned(), "ada l".to_owned()),
+            ("role".to_owned(), "admin".to_owned()),
+            ("status".to_owned(), "inactive".to_owned()),
+            ("limit".to_owned(), "25".to_owned()),
+            ("after".to_owned(), "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned()),
+        ]);
+        assert_eq!(TableQuery::from_params(&params), query);
+    }
+
+    #[test]
+    fn odd_page_sizes_fall_back_to_ten() {
+        let params = ParamsMap::from_iter([("limit".to_owned(), "7".to_owned())]);
+        assert_eq!(TableQuery::from_params(&params).page.limit, 10);
+    }
+
+    #[test]
+    fn initials_take_two_words() {
+        assert_eq!(initials("ada king lovelace"), "AK");
+        assert_eq!(initials("x@y.z"), "X");
+    }
+}

@@ -1,0 +1,443 @@
+//! The typed models shared by the server and the browser.
+//!
+//! Their serde form is the WorkOS wire shape (snake_case fields, an `object` tag, `null`
+//! rather than a missing field), so the REST API, the dashboard and a remote client all
+//! share one set of types.
+
+use crate::ids::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Free-form string metadata attached to users and organizations.
+pub type Metadata = BTreeMap<String, String>;
+
+/// A person who can sign in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "user")]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub email_verified: bool,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub profile_picture_url: Option<String>,
+    pub last_sign_in_at: Option<String>,
+    pub locale: Option<String>,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl User {
+    /// The name to show for this user: their full name, else their email.
+    pub fn display_name(&self) -> String {
+        let full = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if full.is_empty() { self.email.clone() } else { full }
+    }
+}
+
+/// A customer organization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "organization")]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub allow_profiles_outside_organization: bool,
+    pub domains: Vec<OrganizationDomain>,
+    pub stripe_customer_id: Option<String>,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A domain claimed by an organization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "organization_domain")]
+pub struct OrganizationDomain {
+    pub id: OrganizationDomainId,
+    pub domain: String,
+    pub organization_id: OrganizationId,
+    pub state: DomainState,
+    pub verification_strategy: DomainVerificationStrategy,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Whether a domain's ownership has been proven.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainState {
+    Verified,
+    Pending,
+    Failed,
+}
+
+/// How a domain's ownership is proven.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainVerificationStrategy {
+    Dns,
+    Manual,
+}
+
+/// Where a membership stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStatus {
+    /// A full member.
+    Active,
+    /// A former member, kept with their roles so they can be reactivated.
+    Inactive,
+    /// Invited but not yet joined.
+    Pending,
+}
+
+impl MembershipStatus {
+    /// Every status, in the order the dashboard lists them.
+    pub const ALL: [Self; 3] = [Self::Active, Self::Inactive, Self::Pending];
+
+    /// The wire name of the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::Pending => "pending",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Deactivated",
+            Self::Pending => "Pending",
+        }
+    }
+}
+
+/// A role as it appears inside a membership: only its slug.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoleRef {
+    pub slug: String,
+}
+
+/// A user's membership of an organization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "organization_membership")]
+pub struct OrganizationMembership {
+    pub id: MembershipId,
+    pub user_id: UserId,
+    pub organization_id: OrganizationId,
+    pub organization_name: String,
+    pub status: MembershipStatus,
+    /// The primary role: the first of `roles`.
+    pub role: RoleRef,
+    pub roles: Vec<RoleRef>,
+    pub directory_managed: bool,
+    pub custom_attributes: BTreeMap<String, serde_json::Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl OrganizationMembership {
+    /// True when one of the member's roles has this slug.
+    pub fn has_role(&self, slug: &str) -> bool {
+        self.roles.iter().any(|role| role.slug == slug)
+    }
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    Pending,
+    Accepted,
+    Expired,
+    Revoked,
+}
+
+impl InvitationState {
+    /// The wire name of the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Pending, Self::Accepted, Self::Expired, Self::Revoked]
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+    }
+}
+
+/// An invitation for an email address to join an organization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "invitation")]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub email: String,
+    pub state: InvitationState,
+    pub accepted_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub expires_at: String,
+    pub organization_id: Option<OrganizationId>,
+    pub inviter_user_id: Option<UserId>,
+    pub accepted_user_id: Option<UserId>,
+    pub role_slug: Option<String>,
+    pub token: String,
+    pub accept_invitation_url: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Whether a role is defined for the whole environment or for one organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoleType {
+    EnvironmentRole,
+    OrganizationRole,
+}
+
+/// A named set of permissions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "role")]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    pub permissions: Vec<String>,
+    pub resource_type_slug: String,
+    #[serde(rename = "type")]
+    pub role_type: RoleType,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// How a session was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Password,
+    Unknown,
+}
+
+/// Where a session stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+/// A signed-in session of a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "session")]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub organization_id: Option<OrganizationId>,
+    pub auth_method: AuthMethod,
+    pub status: SessionStatus,
+    pub expires_at: String,
+    pub ended_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A recorded state change, such as `user.created`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "event")]
+pub struct Event {
+    pub id: EventId,
+    pub event: String,
+    pub data: serde_json::Value,
+    pub created_at: String,
+}
+
+/// The cursors of a page: the IDs to pass as `before` / `after` for the neighbouring pages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListMetadata {
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A page of a list, in the WorkOS envelope.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "list")]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub list_metadata: ListMetadata,
+}
+
+impl<T> List<T> {
+    /// Converts every item, keeping the cursors.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {
+        List { data: self.data.into_iter().map(f).collect(), list_metadata: self.list_metadata }
+    }
+}
+
+/// The direction of a list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    Asc,
+    /// Newest first, the WorkOS default.
+    #[default]
+    Desc,
+}
+
+/// Which page of a list to read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub limit: u32,
+    /// Return the items just before this cursor.
+    pub before: Option<String>,
+    /// Return the items just after this cursor.
+    pub after: Option<String>,
+    pub order: Order,
+}
+
+impl Page {
+    /// The page size when none is asked for.
+    pub const DEFAULT_LIMIT: u32 = 10;
+    /// The largest page anyone may ask for.
+    pub const MAX_LIMIT: u32 = 100;
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self { limit: Self::DEFAULT_LIMIT, before: None, after: None, order: Order::Desc }
+    }
+}
+
+/// A member of an organization as the users table shows them: the user and their membership.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub user: User,
+    pub membership: OrganizationMembership,
+}
+
+/// The filters of the users table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberFilter {
+    /// Case-insensitive prefix of the email, the full name or the last name.
+    pub search: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<MembershipStatus>,
+}
+
+/// A short reference to an organization, for menus.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationSummary {
+    pub id: OrganizationId,
+    pub name: String,
+}
+
+/// Who is signed in to the dashboard, and what they may do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user: User,
+    /// The organization the dashboard is working on.
+    pub organization: Option<OrganizationSummary>,
+    /// The viewer's roles in that organization.
+    pub roles: Vec<String>,
+    /// May manage the current organization.
+    pub is_admin: bool,
+    /// May manage every organization.
+    pub is_platform_admin: bool,
+    /// The organizations the viewer can switch to.
+    pub organizations: Vec<OrganizationSummary>,
+}
+
+/// The roles every environment starts with, highest first.
+pub mod roles {
+    /// Full control, including over other owners.
+    pub const OWNER: &str = "owner";
+    /// Manages members and invitations.
+    pub const ADMIN: &str = "admin";
+    /// An ordinary member.
+    pub const MEMBER: &str = "member";
+
+    /// True when a member with this role may manage the organization.
+    pub fn grants_admin(slug: &str) -> bool {
+        slug == OWNER || slug == ADMIN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_carry_the_workos_envelope() {
+        let list: List<u8> = List { data: vec![1], list_metadata: ListMetadata::default() };
+        assert_eq!(
+            serde_json::to_value(&list).unwrap(),
+            serde_json::json!({"object": "list", "data": [1], "list_metadata": {"before": null, "after": null}})
+        );
+    }
+
+    #[test]
+    fn memberships_serialize_their_object_tag_and_role() {
+        let membership = OrganizationMembership {
+            id: MembershipId::parse("om_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap(),
+            user_id: UserId::parse("user_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap(),
+            organization_id: OrganizationId::parse("org_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap(),
+            organization_name: "Acme".into(),
+            status: MembershipStatus::Inactive,
+            role: RoleRef { slug: "admin".into() },
+            roles: vec![RoleRef { slug: "admin".into() }],
+            directory_managed: false,
+            custom_attributes: BTreeMap::new(),
+            created_at: "2023-07-18T02:07:19.911Z".into(),
+            updated_at: "2023-07-18T02:07:19.911Z".into(),
+        };
+        let json = serde_json::to_value(&membership).unwrap();
+        assert_eq!(json["object"], "organization_membership");
+        assert_eq!(json["status"], "inactive");
+        assert_eq!(json["role"], serde_json::json!({"slug": "admin"}));
+        let back: OrganizationMembership = serde_json::from_value(json).unwrap();
+        assert_eq!(back, membership);
+    }
+
+    #[test]
+    fn display_name_falls_back_to_email() {
+        let mut user = User {
+            id: UserId::parse("user_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap(),
+            email: "ada@example.com".into(),
+            email_verified: true,
+            first_name: Some("Ada".into()),
+            last_name: None,
+            profile_picture_url: None,
+            last_sign_in_at: None,
+            locale: None,
+            external_id: None,
+            metadata: Metadata::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        assert_eq!(user.display_name(), "Ada");
+        user.first_name = None;
+        assert_eq!(user.display_name(), "ada@example.com");
+    }
+}

@@ -1,0 +1,88 @@
+//! The `roster` command line and its configuration (flags or `ROSTER_*` variables).
+
+use clap::{Parser, Subcommand};
+
+/// Roster: self-hosted user and organization management.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about)]
+pub struct Cli {
+    /// The database: `sqlite:<path>` (created when missing) or `postgres://…`.
+    #[arg(long, env = "ROSTER_DATABASE_URL", default_value = "sqlite:./data/roster.db", global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do; serving is the default.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Generate load-test data: users spread over organizations.
+    Seed(SeedArgs),
+}
+
+/// Options of `roster serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on; defaults to the Leptos site address (127.0.0.1:3000).
+    #[arg(long, env = "ROSTER_ADDR")]
+    pub addr: Option<std::net::SocketAddr>,
+
+    /// The URL people use to reach Roster, e.g. `https://roster.example.com`. Used for links
+    /// in invitations and cross-origin checks; an `https` URL makes cookies `Secure`.
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Email of the admin created on the first start.
+    #[arg(long, env = "ROSTER_BOOTSTRAP_EMAIL", default_value = "admin@roster.test")]
+    pub bootstrap_email: String,
+
+    /// Password of the admin created on the first start (generated and printed if unset).
+    #[arg(long, env = "ROSTER_BOOTSTRAP_PASSWORD", hide_env_values = true)]
+    pub bootstrap_password: Option<String>,
+
+    /// Create demo organizations, users and invitations on the first start.
+    #[arg(long, env = "ROSTER_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_data: bool,
+
+    /// Password of every demo user (generated and printed if unset).
+    #[arg(long, env = "ROSTER_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+
+    /// Trust `X-Forwarded-For` for client addresses (only behind your own reverse proxy).
+    #[arg(long, env = "ROSTER_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self::parse_from_env()
+    }
+}
+
+impl ServeArgs {
+    /// The serve options from the environment alone, for a bare `roster`.
+    fn parse_from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::parse_from(["roster"]).serve
+    }
+}
+
+/// Options of `roster seed`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SeedArgs {
+    /// How many users to create.
+    #[arg(long, default_value_t = 100_000)]
+    pub users: usize,
+    /// How many organizations to spread them over (the first gets about half).
+    #[arg(long, default_value_t = 10)]
+    pub orgs: usize,
+}

@@ -1,0 +1,147 @@
+//! The core: every business rule of the directory, implemented once over the [`Store`].
+//!
+//! Every change runs in one transaction together with the event that records it.
+
+mod invitations;
+mod memberships;
+mod organizations;
+pub mod password;
+mod sessions;
+mod users;
+pub mod validate;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use crate::store::directory::{self as db, RoleRecord};
+use crate::store::{internal, now_ms, Connection, Store};
+use app::directory::{Admin, Roles};
+use app::error::AppError;
+use app::ids::OrganizationId;
+use app::model::{roles, Role};
+use async_trait::async_trait;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Settings the rules depend on.
+#[derive(Clone, Debug)]
+pub struct CoreSettings {
+    /// Where people reach the dashboard, for links such as invitation URLs.
+    pub public_url: String,
+    /// How long a dashboard session lasts.
+    pub session_lifetime: Duration,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        Self { public_url: "http://127.0.0.1:3000".into(), session_lifetime: Duration::from_secs(7 * 24 * 3600) }
+    }
+}
+
+/// The directory's implementation.
+#[derive(Clone, Debug)]
+pub struct Core {
+    store: Store,
+    settings: CoreSettings,
+}
+
+/// The roles every environment starts with.
+pub const BUILT_IN_ROLES: [RoleRecord; 3] = [
+    RoleRecord {
+        slug: roles::OWNER,
+        name: "Owner",
+        description: "Full control of the organization, including its owners.",
+        permissions: &["members:read", "members:manage", "invitations:manage", "roles:manage", "organization:manage"],
+        priority: 0,
+    },
+    RoleRecord {
+        slug: roles::ADMIN,
+        name: "Admin",
+        description: "Manages members and invitations.",
+        permissions: &["members:read", "members:manage", "invitations:manage"],
+        priority: 1,
+    },
+    RoleRecord {
+        slug: roles::MEMBER,
+        name: "Member",
+        description: "An ordinary member.",
+        permissions: &["members:read"],
+        priority: 2,
+    },
+];
+
+impl Core {
+    /// Builds the core over a store, making sure the built-in roles exist.
+    pub async fn new(store: Store, settings: CoreSettings) -> Result<Self, AppError> {
+        let mut tx = store.begin().await?;
+        for role in &BUILT_IN_ROLES {
+            db::ensure_environment_role(&mut tx, role, now_ms()).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(Self { store, settings })
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The settings the rules use.
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    /// Checks that every slug names a role usable in the organization; returns them deduplicated.
+    async fn checked_roles(
+        conn: &mut Connection,
+        field: &str,
+        organization: &OrganizationId,
+        slugs: Vec<String>,
+    ) -> Result<Vec<String>, AppError> {
+        let mut chosen: Vec<String> = Vec::new();
+        for slug in slugs.into_iter().map(|slug| slug.trim().to_owned()).filter(|slug| !slug.is_empty()) {
+            if !chosen.contains(&slug) {
+                chosen.push(slug);
+            }
+        }
+        if chosen.is_empty() {
+            return Ok(vec![roles::MEMBER.to_owned()]);
+        }
+        let known = db::list_roles(conn, Some(organization)).await?;
+        if let Some(unknown) = chosen.iter().find(|slug| !known.iter().any(|role| &role.slug == *slug)) {
+            return Err(AppError::invalid(field, "role_not_found", format!("There is no role {unknown:?}.")));
+        }
+        Ok(chosen)
+    }
+}
+
+/// Records an event in the transaction of the change it describes.
+pub(crate) async fn record(
+    conn: &mut Connection,
+    event: &str,
+    organization: Option<&OrganizationId>,
+    data: &impl Serialize,
+) -> Result<(), AppError> {
+    let data = serde_json::to_value(data).map_err(|error| {
+        tracing::error!(%error, event, "event data did not serialize");
+        AppError::Internal
+    })?;
+    db::insert_event(conn, event, organization, &data, now_ms()).await.map_err(internal)
+}
+
+/// Fails with "not found" when the grant does not reach the organization, so that other
+/// organizations' objects are indistinguishable from missing ones.
+pub(crate) fn within_reach(admin: &Admin, organization: &OrganizationId, what: &str) -> Result<(), AppError> {
+    if admin.reaches(organization) { Ok(()) } else { Err(AppError::not_found(what)) }
+}
+
+#[async_trait]
+impl Roles for Core {
+    async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError> {
+        if let Some(organization) = organization {
+            within_reach(admin, organization, "Organization")?;
+        }
+        let mut conn = self.store.read().await?;
+        db::list_roles(&mut conn, organization).await
+    }
+}

@@ -1,0 +1,138 @@
+//! Organizations: create and read.
+
+use super::{record, validate, within_reach, Core};
+use crate::store::directory as db;
+use crate::store::{internal, iso, now_ms, unique_violation, Connection};
+use app::directory::{Admin, NewOrganization, OrganizationQuery, Organizations};
+use app::error::{AppError, FieldErrors};
+use app::ids::{OrganizationDomainId, OrganizationId};
+use app::model::*;
+use async_trait::async_trait;
+
+/// Checks a domain name such as `acme.com`.
+fn domain(raw: &str) -> Result<String, AppError> {
+    let domain = raw.trim().trim_end_matches('.').to_lowercase();
+    let valid = domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if valid { Ok(domain) } else { Err(AppError::invalid("domain_data", "domain_invalid", format!("{raw:?} is not a valid domain."))) }
+}
+
+impl Core {
+    /// Creates an organization inside a transaction; shared by `create_organization` and seeding.
+    pub(crate) async fn insert_new_organization(conn: &mut Connection, organization: NewOrganization) -> Result<Organization, AppError> {
+        let mut errors = FieldErrors::default();
+        let name = organization.name.trim().to_owned();
+        if name.is_empty() {
+            errors.add("name", "name_required", "Enter a name.");
+        } else if name.chars().count() > 200 {
+            errors.add("name", "name_too_long", "Use at most 200 characters.");
+        }
+        let external_id = errors.check(validate::external_id("external_id", organization.external_id)).flatten();
+        errors.check(validate::metadata("metadata", &organization.metadata));
+        let domains: Vec<(String, DomainState)> = organization
+            .domains
+            .iter()
+            .filter_map(|(raw, state)| errors.check(domain(raw)).map(|domain| (domain, *state)))
+            .collect();
+        errors.finish()?;
+
+        let now = now_ms();
+        let id = OrganizationId::generate();
+        let stamp = iso(now);
+        let organization = Organization {
+            domains: domains
+                .into_iter()
+                .map(|(domain, state)| OrganizationDomain {
+                    id: OrganizationDomainId::generate(),
+                    domain,
+                    organization_id: id.clone(),
+                    state,
+                    verification_strategy: DomainVerificationStrategy::Manual,
+                    created_at: stamp.clone(),
+                    updated_at: stamp.clone(),
+                })
+                .collect(),
+            id,
+            name,
+            allow_profiles_outside_organization: false,
+            stripe_customer_id: None,
+            external_id,
+            metadata: organization.metadata,
+            created_at: stamp.clone(),
+            updated_at: stamp,
+        };
+        db::insert_organization(conn, &organization, now).await.map_err(|error| {
+            unique_violation(error, || AppError::conflict("organization_already_exists", "An organization with this external ID already exists."))
+        })?;
+        record(conn, "organization.created", Some(&organization.id), &organization).await?;
+        Ok(organization)
+    }
+}
+
+#[async_trait]
+impl Organizations for Core {
+    async fn create_organization(&self, admin: &Admin, organization: NewOrganization) -> Result<Organization, AppError> {
+        admin.require_environment()?;
+        let mut tx = self.store.begin().await?;
+        let organization = Self::insert_new_organization(&mut tx, organization).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(organization)
+    }
+
+    async fn get_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<Organization, AppError> {
+        within_reach(admin, id, "Organization")?;
+        let mut conn = self.store.read().await?;
+        db::find_organization(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Organization"))
+    }
+
+    async fn list_organizations(&self, admin: &Admin, query: OrganizationQuery) -> Result<List<Organization>, AppError> {
+        let domains: Vec<String> = query.domains.iter().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty()).collect();
+        let mut conn = self.store.read().await?;
+        db::list_organizations(&mut conn, admin.organization(), &domains, &query.page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::testing::Fixture;
+    use app::directory::*;
+    use app::model::*;
+
+    #[tokio::test]
+    async fn organizations_keep_their_domains_and_can_be_found_by_them() {
+        let fx = Fixture::new().await;
+        let created = fx
+            .core
+            .create_organization(
+                &fx.system(),
+                NewOrganization { name: "Acme".into(), domains: vec![("Acme.com".into(), DomainState::Verified)], ..Default::default() },
+            )
+            .await
+            .unwrap();
+        assert_eq!(created.domains[0].domain, "acme.com");
+        fx.organization("Globex").await;
+        let found = fx
+            .core
+            .list_organizations(&fx.system(), OrganizationQuery { domains: vec!["acme.com".into()], page: Page::default() })
+            .await
+            .unwrap();
+        assert_eq!(found.data, vec![created]);
+    }
+
+    #[tokio::test]
+    async fn organization_admins_see_only_their_own_organization() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        fx.organization("Globex").await;
+        let admin = fx.admin_of(&acme).await;
+        let listed = fx.core.list_organizations(&admin, OrganizationQuery::default()).await.unwrap();
+        assert_eq!(listed.data.iter().map(|o| &o.id).collect::<Vec<_>>(), vec![&acme.id]);
+    }
+}

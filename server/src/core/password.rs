@@ -1,0 +1,61 @@
+//! Password hashing with Argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1).
+
+use app::error::AppError;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::LazyLock;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A hash to verify against when the email is unknown, so that a wrong email takes as long
+/// as a wrong password.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_now("decoy password").unwrap_or_default());
+
+fn hash_now(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| {
+        tracing::error!(%error, "password hashing failed");
+        AppError::Internal
+    })
+}
+
+fn verify_now(password: &str, hash: &str) -> bool {
+    // Verification follows the parameters inside the stored hash, so imported hashes with
+    // other Argon2 settings still verify.
+    PasswordHash::new(hash).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Hashes a password off the async workers (it takes tens of milliseconds by design).
+pub async fn hash(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AppError::Internal)?
+}
+
+/// Checks a password against a stored hash; with no hash, spends the same time and fails.
+pub async fn verify(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_now(&password, &hash),
+        None => {
+            let _ = verify_now(&password, &DECOY_HASH);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_at_owasp_parameters() {
+        let hashed = hash("correct horse".into()).await.unwrap();
+        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashed}");
+        assert!(verify("correct horse".into(), Some(hashed.clone())).await);
+        assert!(!verify("wrong horse".into(), Some(hashed)).await);
+        assert!(!verify("anything".into(), None).await);
+    }
+}

@@ -1,0 +1,7 @@
+//! The Roster server: store, core, HTTP wiring and command line.
+
+pub mod cli;
+pub mod core;
+pub mod seed;
+pub mod store;
+pub mod web;

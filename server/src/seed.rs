@@ -1,0 +1,264 @@
+//! Data that Roster creates itself: the first start's admin and demo organization, and the
+//! bulk data generator behind `roster seed` and the benchmarks.
+
+use crate::core::{password, Core};
+use crate::store::directory::{self as db, UserRecord};
+use crate::store::{internal, now_ms};
+use app::directory::{NewInvitation, NewMembership, NewOrganization, NewUser};
+use app::error::AppError;
+use app::ids::{MembershipId, OrganizationId, UserId};
+use app::model::{roles, DomainState, MembershipStatus, Metadata, Organization};
+use rand::distributions::{Alphanumeric, DistString};
+
+/// The settings key that marks a bootstrapped install.
+const BOOTSTRAPPED: &str = "bootstrapped_at";
+
+/// What the first start should create.
+#[derive(Clone, Debug)]
+pub struct Bootstrap {
+    /// The first admin's email.
+    pub admin_email: String,
+    /// The first admin's password; generated when not given.
+    pub admin_password: Option<String>,
+    /// Create the demo organizations, users and invitations.
+    pub demo_data: bool,
+    /// The demo users' shared password; generated when not given.
+    pub demo_password: Option<String>,
+}
+
+/// Credentials created by the first start, to print once.
+#[derive(Clone, Debug)]
+pub struct FirstStart {
+    pub admin_email: String,
+    pub admin_password: String,
+    /// The demo users' password, when demo data was created.
+    pub demo_password: Option<String>,
+    /// One demo member without admin rights, to try the member's view.
+    pub demo_member_email: Option<String>,
+}
+
+fn generated_password() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
+}
+
+const FIRST_NAMES: [&str; 49] = [
+    "Olivia", "Liam", "Amara", "Noah", "Sofia", "Mateo", "Yuki", "Elena", "Kwame", "Priya", "Lucas", "Ingrid",
+    "Diego", "Hana", "Omar", "Chloe", "Ravi", "Freya", "Tomás", "Aisha", "Jonas", "Mei", "Felix", "Nadia",
+    "Arjun", "Clara", "Emeka", "Lena", "Marco", "Zara", "Hugo", "Ines", "Kenji", "Maya", "Pablo", "Sana",
+    "Theo", "Vera", "Wei", "Yara", "Anton", "Bianca", "Cyrus", "Dalia", "Erik", "Fatima", "Gustav", "Helena",
+    "Ivan",
+];
+const LAST_NAMES: [&str; 49] = [
+    "Okafor", "Nguyen", "Larsen", "García", "Rossi", "Tanaka", "Petrov", "Mensah", "Sharma", "Dubois", "Berg",
+    "Morales", "Kim", "Haddad", "Martin", "Iyer", "Holm", "Silva", "Yilmaz", "Schmidt", "Chen", "Novak",
+    "Abebe", "Fischer", "Patel", "Moreau", "Eze", "Weber", "Conti", "Ahmed", "Laurent", "Costa", "Sato",
+    "Cohen", "Ruiz", "Khan", "Lund", "Horvat", "Zhang", "Farah", "Keller", "Romano", "Tehrani", "Aziz",
+    "Nilsson", "Diallo", "Lindqvist", "Park", "Volkov",
+];
+
+/// Creates the first admin and, if asked, demo data, unless the install was bootstrapped
+/// before. Everything is created in one transaction, so a failed first start leaves nothing.
+pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<FirstStart>, AppError> {
+    let mut tx = core.store().begin().await?;
+    if db::setting(&mut tx, BOOTSTRAPPED).await?.is_some() {
+        return Ok(None);
+    }
+    let admin_password = bootstrap.admin_password.clone().unwrap_or_else(generated_password);
+    let admin = Core::insert_new_user(
+        &mut tx,
+        NewUser {
+            email: bootstrap.admin_email.clone(),
+            password: Some(admin_password.clone()),
+            first_name: Some("Roster".into()),
+            last_name: Some("Admin".into()),
+            email_verified: true,
+            ..Default::default()
+        },
+        true,
+    )
+    .await?;
+
+    let mut demo_password = None;
+    let mut demo_member_email = None;
+    if bootstrap.demo_data {
+        let password = bootstrap.demo_password.clone().unwrap_or_else(generated_password);
+        // One hash serves every demo user: the same password would give the same work anyway.
+        let hash = password::hash(password.clone()).await?;
+        let acme = Core::insert_new_organization(&mut tx, demo_organization("Acme Corporation", "acme.test")).await?;
+        let globex = Core::insert_new_organization(&mut tx, demo_organization("Globex Inc", "globex.test")).await?;
+        join(&mut tx, &acme, &admin.id, roles::OWNER, MembershipStatus::Active).await?;
+        join(&mut tx, &globex, &admin.id, roles::ADMIN, MembershipStatus::Active).await?;
+
+        for (index, (first, last)) in FIRST_NAMES.iter().zip(LAST_NAMES.iter()).enumerate() {
+            let email = format!("{}.{}@acme.test", ascii_lower(first), ascii_lower(last));
+            let user = Core::insert_new_user(
+                &mut tx,
+                NewUser {
+                    email: email.clone(),
+                    first_name: Some((*first).into()),
+                    last_name: Some((*last).into()),
+                    email_verified: true,
+                    ..Default::default()
+                },
+                false,
+            )
+            .await?;
+            db::set_password_hash(&mut tx, &user.id, &hash, now_ms()).await.map_err(internal)?;
+            let (role, status) = match index {
+                0 => (roles::OWNER, MembershipStatus::Active),
+                1..=4 => (roles::ADMIN, MembershipStatus::Active),
+                5 => (roles::MEMBER, MembershipStatus::Inactive),
+                6 => (roles::MEMBER, MembershipStatus::Pending),
+                _ => (roles::MEMBER, MembershipStatus::Active),
+            };
+            join(&mut tx, &acme, &user.id, role, status).await?;
+            if index == 7 {
+                demo_member_email = Some(email);
+            }
+            if index < 3 {
+                let role = if index == 0 { roles::OWNER } else { roles::MEMBER };
+                join(&mut tx, &globex, &user.id, role, MembershipStatus::Active).await?;
+            }
+        }
+        for (organization, email, role) in [
+            (&acme, "new.hire@acme.test", roles::MEMBER),
+            (&acme, "contractor@partner.test", roles::MEMBER),
+            (&acme, "cto.candidate@acme.test", roles::ADMIN),
+            (&globex, "analyst@globex.test", roles::MEMBER),
+        ] {
+            core.insert_invitation(
+                &mut tx,
+                NewInvitation {
+                    email: email.into(),
+                    organization_id: organization.id.clone(),
+                    role_slug: Some(role.into()),
+                    expires_in_days: None,
+                    inviter_user_id: Some(admin.id.clone()),
+                },
+            )
+            .await?;
+        }
+        demo_password = Some(password);
+    }
+    db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string()).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(Some(FirstStart { admin_email: admin.email, admin_password, demo_password, demo_member_email }))
+}
+
+fn ascii_lower(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'á' => 'a',
+            'í' => 'i',
+            'ç' => 'c',
+            c => c.to_ascii_lowercase(),
+        })
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+fn demo_organization(name: &str, domain: &str) -> NewOrganization {
+    NewOrganization {
+        name: name.into(),
+        domains: vec![(domain.into(), DomainState::Verified)],
+        external_id: None,
+        metadata: Metadata::from([("plan".to_owned(), "demo".to_owned())]),
+    }
+}
+
+async fn join(
+    conn: &mut crate::store::Connection,
+    organization: &Organization,
+    user: &UserId,
+    role: &str,
+    status: MembershipStatus,
+) -> Result<(), AppError> {
+    Core::insert_membership(
+        conn,
+        NewMembership { organization_id: organization.id.clone(), user_id: user.clone(), role_slugs: vec![role.into()], status },
+    )
+    .await
+    .map(drop)
+}
+
+/// What `seed_bulk` created.
+#[derive(Clone, Debug)]
+pub struct BulkSeed {
+    /// The organizations, largest first.
+    pub organizations: Vec<(OrganizationId, usize)>,
+}
+
+/// Loads `users` users into `organizations` organizations for benchmarks and load tests.
+///
+/// Membership is skewed as in real installs: the first organization holds about half the
+/// users, the rest share the remainder by a harmonic law. Rows are written in large
+/// transactions without events; this is test data, not history.
+pub async fn seed_bulk(
+    core: &Core,
+    users: usize,
+    organizations: usize,
+    progress: impl Fn(usize),
+) -> Result<BulkSeed, AppError> {
+    let organizations = organizations.max(1);
+    let weights: Vec<f64> = (0..organizations).map(|i| if i == 0 { 1.0 } else { 1.0 / (i as f64 + 1.0) }).collect();
+    let share_of_rest: f64 = weights.iter().skip(1).sum();
+    let sizes: Vec<usize> = (0..organizations)
+        .map(|i| match (i, organizations) {
+            (_, 1) => users,
+            (0, _) => users / 2,
+            _ => ((users - users / 2) as f64 * weights[i] / share_of_rest).round() as usize,
+        })
+        .collect();
+
+    let run = ulid::Ulid::new().to_string().to_lowercase();
+    let mut created = Vec::new();
+    let mut tx = core.store().begin().await?;
+    for (index, size) in sizes.iter().enumerate() {
+        let organization = Core::insert_new_organization(
+            &mut tx,
+            NewOrganization { name: format!("Load test {index:05}"), ..Default::default() },
+        )
+        .await?;
+        created.push((organization.id, *size));
+    }
+    tx.commit().await.map_err(internal)?;
+
+    let mut written = 0;
+    let mut tx = core.store().begin().await?;
+    for (organization, size) in &created {
+        for _ in 0..*size {
+            let first = FIRST_NAMES[written % FIRST_NAMES.len()];
+            let last = LAST_NAMES[(written / FIRST_NAMES.len()) % LAST_NAMES.len()];
+            let now = now_ms();
+            let user = UserRecord {
+                id: UserId::generate(),
+                email: format!("{}.{}.{written}.{run}@load.test", ascii_lower(first), ascii_lower(last)),
+                email_verified: true,
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                locale: None,
+                external_id: None,
+                metadata: Metadata::new(),
+                password_hash: None,
+                is_platform_admin: false,
+                created_at: now,
+                updated_at: now,
+            };
+            db::insert_user(&mut tx, &user).await.map_err(internal)?;
+            let role = if written % 50 == 0 { roles::ADMIN } else { roles::MEMBER };
+            let status = if written % 97 == 0 { MembershipStatus::Inactive } else { MembershipStatus::Active };
+            db::insert_membership(&mut tx, &MembershipId::generate(), organization, &user.id, status, &[role.into()], now)
+                .await
+                .map_err(internal)?;
+            written += 1;
+            if written % 5_000 == 0 {
+                tx.commit().await.map_err(internal)?;
+                tx = core.store().begin().await?;
+                progress(written);
+            }
+        }
+    }
+    tx.commit().await.map_err(internal)?;
+    progress(written);
+    Ok(BulkSeed { organizations: created })
+}

@@ -1,0 +1,178 @@
+//! The store: one SQL implementation over sqlx's `Any` driver, for SQLite and PostgreSQL.
+//!
+//! Queries are written once in portable SQL with `$n` placeholders (both engines accept them).
+//! What differs per engine (connection set-up and the migrations) is isolated in this module
+//! and in `migrations/<backend>/`.
+
+pub mod directory;
+pub mod sql;
+
+use app::error::AppError;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use sqlx::AnyConnection as Connection;
+
+/// The database engine behind a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file: the zero-set-up default.
+    Sqlite,
+    /// A PostgreSQL server shared by several replicas.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the engine from a database URL.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL {url:?}: use sqlite:<path> or postgres://…")
+        }
+    }
+}
+
+/// A connection pool with its engine.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file (and its folder) when missing, and migrates.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Foreign keys and the busy timeout are per connection in SQLite.
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers proceed while one writer commits; it persists in the file.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies any migrations not yet applied.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The engine behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction for a change.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a transaction that reads
+    /// and then writes could otherwise fail when another writer commits in between. On
+    /// PostgreSQL the core locks the rows it checks instead.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(internal)
+    }
+
+    /// Borrows a connection for reads.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, AppError> {
+        self.pool.acquire().await.map_err(internal)
+    }
+}
+
+/// Turns `sqlite:path` into a URL that creates the file, and creates its folder.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let query = if query.is_empty() { "mode=rwc".to_owned() } else { query.to_owned() };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Logs a database failure and hides it from the caller.
+pub fn internal(error: sqlx::Error) -> AppError {
+    tracing::error!(%error, "database call failed");
+    AppError::Internal
+}
+
+/// Maps a unique-constraint violation to `on_conflict`, anything else to an internal error.
+pub fn unique_violation(error: sqlx::Error, on_conflict: impl FnOnce() -> AppError) -> AppError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => on_conflict(),
+        _ => internal(error),
+    }
+}
+
+/// The current time in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Formats stored milliseconds as a WorkOS timestamp: ISO-8601 UTC with milliseconds.
+pub fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_milliseconds_and_a_z() {
+        assert_eq!(iso(1_689_646_039_911), "2023-07-18T02:07:19.911Z");
+    }
+
+    #[test]
+    fn sqlite_urls_create_the_file() {
+        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite://:memory:?mode=rwc");
+        assert!(Backend::from_url("mysql://x").is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! A small builder for dynamic SQL with numbered `$n` placeholders.
+//!
+//! sqlx's own `QueryBuilder` writes `?` placeholders for the `Any` driver, which PostgreSQL
+//! rejects; numbered placeholders work on both engines.
+
+use app::model::{List, ListMetadata, Order, Page};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::Any;
+
+/// A value bound to a placeholder.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Self {
+        Self::Int(value)
+    }
+}
+
+/// SQL text and the values for its placeholders, in order.
+#[derive(Debug, Default)]
+pub struct SqlBuilder {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl SqlBuilder {
+    /// Starts a statement.
+    pub fn new(sql: &str) -> Self {
+        Self { sql: sql.to_owned(), values: Vec::new() }
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        self.sql.push('$');
+        self.sql.push_str(&self.values.len().to_string());
+        self
+    }
+
+    /// Appends `(p1, p2, …)` binding every value.
+    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        self.push("(");
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
+    /// Appends a keyset condition on `column` and the ordering and limit for `page`.
+    ///
+    /// One more row than the page holds is fetched, so [`finish_page`] can tell whether
+    /// another page follows.
+    pub fn push_keyset(&mut self, column: &str, page: &Page) -> &mut Self {
+        let backwards = page.after.is_none() && page.before.is_some();
+        let ascending = (page.order == Order::Asc) != backwards;
+        if let Some(cursor) = page.after.as_ref().or(page.before.as_ref()) {
+            self.push(&format!(" AND {column} {} ", if ascending { ">" } else { "<" }));
+            self.bind(cursor.as_str());
+        }
+        self.push(&format!(" ORDER BY {column} {} LIMIT ", if ascending { "ASC" } else { "DESC" }));
+        self.bind(i64::from(page.limit) + 1)
+    }
+
+    /// The SQL text.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// A query with every value bound.
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        self.values.iter().fold(sqlx::query(&self.sql), |query, value| match value {
+            Value::Text(text) => query.bind(text.as_str()),
+            Value::Int(int) => query.bind(*int),
+        })
+    }
+}
+
+/// Turns the rows of a [`SqlBuilder::push_keyset`] query into a page with its cursors.
+pub fn finish_page<T>(mut rows: Vec<T>, page: &Page, cursor: impl Fn(&T) -> String) -> List<T> {
+    let limit = page.limit as usize;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let backwards = page.after.is_none() && page.before.is_some();
+    let list_metadata = if backwards {
+        rows.reverse();
+        ListMetadata {
+            before: if more { rows.first().map(&cursor) } else { None },
+            after: rows.last().map(&cursor),
+        }
+    } else {
+        ListMetadata {
+            before: if page.after.is_some() { rows.first().map(&cursor) } else { None },
+            after: if more { rows.last().map(&cursor) } else { None },
+        }
+    };
+    List { data: rows, list_metadata }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(after: Option<&str>, before: Option<&str>) -> Page {
+        Page { limit: 2, after: after.map(Into::into), before: before.map(Into::into), order: Order::Desc }
+    }
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut sql = SqlBuilder::new("SELECT 1 WHERE a = ");
+        sql.bind("x").push(" AND b IN ").bind_list([1_i64, 2]);
+        assert_eq!(sql.sql(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+    }
+
+    #[test]
+    fn keyset_goes_backwards_for_before() {
+        let mut sql = SqlBuilder::new("SELECT id FROM t WHERE 1 = 1");
+        sql.push_keyset("id", &page(None, Some("c")));
+        assert_eq!(sql.sql(), "SELECT id FROM t WHERE 1 = 1 AND id > $1 ORDER BY id ASC LIMIT $2");
+    }
+
+    #[test]
+    fn first_page_has_only_an_after_cursor() {
+        let list = finish_page(vec!["e", "d", "c"], &page(None, None), |s| s.to_string());
+        assert_eq!(list.data, vec!["e", "d"]);
+        assert_eq!(list.list_metadata, ListMetadata { before: None, after: Some("d".into()) });
+    }
+
+    #[test]
+    fn last_page_has_no_after_cursor() {
+        let list = finish_page(vec!["b"], &page(Some("c"), None), |s| s.to_string());
+        assert_eq!(list.list_metadata, ListMetadata { before: Some("b".into()), after: None });
+    }
+
+    #[test]
+    fn backwards_pages_come_out_in_list_order() {
+        // Fetched ascending after the cursor "b": c, d, e (one extra).
+        let list = finish_page(vec!["c", "d", "e"], &page(None, Some("b")), |s| s.to_string());
+        assert_eq!(list.data, vec!["d", "c"]);
+        assert_eq!(list.list_metadata, ListMetadata { before: Some("d".into()), after: Some("c".into()) });
+    }
+}
