@@ -25,7 +25,14 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             }
             errors.finish()?;
             let (ip_address, user_agent) = crate::door::client_details();
-            let signed_in = directory().sign_in(PasswordLogin { email, password, ip_address, user_agent }).await?;
+            let signed_in = directory()
+                .sign_in(PasswordLogin {
+                    email,
+                    password,
+                    ip_address,
+                    user_agent,
+                })
+                .await?;
             crate::door::set_session_cookie(Some(&signed_in.token));
             leptos_axum::redirect("/");
             Ok(())
@@ -72,8 +79,11 @@ pub async fn switch_organization(organization_id: String) -> Result<(), AppError
     respond(
         async {
             let caller = caller().await?;
-            let organization = OrganizationId::parse(&organization_id).ok_or_else(|| AppError::not_found("Organization"))?;
-            directory().switch_organization(&caller, &organization).await?;
+            let organization = OrganizationId::parse(&organization_id)
+                .ok_or_else(|| AppError::not_found("Organization"))?;
+            directory()
+                .switch_organization(&caller, &organization)
+                .await?;
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -97,10 +107,21 @@ impl SessionState {
         let logout = ServerAction::<Logout>::new();
         let switch = ServerAction::<SwitchOrganization>::new();
         let viewer = Resource::new(
-            move || (login.version().get(), logout.version().get(), switch.version().get()),
+            move || {
+                (
+                    login.version().get(),
+                    logout.version().get(),
+                    switch.version().get(),
+                )
+            },
             |_| current_viewer(),
         );
-        let state = Self { login, logout, switch, viewer };
+        let state = Self {
+            login,
+            logout,
+            switch,
+            viewer,
+        };
         provide_context(state);
         state
     }
@@ -112,15 +133,19 @@ pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<SessionState>();
     let login = session.login;
     let error = move || login.value().get().and_then(Result::err);
-    let field = move |name: &'static str| Signal::derive(move || error().and_then(|e| e.field_message(name).map(str::to_owned)));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error().and_then(|e| e.field_message(name).map(str::to_owned)))
+    };
     let page_error = Signal::derive(move || error().filter(|e| !e.is_validation()));
     let already_signed_in = move || matches!(session.viewer.get(), Some(Ok(Some(_))));
 
     view! {
         <Title text="Sign in"/>
-        <Show when=already_signed_in>
-            <Redirect path="/"/>
-        </Show>
+        <Suspense fallback=|| ()>
+            <Show when=already_signed_in>
+                <Redirect path="/"/>
+            </Show>
+        </Suspense>
         <main class="auth-page">
             <div class="auth-card">
                 <p class="brand brand-large" aria-hidden="true">

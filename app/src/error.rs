@@ -3,9 +3,9 @@
 //! Messages are safe to show to the caller. Internal causes are logged where they happen and
 //! never carried here: [`AppError::Internal`] says nothing about what went wrong.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 /// A problem with one input field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +56,11 @@ pub enum AppError {
 fn summarize(errors: &[FieldError]) -> String {
     match errors {
         [only] => only.message.clone(),
-        _ => errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "),
+        _ => errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -72,7 +76,10 @@ impl AppError {
 
     /// A conflict with the current state.
     pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::Conflict { code: code.to_owned(), message: message.into() }
+        Self::Conflict {
+            code: code.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// A thing that does not exist or is out of the caller's reach.
@@ -83,9 +90,10 @@ impl AppError {
     /// The message for one field, if the error is about it.
     pub fn field_message(&self, field: &str) -> Option<&str> {
         match self {
-            Self::Validation(errors) => {
-                errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
-            }
+            Self::Validation(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.as_str()),
             _ => None,
         }
     }
@@ -118,7 +126,11 @@ pub struct FieldErrors(Vec<FieldError>);
 impl FieldErrors {
     /// Records a problem with a field.
     pub fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), code: code.into(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        });
     }
 
     /// Keeps a field's value, or records its error.
@@ -135,7 +147,11 @@ impl FieldErrors {
 
     /// `Ok` when nothing was recorded.
     pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
     }
 }
 
@@ -145,7 +161,9 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                Self::BadRequest(format!("The request was incomplete or malformed: {message}"))
+                Self::BadRequest(format!(
+                    "The request was incomplete or malformed: {message}"
+                ))
             }
             ServerFnErrorErr::Deserialization(message)
             | ServerFnErrorErr::Request(message)
@@ -163,7 +181,10 @@ mod tests {
     fn validation_errors_name_their_field() {
         let error = AppError::invalid("email", "email_invalid", "Enter a valid email address.");
         assert_eq!(error.status_code(), 422);
-        assert_eq!(error.field_message("email"), Some("Enter a valid email address."));
+        assert_eq!(
+            error.field_message("email"),
+            Some("Enter a valid email address.")
+        );
         assert_eq!(error.field_message("role"), None);
     }
 
@@ -171,8 +192,13 @@ mod tests {
     fn field_errors_collect_every_problem() {
         let mut errors = FieldErrors::default();
         errors.add("email", "required", "Enter an email.");
-        assert_eq!(errors.check::<()>(Err(AppError::invalid("role", "unknown", "Pick a role."))), None);
-        let AppError::Validation(all) = errors.finish().unwrap_err() else { panic!() };
+        assert_eq!(
+            errors.check::<()>(Err(AppError::invalid("role", "unknown", "Pick a role."))),
+            None
+        );
+        let AppError::Validation(all) = errors.finish().unwrap_err() else {
+            panic!()
+        };
         assert_eq!(all.len(), 2);
     }
 }

@@ -6,42 +6,71 @@ use crate::model::Viewer;
 use crate::ui::{EmptyState, Loading};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 /// Lays out signed-in pages; sends everyone else to the sign-in page.
+///
+/// The page itself renders outside the viewer's `Suspense`: resources must be created by a
+/// component that outlives the request's rendering, and a `Suspend` body does not.
 #[component]
 pub fn Layout() -> impl IntoView {
     let session = expect_context::<SessionState>();
     view! {
-        <Suspense fallback=|| view! { <Loading what="your dashboard"/> }>
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Suspense fallback=|| view! { <header class="topbar"><span class="brand">"Roster"</span></header> }>
             {move || Suspend::new(async move {
                 match session.viewer.await {
-                    Ok(Some(viewer)) => view! { <Frame viewer/> }.into_any(),
+                    Ok(Some(viewer)) => view! { <TopBar viewer/> }.into_any(),
                     Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(error) => view! {
-                        <main class="content">
-                            <div class="alert alert-error" role="alert">{error.to_string()}</div>
-                        </main>
-                    }
-                    .into_any(),
+                    Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
                 }
             })}
+        </Suspense>
+        <main id="main" class="content" tabindex="-1">
+            <Outlet/>
+        </main>
+    }
+}
+
+/// Renders `render` with the signed-in viewer once known; with `admin_only`, members without
+/// admin rights get a polite refusal instead.
+#[component]
+pub fn WithViewer<F>(#[prop(optional)] admin_only: bool, render: F) -> impl IntoView
+where
+    F: Fn(Viewer) -> AnyView + Clone + Send + Sync + 'static,
+{
+    let session = expect_context::<SessionState>();
+    view! {
+        <Suspense fallback=|| view! { <Loading what="the page"/> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match session.viewer.await {
+                        Ok(Some(viewer)) if admin_only && !viewer.is_admin => view! { <NeedsAdmin viewer/> }.into_any(),
+                        Ok(Some(viewer)) => render(viewer),
+                        // The layout redirects to the sign-in page.
+                        _ => ().into_any(),
+                    }
+                })
+            }}
         </Suspense>
     }
 }
 
 #[component]
-fn Frame(viewer: Viewer) -> impl IntoView {
+fn TopBar(viewer: Viewer) -> impl IntoView {
     let session = expect_context::<SessionState>();
-    provide_context(viewer.clone());
     let is_admin = viewer.is_admin;
     let location = use_location();
     let current = move |path: &'static str| {
-        if location.pathname.get().starts_with(path) { "page" } else { "false" }
+        if location.pathname.get().starts_with(path) {
+            "page"
+        } else {
+            "false"
+        }
     };
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">"R"</span>
@@ -64,9 +93,6 @@ fn Frame(viewer: Viewer) -> impl IntoView {
                 </ActionForm>
             </div>
         </header>
-        <main id="main" class="content" tabindex="-1">
-            <Outlet/>
-        </main>
     }
 }
 
@@ -101,16 +127,21 @@ fn OrganizationSwitcher(viewer: Viewer) -> impl IntoView {
 /// `/`: admins land on the users table, everyone else on their profile.
 #[component]
 pub fn Home() -> impl IntoView {
-    let viewer = expect_context::<Viewer>();
-    let path = if viewer.is_admin { "/users" } else { "/profile" };
-    view! { <Redirect path=path/> }
+    view! {
+        <WithViewer render=|viewer: Viewer| {
+            let path = if viewer.is_admin { "/users" } else { "/profile" };
+            view! { <Redirect path=path/> }.into_any()
+        }/>
+    }
 }
 
 /// What a member without admin rights sees on an admin page.
 #[component]
-pub fn NeedsAdmin() -> impl IntoView {
-    let viewer = expect_context::<Viewer>();
-    let organization = viewer.organization.map(|o| o.name).unwrap_or_else(|| "this organization".into());
+pub fn NeedsAdmin(viewer: Viewer) -> impl IntoView {
+    let organization = viewer
+        .organization
+        .map(|o| o.name)
+        .unwrap_or_else(|| "this organization".into());
     view! {
         <Title text="Admin role needed"/>
         <EmptyState title="You need the admin role">

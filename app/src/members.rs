@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::format;
+use crate::layout::WithViewer;
 use crate::model::*;
 use crate::ui::{EmptyState, ErrorBanner, Loading, StatusBadge};
 use leptos::prelude::*;
@@ -11,7 +12,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -27,9 +28,17 @@ pub async fn list_members(filter: MemberFilter, page: Page) -> Result<List<Membe
         async {
             let caller = caller().await?;
             let admin = caller.admin()?;
-            let organization = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
-            let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
-            directory().list_members(&admin, &organization, filter, page).await
+            let organization = admin
+                .organization()
+                .cloned()
+                .ok_or_else(|| AppError::not_found("Organization"))?;
+            let page = Page {
+                limit: page.limit.clamp(1, Page::MAX_LIMIT),
+                ..page
+            };
+            directory()
+                .list_members(&admin, &organization, filter, page)
+                .await
         }
         .await,
     )
@@ -62,13 +71,18 @@ pub enum MemberChange {
 
 /// Applies a change to a member of the current organization; returns what was done.
 #[server(prefix = "/api", endpoint = "change-member")]
-pub async fn change_member(membership_id: String, change: MemberChange, role: String) -> Result<String, AppError> {
+pub async fn change_member(
+    membership_id: String,
+    change: MemberChange,
+    role: String,
+) -> Result<String, AppError> {
     use crate::ids::MembershipId;
     respond(
         async {
             let caller = caller().await?;
             let admin = caller.admin()?;
-            let id = MembershipId::parse(&membership_id).ok_or_else(|| AppError::not_found("Membership"))?;
+            let id = MembershipId::parse(&membership_id)
+                .ok_or_else(|| AppError::not_found("Membership"))?;
             let directory = directory();
             let membership = directory.get_membership(&admin, &id).await?;
             let user = directory.get_user(&admin, &membership.user_id).await?;
@@ -78,7 +92,9 @@ pub async fn change_member(membership_id: String, change: MemberChange, role: St
                     if role.trim().is_empty() {
                         return Err(AppError::invalid("role", "role_required", "Choose a role."));
                     }
-                    let updated = directory.set_membership_roles(&admin, &id, vec![role]).await?;
+                    let updated = directory
+                        .set_membership_roles(&admin, &id, vec![role])
+                        .await?;
                     format!("{name} now has the {} role.", updated.role.slug)
                 }
                 MemberChange::Deactivate => {
@@ -107,20 +123,42 @@ pub struct TableQuery {
 }
 
 /// The characters `encodeURIComponent` escapes, so server and browser build identical links.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
 
 impl TableQuery {
     /// Reads the table state from the query, ignoring values it does not understand.
     pub fn from_params(params: &ParamsMap) -> Self {
-        let text = |key: &str| params.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let limit = text("limit").and_then(|v| v.parse().ok()).filter(|v| PAGE_SIZES.contains(v)).unwrap_or(PAGE_SIZES[0]);
+        let text = |key: &str| {
+            params
+                .get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let limit = text("limit")
+            .and_then(|v| v.parse().ok())
+            .filter(|v| PAGE_SIZES.contains(v))
+            .unwrap_or(PAGE_SIZES[0]);
         Self {
             filter: MemberFilter {
                 search: text("q"),
                 role: text("role"),
                 status: text("status").and_then(|v| MembershipStatus::parse(&v)),
             },
-            page: Page { limit, after: text("after"), before: text("before"), order: Order::Desc },
+            page: Page {
+                limit,
+                after: text("after"),
+                before: text("before"),
+                order: Order::Desc,
+            },
         }
     }
 
@@ -150,12 +188,23 @@ impl TableQuery {
             .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, COMPONENT)))
             .collect::<Vec<_>>()
             .join("&");
-        if query.is_empty() { "/users".to_owned() } else { format!("/users?{query}") }
+        if query.is_empty() {
+            "/users".to_owned()
+        } else {
+            format!("/users?{query}")
+        }
     }
 
     /// The same filters at another cursor.
     fn at(&self, after: Option<String>, before: Option<String>) -> Self {
-        Self { filter: self.filter.clone(), page: Page { after, before, ..self.page.clone() } }
+        Self {
+            filter: self.filter.clone(),
+            page: Page {
+                after,
+                before,
+                ..self.page.clone()
+            },
+        }
     }
 
     fn is_filtered(&self) -> bool {
@@ -166,11 +215,6 @@ impl TableQuery {
 /// The users page: admins see the table, members a polite refusal.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let viewer = expect_context::<Viewer>();
-    if !viewer.is_admin {
-        return view! { <crate::layout::NeedsAdmin/> }.into_any();
-    }
-    let organization = viewer.organization.map(|o| o.name).unwrap_or_default();
     let params = use_query_map();
     let query = Memo::new(move |_| TableQuery::from_params(&params.read()));
     let change = ServerAction::<ChangeMember>::new();
@@ -183,31 +227,37 @@ pub fn UsersPage() -> impl IntoView {
     let outcome = move || change.value().get();
     let error = Signal::derive(move || outcome().and_then(Result::err));
 
+    let page = move |viewer: Viewer| {
+        let organization = viewer.organization.map(|o| o.name).unwrap_or_default();
+        view! {
+            <div class="page-head">
+                <div>
+                    <h1>"Users"</h1>
+                    <p class="muted">{format!("Everyone in {organization}, with their roles and status.")}</p>
+                </div>
+                <a class="button primary" href="/invitations">"Invite people"</a>
+            </div>
+            <Filters query roles/>
+            <ErrorBanner error/>
+            {move || outcome().and_then(Result::ok).map(|message| view! { <p class="alert alert-success" role="status">{message}</p> })}
+            <div class="table-card" class:is-pending=pending aria-busy=move || pending.get().to_string()>
+                <Transition fallback=|| view! { <Loading what="members"/> } set_pending>
+                    {move || Suspend::new(async move {
+                        let roles = roles.await.unwrap_or_default();
+                        match members.await {
+                            Ok(list) => view! { <MembersTable list roles query=query.get_untracked() change/> }.into_any(),
+                            Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        }
+        .into_any()
+    };
     view! {
         <Title text="Users"/>
-        <div class="page-head">
-            <div>
-                <h1>"Users"</h1>
-                <p class="muted">{format!("Everyone in {organization}, with their roles and status.")}</p>
-            </div>
-            <a class="button primary" href="/invitations">"Invite people"</a>
-        </div>
-        <Filters query roles/>
-        <ErrorBanner error/>
-        {move || outcome().and_then(Result::ok).map(|message| view! { <p class="alert alert-success" role="status">{message}</p> })}
-        <div class="table-card" class:is-pending=pending aria-busy=move || pending.get().to_string()>
-            <Transition fallback=|| view! { <Loading what="members"/> } set_pending>
-                {move || Suspend::new(async move {
-                    let roles = roles.await.unwrap_or_default();
-                    match members.await {
-                        Ok(list) => view! { <MembersTable list roles query=query.get_untracked() change/> }.into_any(),
-                        Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </div>
+        <WithViewer admin_only=true render=page/>
     }
-    .into_any()
 }
 
 /// The search box and filters; a plain GET form, so it works before the app loads too.
@@ -277,7 +327,12 @@ fn Filters(query: Memo<TableQuery>, roles: Resource<Result<Vec<Role>, AppError>>
 }
 
 #[component]
-fn MembersTable(list: List<Member>, roles: Vec<Role>, query: TableQuery, change: ServerAction<ChangeMember>) -> impl IntoView {
+fn MembersTable(
+    list: List<Member>,
+    roles: Vec<Role>,
+    query: TableQuery,
+    change: ServerAction<ChangeMember>,
+) -> impl IntoView {
     if list.data.is_empty() {
         let filtered = query.is_filtered();
         return view! {
@@ -291,8 +346,16 @@ fn MembersTable(list: List<Member>, roles: Vec<Role>, query: TableQuery, change:
         }
         .into_any();
     }
-    let previous = list.list_metadata.before.clone().map(|before| query.at(None, Some(before)).href());
-    let next = list.list_metadata.after.clone().map(|after| query.at(Some(after), None).href());
+    let previous = list
+        .list_metadata
+        .before
+        .clone()
+        .map(|before| query.at(None, Some(before)).href());
+    let next = list
+        .list_metadata
+        .after
+        .clone()
+        .map(|after| query.at(Some(after), None).href());
     view! {
         <div class="table-scroll">
             <table class="data">
@@ -342,7 +405,11 @@ fn ChangeFields(membership_id: String, change: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember>) -> impl IntoView {
+fn MemberRow(
+    member: Member,
+    roles: Vec<Role>,
+    change: ServerAction<ChangeMember>,
+) -> impl IntoView {
     let Member { user, membership } = member;
     let name = user.display_name();
     let id = membership.id.to_string();
@@ -382,7 +449,13 @@ fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember
 
 /// The role picker of one member.
 #[component]
-fn RoleEditor(id: String, name: String, current: String, roles: Vec<Role>, change: ServerAction<ChangeMember>) -> impl IntoView {
+fn RoleEditor(
+    id: String,
+    name: String,
+    current: String,
+    roles: Vec<Role>,
+    change: ServerAction<ChangeMember>,
+) -> impl IntoView {
     let select_id = format!("role-{id}");
     view! {
         <ActionForm action=change attr:class="inline-form">
@@ -422,7 +495,11 @@ fn RemoveMember(id: String, name: String, change: ServerAction<ChangeMember>) ->
 
 /// Up to two initials for an avatar.
 fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 #[cfg(test)]
@@ -432,16 +509,31 @@ mod tests {
     #[test]
     fn table_state_round_trips_through_the_url() {
         let query = TableQuery {
-            filter: MemberFilter { search: Some("ada l".into()), role: Some("admin".into()), status: Some(MembershipStatus::Inactive) },
-            page: Page { limit: 25, after: Some("om_01H5JQDV7R7ATEYZDEG0W5PRYS".into()), before: None, order: Order::Desc },
+            filter: MemberFilter {
+                search: Some("ada l".into()),
+                role: Some("admin".into()),
+                status: Some(MembershipStatus::Inactive),
+            },
+            page: Page {
+                limit: 25,
+                after: Some("om_01H5JQDV7R7ATEYZDEG0W5PRYS".into()),
+                before: None,
+                order: Order::Desc,
+            },
         };
-        assert_eq!(query.href(), "/users?q=ada%20l&role=admin&status=inactive&limit=25&after=om_01H5JQDV7R7ATEYZDEG0W5PRYS");
+        assert_eq!(
+            query.href(),
+            "/users?q=ada%20l&role=admin&status=inactive&limit=25&after=om_01H5JQDV7R7ATEYZDEG0W5PRYS"
+        );
         let params = ParamsMap::from_iter([
             ("q".to_owned(), "ada l".to_owned()),
             ("role".to_owned(), "admin".to_owned()),
             ("status".to_owned(), "inactive".to_owned()),
             ("limit".to_owned(), "25".to_owned()),
-            ("after".to_owned(), "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned()),
+            (
+                "after".to_owned(),
+                "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned(),
+            ),
         ]);
         assert_eq!(TableQuery::from_params(&params), query);
     }

@@ -38,7 +38,11 @@ impl User {
             .filter(|part| !part.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        if full.is_empty() { self.email.clone() } else { full }
+        if full.is_empty() {
+            self.email.clone()
+        } else {
+            full
+        }
     }
 }
 
@@ -292,7 +296,10 @@ pub struct List<T> {
 impl<T> List<T> {
     /// Converts every item, keeping the cursors.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {
-        List { data: self.data.into_iter().map(f).collect(), list_metadata: self.list_metadata }
+        List {
+            data: self.data.into_iter().map(f).collect(),
+            list_metadata: self.list_metadata,
+        }
     }
 }
 
@@ -326,7 +333,12 @@ impl Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Self { limit: Self::DEFAULT_LIMIT, before: None, after: None, order: Order::Desc }
+        Self {
+            limit: Self::DEFAULT_LIMIT,
+            before: None,
+            after: None,
+            order: Order::Desc,
+        }
     }
 }
 
@@ -390,7 +402,10 @@ mod tests {
 
     #[test]
     fn lists_carry_the_workos_envelope() {
-        let list: List<u8> = List { data: vec![1], list_metadata: ListMetadata::default() };
+        let list: List<u8> = List {
+            data: vec![1],
+            list_metadata: ListMetadata::default(),
+        };
         assert_eq!(
             serde_json::to_value(&list).unwrap(),
             serde_json::json!({"object": "list", "data": [1], "list_metadata": {"before": null, "after": null}})
@@ -405,8 +420,12 @@ mod tests {
             organization_id: OrganizationId::parse("org_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap(),
             organization_name: "Acme".into(),
             status: MembershipStatus::Inactive,
-            role: RoleRef { slug: "admin".into() },
-            roles: vec![RoleRef { slug: "admin".into() }],
+            role: RoleRef {
+                slug: "admin".into(),
+            },
+            roles: vec![RoleRef {
+                slug: "admin".into(),
+            }],
             directory_managed: false,
             custom_attributes: BTreeMap::new(),
             created_at: "2023-07-18T02:07:19.911Z".into(),

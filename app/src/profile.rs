@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::format;
+use crate::layout::WithViewer;
 use crate::model::*;
 use crate::ui::{Loading, StatusBadge};
 use leptos::prelude::*;
@@ -26,11 +27,10 @@ pub async fn my_memberships() -> Result<Vec<OrganizationMembership>, AppError> {
 /// The profile page.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let viewer = expect_context::<Viewer>();
     let memberships = Resource::new(|| (), |_| my_memberships());
-    let user = viewer.user.clone();
-    view! {
-        <Title text="Your profile"/>
+    let content = move |viewer: Viewer| {
+        let user = viewer.user.clone();
+        view! {
         <div class="page-head">
             <div>
                 <h1>"Your profile"</h1>
@@ -86,5 +86,11 @@ pub fn ProfilePage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+    .into_any()
+    };
+    view! {
+        <Title text="Your profile"/>
+        <WithViewer render=content/>
     }
 }

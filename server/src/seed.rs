@@ -1,13 +1,13 @@
 //! Data that Roster creates itself: the first start's admin and demo organization, and the
 //! bulk data generator behind `roster seed` and the benchmarks.
 
-use crate::core::{password, Core};
+use crate::core::{Core, password};
 use crate::store::directory::{self as db, UserRecord};
 use crate::store::{internal, now_ms};
 use app::directory::{NewInvitation, NewMembership, NewOrganization, NewUser};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId, UserId};
-use app::model::{roles, DomainState, MembershipStatus, Metadata, Organization};
+use app::model::{DomainState, MembershipStatus, Metadata, Organization, roles};
 use rand::distributions::{Alphanumeric, DistString};
 
 /// The settings key that marks a bootstrapped install.
@@ -42,28 +42,78 @@ fn generated_password() -> String {
 }
 
 const FIRST_NAMES: [&str; 49] = [
-    "Olivia", "Liam", "Amara", "Noah", "Sofia", "Mateo", "Yuki", "Elena", "Kwame", "Priya", "Lucas", "Ingrid",
-    "Diego", "Hana", "Omar", "Chloe", "Ravi", "Freya", "Tomás", "Aisha", "Jonas", "Mei", "Felix", "Nadia",
-    "Arjun", "Clara", "Emeka", "Lena", "Marco", "Zara", "Hugo", "Ines", "Kenji", "Maya", "Pablo", "Sana",
-    "Theo", "Vera", "Wei", "Yara", "Anton", "Bianca", "Cyrus", "Dalia", "Erik", "Fatima", "Gustav", "Helena",
-    "Ivan",
+    "Olivia", "Liam", "Amara", "Noah", "Sofia", "Mateo", "Yuki", "Elena", "Kwame", "Priya",
+    "Lucas", "Ingrid", "Diego", "Hana", "Omar", "Chloe", "Ravi", "Freya", "Tomás", "Aisha",
+    "Jonas", "Mei", "Felix", "Nadia", "Arjun", "Clara", "Emeka", "Lena", "Marco", "Zara", "Hugo",
+    "Ines", "Kenji", "Maya", "Pablo", "Sana", "Theo", "Vera", "Wei", "Yara", "Anton", "Bianca",
+    "Cyrus", "Dalia", "Erik", "Fatima", "Gustav", "Helena", "Ivan",
 ];
 const LAST_NAMES: [&str; 49] = [
-    "Okafor", "Nguyen", "Larsen", "García", "Rossi", "Tanaka", "Petrov", "Mensah", "Sharma", "Dubois", "Berg",
-    "Morales", "Kim", "Haddad", "Martin", "Iyer", "Holm", "Silva", "Yilmaz", "Schmidt", "Chen", "Novak",
-    "Abebe", "Fischer", "Patel", "Moreau", "Eze", "Weber", "Conti", "Ahmed", "Laurent", "Costa", "Sato",
-    "Cohen", "Ruiz", "Khan", "Lund", "Horvat", "Zhang", "Farah", "Keller", "Romano", "Tehrani", "Aziz",
-    "Nilsson", "Diallo", "Lindqvist", "Park", "Volkov",
+    "Okafor",
+    "Nguyen",
+    "Larsen",
+    "García",
+    "Rossi",
+    "Tanaka",
+    "Petrov",
+    "Mensah",
+    "Sharma",
+    "Dubois",
+    "Berg",
+    "Morales",
+    "Kim",
+    "Haddad",
+    "Martin",
+    "Iyer",
+    "Holm",
+    "Silva",
+    "Yilmaz",
+    "Schmidt",
+    "Chen",
+    "Novak",
+    "Abebe",
+    "Fischer",
+    "Patel",
+    "Moreau",
+    "Eze",
+    "Weber",
+    "Conti",
+    "Ahmed",
+    "Laurent",
+    "Costa",
+    "Sato",
+    "Cohen",
+    "Ruiz",
+    "Khan",
+    "Lund",
+    "Horvat",
+    "Zhang",
+    "Farah",
+    "Keller",
+    "Romano",
+    "Tehrani",
+    "Aziz",
+    "Nilsson",
+    "Diallo",
+    "Lindqvist",
+    "Park",
+    "Volkov",
 ];
 
 /// Creates the first admin and, if asked, demo data, unless the install was bootstrapped
 /// before. Everything is created in one transaction, so a failed first start leaves nothing.
-pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<FirstStart>, AppError> {
+pub async fn first_start(
+    core: &Core,
+    bootstrap: Bootstrap,
+) -> Result<Option<FirstStart>, AppError> {
     let mut tx = core.store().begin().await?;
     if db::setting(&mut tx, BOOTSTRAPPED).await?.is_some() {
         return Ok(None);
     }
-    let admin_password = bootstrap.admin_password.clone().unwrap_or_else(generated_password);
+    let admin_password = bootstrap
+        .admin_password
+        .clone()
+        .unwrap_or_else(generated_password);
     let admin = Core::insert_new_user(
         &mut tx,
         NewUser {
@@ -81,13 +131,36 @@ pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<Fir
     let mut demo_password = None;
     let mut demo_member_email = None;
     if bootstrap.demo_data {
-        let password = bootstrap.demo_password.clone().unwrap_or_else(generated_password);
+        let password = bootstrap
+            .demo_password
+            .clone()
+            .unwrap_or_else(generated_password);
         // One hash serves every demo user: the same password would give the same work anyway.
         let hash = password::hash(password.clone()).await?;
-        let acme = Core::insert_new_organization(&mut tx, demo_organization("Acme Corporation", "acme.test")).await?;
-        let globex = Core::insert_new_organization(&mut tx, demo_organization("Globex Inc", "globex.test")).await?;
-        join(&mut tx, &acme, &admin.id, roles::OWNER, MembershipStatus::Active).await?;
-        join(&mut tx, &globex, &admin.id, roles::ADMIN, MembershipStatus::Active).await?;
+        let acme = Core::insert_new_organization(
+            &mut tx,
+            demo_organization("Acme Corporation", "acme.test"),
+        )
+        .await?;
+        let globex =
+            Core::insert_new_organization(&mut tx, demo_organization("Globex Inc", "globex.test"))
+                .await?;
+        join(
+            &mut tx,
+            &acme,
+            &admin.id,
+            roles::OWNER,
+            MembershipStatus::Active,
+        )
+        .await?;
+        join(
+            &mut tx,
+            &globex,
+            &admin.id,
+            roles::ADMIN,
+            MembershipStatus::Active,
+        )
+        .await?;
 
         for (index, (first, last)) in FIRST_NAMES.iter().zip(LAST_NAMES.iter()).enumerate() {
             let email = format!("{}.{}@acme.test", ascii_lower(first), ascii_lower(last));
@@ -103,7 +176,9 @@ pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<Fir
                 false,
             )
             .await?;
-            db::set_password_hash(&mut tx, &user.id, &hash, now_ms()).await.map_err(internal)?;
+            db::set_password_hash(&mut tx, &user.id, &hash, now_ms())
+                .await
+                .map_err(internal)?;
             let (role, status) = match index {
                 0 => (roles::OWNER, MembershipStatus::Active),
                 1..=4 => (roles::ADMIN, MembershipStatus::Active),
@@ -116,7 +191,11 @@ pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<Fir
                 demo_member_email = Some(email);
             }
             if index < 3 {
-                let role = if index == 0 { roles::OWNER } else { roles::MEMBER };
+                let role = if index == 0 {
+                    roles::OWNER
+                } else {
+                    roles::MEMBER
+                };
                 join(&mut tx, &globex, &user.id, role, MembershipStatus::Active).await?;
             }
         }
@@ -140,9 +219,16 @@ pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<Fir
         }
         demo_password = Some(password);
     }
-    db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string()).await.map_err(internal)?;
+    db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string())
+        .await
+        .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    Ok(Some(FirstStart { admin_email: admin.email, admin_password, demo_password, demo_member_email }))
+    Ok(Some(FirstStart {
+        admin_email: admin.email,
+        admin_password,
+        demo_password,
+        demo_member_email,
+    }))
 }
 
 fn ascii_lower(name: &str) -> String {
@@ -175,7 +261,12 @@ async fn join(
 ) -> Result<(), AppError> {
     Core::insert_membership(
         conn,
-        NewMembership { organization_id: organization.id.clone(), user_id: user.clone(), role_slugs: vec![role.into()], status },
+        NewMembership {
+            organization_id: organization.id.clone(),
+            user_id: user.clone(),
+            role_slugs: vec![role.into()],
+            status,
+        },
     )
     .await
     .map(drop)
@@ -200,7 +291,9 @@ pub async fn seed_bulk(
     progress: impl Fn(usize),
 ) -> Result<BulkSeed, AppError> {
     let organizations = organizations.max(1);
-    let weights: Vec<f64> = (0..organizations).map(|i| if i == 0 { 1.0 } else { 1.0 / (i as f64 + 1.0) }).collect();
+    let weights: Vec<f64> = (0..organizations)
+        .map(|i| if i == 0 { 1.0 } else { 1.0 / (i as f64 + 1.0) })
+        .collect();
     let share_of_rest: f64 = weights.iter().skip(1).sum();
     let sizes: Vec<usize> = (0..organizations)
         .map(|i| match (i, organizations) {
@@ -216,7 +309,10 @@ pub async fn seed_bulk(
     for (index, size) in sizes.iter().enumerate() {
         let organization = Core::insert_new_organization(
             &mut tx,
-            NewOrganization { name: format!("Load test {index:05}"), ..Default::default() },
+            NewOrganization {
+                name: format!("Load test {index:05}"),
+                ..Default::default()
+            },
         )
         .await?;
         created.push((organization.id, *size));
@@ -232,7 +328,11 @@ pub async fn seed_bulk(
             let now = now_ms();
             let user = UserRecord {
                 id: UserId::generate(),
-                email: format!("{}.{}.{written}.{run}@load.test", ascii_lower(first), ascii_lower(last)),
+                email: format!(
+                    "{}.{}.{written}.{run}@load.test",
+                    ascii_lower(first),
+                    ascii_lower(last)
+                ),
                 email_verified: true,
                 first_name: Some(first.into()),
                 last_name: Some(last.into()),
@@ -245,11 +345,27 @@ pub async fn seed_bulk(
                 updated_at: now,
             };
             db::insert_user(&mut tx, &user).await.map_err(internal)?;
-            let role = if written % 50 == 0 { roles::ADMIN } else { roles::MEMBER };
-            let status = if written % 97 == 0 { MembershipStatus::Inactive } else { MembershipStatus::Active };
-            db::insert_membership(&mut tx, &MembershipId::generate(), organization, &user.id, status, &[role.into()], now)
-                .await
-                .map_err(internal)?;
+            let role = if written % 50 == 0 {
+                roles::ADMIN
+            } else {
+                roles::MEMBER
+            };
+            let status = if written % 97 == 0 {
+                MembershipStatus::Inactive
+            } else {
+                MembershipStatus::Active
+            };
+            db::insert_membership(
+                &mut tx,
+                &MembershipId::generate(),
+                organization,
+                &user.id,
+                status,
+                &[role.into()],
+                now,
+            )
+            .await
+            .map_err(internal)?;
             written += 1;
             if written % 5_000 == 0 {
                 tx.commit().await.map_err(internal)?;
@@ -260,5 +376,7 @@ pub async fn seed_bulk(
     }
     tx.commit().await.map_err(internal)?;
     progress(written);
-    Ok(BulkSeed { organizations: created })
+    Ok(BulkSeed {
+        organizations: created,
+    })
 }

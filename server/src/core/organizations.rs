@@ -1,8 +1,8 @@
 //! Organizations: create and read.
 
-use super::{record, validate, within_reach, Core};
+use super::{Core, record, validate, within_reach};
 use crate::store::directory as db;
-use crate::store::{internal, iso, now_ms, unique_violation, Connection};
+use crate::store::{Connection, internal, iso, now_ms, unique_violation};
 use app::directory::{Admin, NewOrganization, OrganizationQuery, Organizations};
 use app::error::{AppError, FieldErrors};
 use app::ids::{OrganizationDomainId, OrganizationId};
@@ -21,12 +21,23 @@ fn domain(raw: &str) -> Result<String, AppError> {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
-    if valid { Ok(domain) } else { Err(AppError::invalid("domain_data", "domain_invalid", format!("{raw:?} is not a valid domain."))) }
+    if valid {
+        Ok(domain)
+    } else {
+        Err(AppError::invalid(
+            "domain_data",
+            "domain_invalid",
+            format!("{raw:?} is not a valid domain."),
+        ))
+    }
 }
 
 impl Core {
     /// Creates an organization inside a transaction; shared by `create_organization` and seeding.
-    pub(crate) async fn insert_new_organization(conn: &mut Connection, organization: NewOrganization) -> Result<Organization, AppError> {
+    pub(crate) async fn insert_new_organization(
+        conn: &mut Connection,
+        organization: NewOrganization,
+    ) -> Result<Organization, AppError> {
         let mut errors = FieldErrors::default();
         let name = organization.name.trim().to_owned();
         if name.is_empty() {
@@ -34,7 +45,12 @@ impl Core {
         } else if name.chars().count() > 200 {
             errors.add("name", "name_too_long", "Use at most 200 characters.");
         }
-        let external_id = errors.check(validate::external_id("external_id", organization.external_id)).flatten();
+        let external_id = errors
+            .check(validate::external_id(
+                "external_id",
+                organization.external_id,
+            ))
+            .flatten();
         errors.check(validate::metadata("metadata", &organization.metadata));
         let domains: Vec<(String, DomainState)> = organization
             .domains
@@ -68,17 +84,34 @@ impl Core {
             created_at: stamp.clone(),
             updated_at: stamp,
         };
-        db::insert_organization(conn, &organization, now).await.map_err(|error| {
-            unique_violation(error, || AppError::conflict("organization_already_exists", "An organization with this external ID already exists."))
-        })?;
-        record(conn, "organization.created", Some(&organization.id), &organization).await?;
+        db::insert_organization(conn, &organization, now)
+            .await
+            .map_err(|error| {
+                unique_violation(error, || {
+                    AppError::conflict(
+                        "organization_already_exists",
+                        "An organization with this external ID already exists.",
+                    )
+                })
+            })?;
+        record(
+            conn,
+            "organization.created",
+            Some(&organization.id),
+            &organization,
+        )
+        .await?;
         Ok(organization)
     }
 }
 
 #[async_trait]
 impl Organizations for Core {
-    async fn create_organization(&self, admin: &Admin, organization: NewOrganization) -> Result<Organization, AppError> {
+    async fn create_organization(
+        &self,
+        admin: &Admin,
+        organization: NewOrganization,
+    ) -> Result<Organization, AppError> {
         admin.require_environment()?;
         let mut tx = self.store.begin().await?;
         let organization = Self::insert_new_organization(&mut tx, organization).await?;
@@ -86,14 +119,29 @@ impl Organizations for Core {
         Ok(organization)
     }
 
-    async fn get_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<Organization, AppError> {
+    async fn get_organization(
+        &self,
+        admin: &Admin,
+        id: &OrganizationId,
+    ) -> Result<Organization, AppError> {
         within_reach(admin, id, "Organization")?;
         let mut conn = self.store.read().await?;
-        db::find_organization(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Organization"))
+        db::find_organization(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Organization"))
     }
 
-    async fn list_organizations(&self, admin: &Admin, query: OrganizationQuery) -> Result<List<Organization>, AppError> {
-        let domains: Vec<String> = query.domains.iter().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty()).collect();
+    async fn list_organizations(
+        &self,
+        admin: &Admin,
+        query: OrganizationQuery,
+    ) -> Result<List<Organization>, AppError> {
+        let domains: Vec<String> = query
+            .domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
         let mut conn = self.store.read().await?;
         db::list_organizations(&mut conn, admin.organization(), &domains, &query.page).await
     }
@@ -112,7 +160,11 @@ mod tests {
             .core
             .create_organization(
                 &fx.system(),
-                NewOrganization { name: "Acme".into(), domains: vec![("Acme.com".into(), DomainState::Verified)], ..Default::default() },
+                NewOrganization {
+                    name: "Acme".into(),
+                    domains: vec![("Acme.com".into(), DomainState::Verified)],
+                    ..Default::default()
+                },
             )
             .await
             .unwrap();
@@ -120,7 +172,13 @@ mod tests {
         fx.organization("Globex").await;
         let found = fx
             .core
-            .list_organizations(&fx.system(), OrganizationQuery { domains: vec!["acme.com".into()], page: Page::default() })
+            .list_organizations(
+                &fx.system(),
+                OrganizationQuery {
+                    domains: vec!["acme.com".into()],
+                    page: Page::default(),
+                },
+            )
             .await
             .unwrap();
         assert_eq!(found.data, vec![created]);
@@ -132,7 +190,14 @@ mod tests {
         let acme = fx.organization("Acme").await;
         fx.organization("Globex").await;
         let admin = fx.admin_of(&acme).await;
-        let listed = fx.core.list_organizations(&admin, OrganizationQuery::default()).await.unwrap();
-        assert_eq!(listed.data.iter().map(|o| &o.id).collect::<Vec<_>>(), vec![&acme.id]);
+        let listed = fx
+            .core
+            .list_organizations(&admin, OrganizationQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.data.iter().map(|o| &o.id).collect::<Vec<_>>(),
+            vec![&acme.id]
+        );
     }
 }

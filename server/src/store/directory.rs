@@ -1,8 +1,8 @@
 //! The SQL of the directory: users, organizations, memberships, invitations, roles,
 //! sessions and events. Rules live in `core`; this module only reads and writes rows.
 
-use super::sql::{finish_page, SqlBuilder};
-use super::{internal, iso, Connection};
+use super::sql::{SqlBuilder, finish_page};
+use super::{Connection, internal, iso};
 use app::error::AppError;
 use app::ids::*;
 use app::model::*;
@@ -69,13 +69,19 @@ pub struct UserRecord {
 
 /// The lower-cased search keys of a name: the full name and the last name.
 pub fn name_keys(first: Option<&str>, last: Option<&str>) -> (String, String) {
-    let full = [first, last].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    let full = [first, last]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     (full.to_lowercase(), last.unwrap_or_default().to_lowercase())
 }
 
 /// Inserts a user.
 pub async fn insert_user(conn: &mut Connection, user: &UserRecord) -> Result<(), sqlx::Error> {
-    let (name_key, last_name_key) = name_keys(user.first_name.as_deref(), user.last_name.as_deref());
+    let (name_key, last_name_key) =
+        name_keys(user.first_name.as_deref(), user.last_name.as_deref());
     sqlx::query(
         "INSERT INTO users (id, email, email_verified, first_name, last_name, name_key, last_name_key, \
          locale, external_id, metadata, password_hash, is_platform_admin, created_at, updated_at) \
@@ -101,8 +107,13 @@ pub async fn insert_user(conn: &mut Connection, user: &UserRecord) -> Result<(),
 }
 
 /// Overwrites a user's profile fields (not the password).
-pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) -> Result<(), sqlx::Error> {
-    let (name_key, last_name_key) = name_keys(user.first_name.as_deref(), user.last_name.as_deref());
+pub async fn update_user(
+    conn: &mut Connection,
+    user: &User,
+    updated_at: i64,
+) -> Result<(), sqlx::Error> {
+    let (name_key, last_name_key) =
+        name_keys(user.first_name.as_deref(), user.last_name.as_deref());
     sqlx::query(
         "UPDATE users SET email = $2, email_verified = $3, first_name = $4, last_name = $5, \
          name_key = $6, last_name_key = $7, locale = $8, external_id = $9, metadata = $10, \
@@ -125,7 +136,12 @@ pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) ->
 }
 
 /// Sets a user's password hash.
-pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_password_hash(
+    conn: &mut Connection,
+    id: &UserId,
+    hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(hash)
@@ -137,12 +153,14 @@ pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, n
 
 /// Reads a user by ID.
 pub async fn find_user(conn: &mut Connection, id: &UserId) -> Result<Option<User>, AppError> {
-    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map(|row| row.map(User::from))
-        .map_err(internal)
+    sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map(|row| row.map(User::from))
+    .map_err(internal)
 }
 
 /// What sign-in needs to know about a user.
@@ -154,7 +172,10 @@ pub struct Credentials {
 }
 
 /// Reads the credentials of the user with this (normalized) email.
-pub async fn find_credentials_by_email(conn: &mut Connection, email: &str) -> Result<Option<Credentials>, AppError> {
+pub async fn find_credentials_by_email(
+    conn: &mut Connection,
+    email: &str,
+) -> Result<Option<Credentials>, AppError> {
     sqlx::query_as("SELECT id, password_hash, is_platform_admin FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(conn)
@@ -173,7 +194,11 @@ pub async fn is_platform_admin(conn: &mut Connection, id: &UserId) -> Result<boo
 }
 
 /// Records a successful sign-in.
-pub async fn touch_last_sign_in(conn: &mut Connection, id: &UserId, now: i64) -> Result<(), sqlx::Error> {
+pub async fn touch_last_sign_in(
+    conn: &mut Connection,
+    id: &UserId,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
@@ -184,7 +209,11 @@ pub async fn touch_last_sign_in(conn: &mut Connection, id: &UserId, now: i64) ->
 
 /// Deletes a user; memberships and sessions go with them.
 pub async fn delete_user(conn: &mut Connection, id: &UserId) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id.as_str())
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Lists users, optionally only those with an email or a membership of an organization.
@@ -204,7 +233,12 @@ pub async fn list_users(
             .push(")");
     }
     sql.push_keyset("u.id", page);
-    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+    let rows: Vec<UserRow> = sql
+        .query()
+        .try_map(|row| UserRow::from_row(&row))
+        .fetch_all(conn)
+        .await
+        .map_err(internal)?;
     Ok(finish_page(rows, page, |row| row.id.clone()).map(User::from))
 }
 
@@ -212,8 +246,15 @@ pub async fn list_users(
 /// cannot be overtaken by another writer (SQLite's `BEGIN IMMEDIATE` already serializes
 /// writers; PostgreSQL needs the row lock). Returns whether the row exists.
 pub async fn lock_row(conn: &mut Connection, table: Lockable, id: &str) -> Result<bool, AppError> {
-    let sql = format!("UPDATE {} SET updated_at = updated_at WHERE id = $1", table.table());
-    let done = sqlx::query(&sql).bind(id).execute(conn).await.map_err(internal)?;
+    let sql = format!(
+        "UPDATE {} SET updated_at = updated_at WHERE id = $1",
+        table.table()
+    );
+    let done = sqlx::query(&sql)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(internal)?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -284,7 +325,11 @@ const ORGANIZATION_COLUMNS: &str = "o.id, o.name, o.allow_profiles_outside_organ
     o.stripe_customer_id, o.external_id, o.metadata, o.created_at, o.updated_at";
 
 /// Inserts an organization with its domains.
-pub async fn insert_organization(conn: &mut Connection, organization: &Organization, now: i64) -> Result<(), sqlx::Error> {
+pub async fn insert_organization(
+    conn: &mut Connection,
+    organization: &Organization,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO organizations (id, name, external_id, metadata, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5)",
@@ -313,17 +358,29 @@ pub async fn insert_organization(conn: &mut Connection, organization: &Organizat
     Ok(())
 }
 
-async fn attach_domains(conn: &mut Connection, rows: Vec<OrganizationRow>) -> Result<Vec<Organization>, AppError> {
+async fn attach_domains(
+    conn: &mut Connection,
+    rows: Vec<OrganizationRow>,
+) -> Result<Vec<Organization>, AppError> {
     let mut domains: HashMap<String, Vec<OrganizationDomain>> = HashMap::new();
     if !rows.is_empty() {
         let mut sql = SqlBuilder::new(
             "SELECT id, organization_id, domain, state, verification_strategy, created_at, updated_at \
              FROM organization_domains WHERE organization_id IN ",
         );
-        sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
-        let found: Vec<DomainRow> = sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+        sql.bind_list(rows.iter().map(|row| row.id.as_str()))
+            .push(" ORDER BY id");
+        let found: Vec<DomainRow> = sql
+            .query()
+            .try_map(|row| DomainRow::from_row(&row))
+            .fetch_all(conn)
+            .await
+            .map_err(internal)?;
         for domain in found {
-            domains.entry(domain.organization_id.clone()).or_default().push(domain.into());
+            domains
+                .entry(domain.organization_id.clone())
+                .or_default()
+                .push(domain.into());
         }
     }
     Ok(rows
@@ -343,13 +400,17 @@ async fn attach_domains(conn: &mut Connection, rows: Vec<OrganizationRow>) -> Re
 }
 
 /// Reads an organization with its domains.
-pub async fn find_organization(conn: &mut Connection, id: &OrganizationId) -> Result<Option<Organization>, AppError> {
-    let row: Option<OrganizationRow> =
-        sqlx::query_as(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(internal)?;
+pub async fn find_organization(
+    conn: &mut Connection,
+    id: &OrganizationId,
+) -> Result<Option<Organization>, AppError> {
+    let row: Option<OrganizationRow> = sqlx::query_as(&format!(
+        "SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(internal)?;
     match row {
         Some(row) => Ok(attach_domains(conn, vec![row]).await?.pop()),
         None => Ok(None),
@@ -363,7 +424,9 @@ pub async fn list_organizations(
     domains: &[String],
     page: &Page,
 ) -> Result<List<Organization>, AppError> {
-    let mut sql = SqlBuilder::new(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE 1 = 1"));
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE 1 = 1"
+    ));
     if let Some(only) = only {
         sql.push(" AND o.id = ").bind(only.as_str());
     }
@@ -373,20 +436,31 @@ pub async fn list_organizations(
             .push(")");
     }
     sql.push_keyset("o.id", page);
-    let rows: Vec<OrganizationRow> =
-        sql.query().try_map(|row| OrganizationRow::from_row(&row)).fetch_all(&mut *conn).await.map_err(internal)?;
+    let rows: Vec<OrganizationRow> = sql
+        .query()
+        .try_map(|row| OrganizationRow::from_row(&row))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(internal)?;
     let list = finish_page(rows, page, |row| row.id.clone());
     let data = attach_domains(conn, list.data).await?;
-    Ok(List { data, list_metadata: list.list_metadata })
+    Ok(List {
+        data,
+        list_metadata: list.list_metadata,
+    })
 }
 
 /// Names of organizations, for menus: either these IDs or, with `None`, all of them.
-pub async fn organization_summaries(conn: &mut Connection, ids: Option<&[OrganizationId]>) -> Result<Vec<OrganizationSummary>, AppError> {
+pub async fn organization_summaries(
+    conn: &mut Connection,
+    ids: Option<&[OrganizationId]>,
+) -> Result<Vec<OrganizationSummary>, AppError> {
     let mut sql = SqlBuilder::new("SELECT id, name FROM organizations");
     match ids {
         Some([]) => return Ok(Vec::new()),
         Some(ids) => {
-            sql.push(" WHERE id IN ").bind_list(ids.iter().map(OrganizationId::as_str));
+            sql.push(" WHERE id IN ")
+                .bind_list(ids.iter().map(OrganizationId::as_str));
         }
         None => {}
     }
@@ -429,7 +503,9 @@ impl MembershipRow {
             organization_id: OrganizationId::from_trusted(self.organization_id),
             organization_name: self.organization_name,
             status: MembershipStatus::parse(&self.status).unwrap_or(MembershipStatus::Inactive),
-            role: roles.first().cloned().unwrap_or_else(|| RoleRef { slug: roles::MEMBER.into() }),
+            role: roles.first().cloned().unwrap_or_else(|| RoleRef {
+                slug: roles::MEMBER.into(),
+            }),
             roles,
             directory_managed: false,
             custom_attributes: Default::default(),
@@ -440,21 +516,33 @@ impl MembershipRow {
 }
 
 /// The role slugs of each membership, primary first.
-async fn roles_of(conn: &mut Connection, ids: &[&str]) -> Result<HashMap<String, Vec<String>>, AppError> {
+async fn roles_of(
+    conn: &mut Connection,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<String>>, AppError> {
     let mut roles: HashMap<String, Vec<String>> = HashMap::new();
     if ids.is_empty() {
         return Ok(roles);
     }
-    let mut sql = SqlBuilder::new("SELECT membership_id, role_slug FROM membership_roles WHERE membership_id IN ");
-    sql.bind_list(ids.iter().copied()).push(" ORDER BY membership_id, position");
+    let mut sql = SqlBuilder::new(
+        "SELECT membership_id, role_slug FROM membership_roles WHERE membership_id IN ",
+    );
+    sql.bind_list(ids.iter().copied())
+        .push(" ORDER BY membership_id, position");
     for row in sql.query().fetch_all(conn).await.map_err(internal)? {
         let id: String = row.try_get("membership_id").map_err(internal)?;
-        roles.entry(id).or_default().push(row.try_get("role_slug").map_err(internal)?);
+        roles
+            .entry(id)
+            .or_default()
+            .push(row.try_get("role_slug").map_err(internal)?);
     }
     Ok(roles)
 }
 
-async fn with_roles(conn: &mut Connection, rows: Vec<MembershipRow>) -> Result<Vec<OrganizationMembership>, AppError> {
+async fn with_roles(
+    conn: &mut Connection,
+    rows: Vec<MembershipRow>,
+) -> Result<Vec<OrganizationMembership>, AppError> {
     let ids: Vec<&str> = rows.iter().map(|row| row.membership_id.as_str()).collect();
     let mut roles = roles_of(conn, &ids).await?;
     Ok(rows
@@ -490,32 +578,59 @@ pub async fn insert_membership(
     write_roles(conn, id, role_slugs).await
 }
 
-async fn write_roles(conn: &mut Connection, id: &MembershipId, role_slugs: &[String]) -> Result<(), sqlx::Error> {
+async fn write_roles(
+    conn: &mut Connection,
+    id: &MembershipId,
+    role_slugs: &[String],
+) -> Result<(), sqlx::Error> {
     for (position, slug) in role_slugs.iter().enumerate() {
-        sqlx::query("INSERT INTO membership_roles (membership_id, role_slug, position) VALUES ($1, $2, $3)")
-            .bind(id.as_str())
-            .bind(slug)
-            .bind(position as i64)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO membership_roles (membership_id, role_slug, position) VALUES ($1, $2, $3)",
+        )
+        .bind(id.as_str())
+        .bind(slug)
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
 
 /// Replaces a membership's roles.
-pub async fn replace_roles(conn: &mut Connection, id: &MembershipId, role_slugs: &[String], now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+pub async fn replace_roles(
+    conn: &mut Connection,
+    id: &MembershipId,
+    role_slugs: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
     write_roles(conn, id, role_slugs).await?;
     touch_membership(conn, id, now).await
 }
 
-async fn touch_membership(conn: &mut Connection, id: &MembershipId, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE memberships SET updated_at = $2 WHERE id = $1").bind(id.as_str()).bind(now).execute(conn).await?;
+async fn touch_membership(
+    conn: &mut Connection,
+    id: &MembershipId,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE memberships SET updated_at = $2 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Sets a membership's status.
-pub async fn set_membership_status(conn: &mut Connection, id: &MembershipId, status: MembershipStatus, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_membership_status(
+    conn: &mut Connection,
+    id: &MembershipId,
+    status: MembershipStatus,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(status.as_str())
@@ -526,13 +641,22 @@ pub async fn set_membership_status(conn: &mut Connection, id: &MembershipId, sta
 }
 
 /// Deletes a membership.
-pub async fn delete_membership(conn: &mut Connection, id: &MembershipId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM memberships WHERE id = $1").bind(id.as_str()).execute(conn).await?;
+pub async fn delete_membership(
+    conn: &mut Connection,
+    id: &MembershipId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM memberships WHERE id = $1")
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Reads a membership with its roles.
-pub async fn find_membership(conn: &mut Connection, id: &MembershipId) -> Result<Option<OrganizationMembership>, AppError> {
+pub async fn find_membership(
+    conn: &mut Connection,
+    id: &MembershipId,
+) -> Result<Option<OrganizationMembership>, AppError> {
     let row: Option<MembershipRow> = sqlx::query_as(&format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id WHERE m.id = $1"
     ))
@@ -547,7 +671,11 @@ pub async fn find_membership(conn: &mut Connection, id: &MembershipId) -> Result
 }
 
 /// Reads a user's membership of an organization.
-pub async fn find_membership_of(conn: &mut Connection, organization: &OrganizationId, user: &UserId) -> Result<Option<OrganizationMembership>, AppError> {
+pub async fn find_membership_of(
+    conn: &mut Connection,
+    organization: &OrganizationId,
+    user: &UserId,
+) -> Result<Option<OrganizationMembership>, AppError> {
     let row: Option<MembershipRow> = sqlx::query_as(&format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id \
          WHERE m.organization_id = $1 AND m.user_id = $2"
@@ -564,7 +692,11 @@ pub async fn find_membership_of(conn: &mut Connection, organization: &Organizati
 }
 
 /// Reads the active membership of the user with this email in an organization, if any.
-pub async fn find_active_membership_by_email(conn: &mut Connection, organization: &OrganizationId, email: &str) -> Result<bool, AppError> {
+pub async fn find_active_membership_by_email(
+    conn: &mut Connection,
+    organization: &OrganizationId,
+    email: &str,
+) -> Result<bool, AppError> {
     let found: Option<String> = sqlx::query_scalar(
         "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.organization_id = $1 AND u.email = $2 AND m.status = 'active'",
@@ -578,7 +710,10 @@ pub async fn find_active_membership_by_email(conn: &mut Connection, organization
 }
 
 /// Counts an organization's active owners.
-pub async fn count_active_owners(conn: &mut Connection, organization: &OrganizationId) -> Result<i64, AppError> {
+pub async fn count_active_owners(
+    conn: &mut Connection,
+    organization: &OrganizationId,
+) -> Result<i64, AppError> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM memberships m JOIN membership_roles r ON r.membership_id = m.id \
          WHERE m.organization_id = $1 AND m.status = 'active' AND r.role_slug = $2",
@@ -602,24 +737,36 @@ pub async fn list_memberships(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id WHERE 1 = 1"
     ));
     if let Some(organization) = organization {
-        sql.push(" AND m.organization_id = ").bind(organization.as_str());
+        sql.push(" AND m.organization_id = ")
+            .bind(organization.as_str());
     }
     if let Some(user) = user {
         sql.push(" AND m.user_id = ").bind(user.as_str());
     }
     if !statuses.is_empty() {
-        sql.push(" AND m.status IN ").bind_list(statuses.iter().map(|s| s.as_str()));
+        sql.push(" AND m.status IN ")
+            .bind_list(statuses.iter().map(|s| s.as_str()));
     }
     sql.push_keyset("m.id", page);
-    let rows: Vec<MembershipRow> =
-        sql.query().try_map(|row| MembershipRow::from_row(&row)).fetch_all(&mut *conn).await.map_err(internal)?;
+    let rows: Vec<MembershipRow> = sql
+        .query()
+        .try_map(|row| MembershipRow::from_row(&row))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(internal)?;
     let list = finish_page(rows, page, |row| row.membership_id.clone());
     let data = with_roles(conn, list.data).await?;
-    Ok(List { data, list_metadata: list.list_metadata })
+    Ok(List {
+        data,
+        list_metadata: list.list_metadata,
+    })
 }
 
 /// The organizations where a user has an active membership, with their roles there.
-pub async fn active_memberships_of(conn: &mut Connection, user: &UserId) -> Result<Vec<OrganizationMembership>, AppError> {
+pub async fn active_memberships_of(
+    conn: &mut Connection,
+    user: &UserId,
+) -> Result<Vec<OrganizationMembership>, AppError> {
     let rows: Vec<MembershipRow> = sqlx::query_as(&format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id \
          WHERE m.user_id = $1 AND m.status = 'active' ORDER BY o.name, m.id"
@@ -632,7 +779,12 @@ pub async fn active_memberships_of(conn: &mut Connection, user: &UserId) -> Resu
 }
 
 /// The users-table query: an organization's members with their users, filtered and paged.
-pub async fn list_members(conn: &mut Connection, organization: &OrganizationId, filter: &MemberFilter, page: &Page) -> Result<List<Member>, AppError> {
+pub async fn list_members(
+    conn: &mut Connection,
+    organization: &OrganizationId,
+    filter: &MemberFilter,
+    page: &Page,
+) -> Result<List<Member>, AppError> {
     let mut sql = SqlBuilder::new(&format!(
         "SELECT {MEMBERSHIP_COLUMNS}, {USER_COLUMNS} FROM memberships m \
          JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = m.organization_id \
@@ -647,15 +799,27 @@ pub async fn list_members(conn: &mut Connection, organization: &OrganizationId, 
             .bind(role.as_str())
             .push(")");
     }
-    if let Some(search) = filter.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::to_lowercase)
+        .filter(|s| !s.is_empty())
+    {
         // A range scan is a prefix match that every engine can answer from an index.
         let upper = format!("{search}{}", char::MAX);
         sql.push(" AND (");
-        for (index, column) in ["u.email", "u.name_key", "u.last_name_key"].into_iter().enumerate() {
+        for (index, column) in ["u.email", "u.name_key", "u.last_name_key"]
+            .into_iter()
+            .enumerate()
+        {
             if index > 0 {
                 sql.push(" OR ");
             }
-            sql.push(&format!("({column} >= ")).bind(search.as_str()).push(&format!(" AND {column} < ")).bind(upper.as_str()).push(")");
+            sql.push(&format!("({column} >= "))
+                .bind(search.as_str())
+                .push(&format!(" AND {column} < "))
+                .bind(upper.as_str())
+                .push(")");
         }
         sql.push(")");
     }
@@ -666,12 +830,21 @@ pub async fn list_members(conn: &mut Connection, organization: &OrganizationId, 
         .fetch_all(&mut *conn)
         .await
         .map_err(internal)?;
-    let list = finish_page(rows, page, |(membership, _)| membership.membership_id.clone());
-    let ids: Vec<&str> = list.data.iter().map(|(m, _)| m.membership_id.as_str()).collect();
+    let list = finish_page(rows, page, |(membership, _)| {
+        membership.membership_id.clone()
+    });
+    let ids: Vec<&str> = list
+        .data
+        .iter()
+        .map(|(m, _)| m.membership_id.as_str())
+        .collect();
     let mut roles = roles_of(conn, &ids).await?;
     Ok(list.map(|(membership, user)| {
         let slugs = roles.remove(&membership.membership_id).unwrap_or_default();
-        Member { membership: membership.into_membership(slugs), user: user.into() }
+        Member {
+            membership: membership.into_membership(slugs),
+            user: user.into(),
+        }
     }))
 }
 
@@ -700,7 +873,10 @@ const INVITATION_COLUMNS: &str = "id, organization_id, email, state, role_slug, 
     accepted_user_id, accepted_at, revoked_at, expires_at, created_at, updated_at";
 
 /// Inserts an invitation.
-pub async fn insert_invitation(conn: &mut Connection, row: &InvitationRow) -> Result<(), sqlx::Error> {
+pub async fn insert_invitation(
+    conn: &mut Connection,
+    row: &InvitationRow,
+) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
@@ -723,7 +899,10 @@ pub async fn insert_invitation(conn: &mut Connection, row: &InvitationRow) -> Re
 }
 
 /// Overwrites an invitation's mutable fields.
-pub async fn update_invitation(conn: &mut Connection, row: &InvitationRow) -> Result<(), sqlx::Error> {
+pub async fn update_invitation(
+    conn: &mut Connection,
+    row: &InvitationRow,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE invitations SET state = $2, token = $3, accepted_user_id = $4, accepted_at = $5, \
          revoked_at = $6, expires_at = $7, updated_at = $8 WHERE id = $1",
@@ -742,16 +921,26 @@ pub async fn update_invitation(conn: &mut Connection, row: &InvitationRow) -> Re
 }
 
 /// Reads an invitation, locking it on engines with row locks.
-pub async fn find_invitation(conn: &mut Connection, id: &InvitationId) -> Result<Option<InvitationRow>, AppError> {
-    sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+pub async fn find_invitation(
+    conn: &mut Connection,
+    id: &InvitationId,
+) -> Result<Option<InvitationRow>, AppError> {
+    sqlx::query_as(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(internal)
 }
 
 /// True when this email already has an unexpired pending invitation to the organization.
-pub async fn has_pending_invitation(conn: &mut Connection, organization: &OrganizationId, email: &str, now: i64) -> Result<bool, AppError> {
+pub async fn has_pending_invitation(
+    conn: &mut Connection,
+    organization: &OrganizationId,
+    email: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     let found: Option<String> = sqlx::query_scalar(
         "SELECT id FROM invitations WHERE organization_id = $1 AND email = $2 AND state = 'pending' AND expires_at > $3",
     )
@@ -771,16 +960,23 @@ pub async fn list_invitations(
     email: Option<&str>,
     page: &Page,
 ) -> Result<List<InvitationRow>, AppError> {
-    let mut sql = SqlBuilder::new(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE 1 = 1"));
+    let mut sql = SqlBuilder::new(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations WHERE 1 = 1"
+    ));
     if let Some(organization) = organization {
-        sql.push(" AND organization_id = ").bind(organization.as_str());
+        sql.push(" AND organization_id = ")
+            .bind(organization.as_str());
     }
     if let Some(email) = email {
         sql.push(" AND email = ").bind(email);
     }
     sql.push_keyset("id", page);
-    let rows: Vec<InvitationRow> =
-        sql.query().try_map(|row| InvitationRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+    let rows: Vec<InvitationRow> = sql
+        .query()
+        .try_map(|row| InvitationRow::from_row(&row))
+        .fetch_all(conn)
+        .await
+        .map_err(internal)?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }
 
@@ -810,11 +1006,16 @@ pub struct RoleRecord {
 }
 
 /// Inserts an environment role unless one with its slug exists.
-pub async fn ensure_environment_role(conn: &mut Connection, role: &RoleRecord, now: i64) -> Result<(), sqlx::Error> {
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE slug = $1 AND organization_id IS NULL")
-        .bind(role.slug)
-        .fetch_optional(&mut *conn)
-        .await?;
+pub async fn ensure_environment_role(
+    conn: &mut Connection,
+    role: &RoleRecord,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT id FROM roles WHERE slug = $1 AND organization_id IS NULL")
+            .bind(role.slug)
+            .fetch_optional(&mut *conn)
+            .await?;
     if exists.is_none() {
         sqlx::query(
             "INSERT INTO roles (id, slug, organization_id, name, description, permissions, priority, created_at, updated_at) \
@@ -834,16 +1035,25 @@ pub async fn ensure_environment_role(conn: &mut Connection, role: &RoleRecord, n
 }
 
 /// The roles available in an organization (or the environment's alone), by priority.
-pub async fn list_roles(conn: &mut Connection, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError> {
+pub async fn list_roles(
+    conn: &mut Connection,
+    organization: Option<&OrganizationId>,
+) -> Result<Vec<Role>, AppError> {
     let mut sql = SqlBuilder::new(
         "SELECT id, slug, organization_id, name, description, permissions, created_at, updated_at \
          FROM roles WHERE organization_id IS NULL",
     );
     if let Some(organization) = organization {
-        sql.push(" OR organization_id = ").bind(organization.as_str());
+        sql.push(" OR organization_id = ")
+            .bind(organization.as_str());
     }
     sql.push(" ORDER BY priority, slug");
-    let rows: Vec<RoleRow> = sql.query().try_map(|row| RoleRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+    let rows: Vec<RoleRow> = sql
+        .query()
+        .try_map(|row| RoleRow::from_row(&row))
+        .fetch_all(conn)
+        .await
+        .map_err(internal)?;
     Ok(rows
         .into_iter()
         .map(|row| Role {
@@ -853,7 +1063,11 @@ pub async fn list_roles(conn: &mut Connection, organization: Option<&Organizatio
             description: row.description,
             permissions: serde_json::from_str(&row.permissions).unwrap_or_default(),
             resource_type_slug: "organization".into(),
-            role_type: if row.organization_id.is_some() { RoleType::OrganizationRole } else { RoleType::EnvironmentRole },
+            role_type: if row.organization_id.is_some() {
+                RoleType::OrganizationRole
+            } else {
+                RoleType::EnvironmentRole
+            },
             created_at: iso(row.created_at),
             updated_at: iso(row.updated_at),
         })
@@ -878,8 +1092,7 @@ pub struct SessionRow {
     pub updated_at: i64,
 }
 
-const SESSION_COLUMNS: &str =
-    "id, user_id, organization_id, auth_method, ip_address, user_agent, expires_at, ended_at, created_at, updated_at";
+const SESSION_COLUMNS: &str = "id, user_id, organization_id, auth_method, ip_address, user_agent, expires_at, ended_at, created_at, updated_at";
 
 impl SessionRow {
     /// The wire form, with its status resolved against `now`.
@@ -895,7 +1108,11 @@ impl SessionRow {
             ip_address: self.ip_address,
             user_agent: self.user_agent,
             organization_id: self.organization_id.map(OrganizationId::from_trusted),
-            auth_method: if self.auth_method == "password" { AuthMethod::Password } else { AuthMethod::Unknown },
+            auth_method: if self.auth_method == "password" {
+                AuthMethod::Password
+            } else {
+                AuthMethod::Unknown
+            },
             status,
             expires_at: iso(self.expires_at),
             ended_at: self.ended_at.map(iso),
@@ -906,7 +1123,11 @@ impl SessionRow {
 }
 
 /// Inserts a session under the hash of its token.
-pub async fn insert_session(conn: &mut Connection, row: &SessionRow, token_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn insert_session(
+    conn: &mut Connection,
+    row: &SessionRow,
+    token_hash: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("INSERT INTO sessions ({SESSION_COLUMNS}, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
         .bind(&row.id)
         .bind(&row.user_id)
@@ -925,26 +1146,42 @@ pub async fn insert_session(conn: &mut Connection, row: &SessionRow, token_hash:
 }
 
 /// Reads the session with this token hash.
-pub async fn find_session_by_token_hash(conn: &mut Connection, token_hash: &str) -> Result<Option<SessionRow>, AppError> {
-    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"))
-        .bind(token_hash)
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+pub async fn find_session_by_token_hash(
+    conn: &mut Connection,
+    token_hash: &str,
+) -> Result<Option<SessionRow>, AppError> {
+    sqlx::query_as(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await
+    .map_err(internal)
 }
 
 /// Ends a session.
-pub async fn end_session(conn: &mut Connection, id: &SessionId, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL")
-        .bind(id.as_str())
-        .bind(now)
-        .execute(conn)
-        .await?;
+pub async fn end_session(
+    conn: &mut Connection,
+    id: &SessionId,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL",
+    )
+    .bind(id.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Points a session at an organization.
-pub async fn set_session_organization(conn: &mut Connection, id: &SessionId, organization: &OrganizationId, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_session_organization(
+    conn: &mut Connection,
+    id: &SessionId,
+    organization: &OrganizationId,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET organization_id = $2, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(organization.as_str())
@@ -978,12 +1215,19 @@ pub async fn insert_event(
 
 /// The names of the events recorded, oldest first (for tests and the audit log).
 pub async fn event_names(conn: &mut Connection) -> Result<Vec<String>, AppError> {
-    sqlx::query_scalar("SELECT event FROM events ORDER BY id").fetch_all(conn).await.map_err(internal)
+    sqlx::query_scalar("SELECT event FROM events ORDER BY id")
+        .fetch_all(conn)
+        .await
+        .map_err(internal)
 }
 
 /// Reads an install-wide setting.
 pub async fn setting(conn: &mut Connection, key: &str) -> Result<Option<String>, AppError> {
-    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(conn).await.map_err(internal)
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+        .map_err(internal)
 }
 
 /// Writes an install-wide setting.

@@ -1,0 +1,21 @@
+# Roster: `make run` serves the dashboard, `make test` runs every test.
+SHELL := /bin/bash
+# npm's wasm-opt (binaryen) must win over any system copy for release builds.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test bootstrap build bench
+
+bootstrap:
+	@bash .ci/bootstrap.sh
+
+build: bootstrap
+	cargo leptos build
+
+run: build
+	$${CARGO_TARGET_DIR:-target}/debug/roster serve
+
+test: bootstrap
+	@bash .ci/test.sh
+
+bench:
+	cargo bench -p server --bench list_users
