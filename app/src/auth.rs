@@ -91,39 +91,38 @@ pub async fn switch_organization(organization_id: String) -> Result<(), AppError
     )
 }
 
-/// The session's actions and the viewer they affect, shared through context.
+/// The signed-in viewer, shared through context, and a way to reload it after the session
+/// changed (sign-in, sign-out, another organization).
+///
+/// The actions that change the session live in the route components that show their forms:
+/// only there do they see the errors a plain (no-JavaScript) form post brings back.
 #[derive(Clone, Copy)]
 pub struct SessionState {
-    pub login: ServerAction<Login>,
-    pub logout: ServerAction<Logout>,
-    pub switch: ServerAction<SwitchOrganization>,
+    generation: RwSignal<u64>,
     pub viewer: Resource<Result<Option<Viewer>, AppError>>,
 }
 
 impl SessionState {
     /// Creates the session state and provides it to the app.
     pub fn provide() -> Self {
-        let login = ServerAction::<Login>::new();
-        let logout = ServerAction::<Logout>::new();
-        let switch = ServerAction::<SwitchOrganization>::new();
-        let viewer = Resource::new(
-            move || {
-                (
-                    login.version().get(),
-                    logout.version().get(),
-                    switch.version().get(),
-                )
-            },
-            |_| current_viewer(),
-        );
-        let state = Self {
-            login,
-            logout,
-            switch,
-            viewer,
-        };
+        let generation = RwSignal::new(0);
+        let viewer = Resource::new(move || generation.get(), |_| current_viewer());
+        let state = Self { generation, viewer };
         provide_context(state);
         state
+    }
+
+    /// Reloads the viewer whenever `action` succeeds.
+    pub fn reload_after<S>(self, action: ServerAction<S>)
+    where
+        S: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
+        S::Error: Send + Sync + 'static,
+    {
+        Effect::new(move |_| {
+            if action.value().with(|value| matches!(value, Some(Ok(())))) {
+                self.generation.update(|n| *n += 1);
+            }
+        });
     }
 }
 
@@ -131,7 +130,8 @@ impl SessionState {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<SessionState>();
-    let login = session.login;
+    let login = ServerAction::<Login>::new();
+    session.reload_after(login);
     let error = move || login.value().get().and_then(Result::err);
     let field = move |name: &'static str| {
         Signal::derive(move || error().and_then(|e| e.field_message(name).map(str::to_owned)))

@@ -1,6 +1,6 @@
 //! The frame around every signed-in page: header, navigation, organization switcher.
 
-use crate::auth::SessionState;
+use crate::auth::{Logout, SessionState, SwitchOrganization};
 use crate::error::AppError;
 use crate::model::Viewer;
 use crate::ui::{EmptyState, Loading};
@@ -61,6 +61,8 @@ where
 #[component]
 fn TopBar(viewer: Viewer) -> impl IntoView {
     let session = expect_context::<SessionState>();
+    let logout = ServerAction::<Logout>::new();
+    session.reload_after(logout);
     let is_admin = viewer.is_admin;
     let location = use_location();
     let current = move |path: &'static str| {
@@ -88,7 +90,7 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
             <div class="topbar-end">
                 <OrganizationSwitcher viewer=viewer.clone()/>
                 <span class="whoami" title=viewer.user.email.clone()>{viewer.user.display_name()}</span>
-                <ActionForm action=session.logout>
+                <ActionForm action=logout>
                     <button type="submit" class="button ghost">"Sign out"</button>
                 </ActionForm>
             </div>
@@ -100,12 +102,14 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
 #[component]
 fn OrganizationSwitcher(viewer: Viewer) -> impl IntoView {
     let session = expect_context::<SessionState>();
+    let switch = ServerAction::<SwitchOrganization>::new();
+    session.reload_after(switch);
     let current = viewer.organization.clone();
     match (current, viewer.organizations.len()) {
         (None, _) => view! { <span class="org-name muted">"No organization"</span> }.into_any(),
         (Some(organization), 0 | 1) => view! { <span class="org-name">{organization.name}</span> }.into_any(),
         (Some(organization), _) => view! {
-            <ActionForm action=session.switch attr:class="org-switcher">
+            <ActionForm action=switch attr:class="org-switcher">
                 <label for="organization-switcher" class="sr-only">"Organization"</label>
                 <select id="organization-switcher" name="organization_id">
                     {viewer
