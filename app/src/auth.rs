@@ -8,87 +8,57 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 #[cfg(feature = "ssr")]
-use crate::door::{caller, directory, respond};
+use crate::door::{caller, directory};
 
 /// Signs in with email and password and sets the session cookie.
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::directory::PasswordLogin;
-    respond(
-        async {
-            let mut errors = crate::error::FieldErrors::default();
-            if email.trim().is_empty() {
-                errors.add("email", "email_required", "Enter your email address.");
-            }
-            if password.is_empty() {
-                errors.add("password", "password_required", "Enter your password.");
-            }
-            errors.finish()?;
-            let (ip_address, user_agent) = crate::door::client_details();
-            let signed_in = directory()
-                .sign_in(PasswordLogin {
-                    email,
-                    password,
-                    ip_address,
-                    user_agent,
-                })
-                .await?;
-            crate::door::set_session_cookie(Some(&signed_in.token));
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        .await,
-    )
+    let mut errors = crate::error::FieldErrors::default();
+    if email.trim().is_empty() {
+        errors.add("email", "email_required", "Enter your email address.");
+    }
+    if password.is_empty() {
+        errors.add("password", "password_required", "Enter your password.");
+    }
+    errors.finish()?;
+    let (ip_address, user_agent) = crate::door::client_details();
+    let signed_in = directory().sign_in(PasswordLogin { email, password, ip_address, user_agent }).await?;
+    crate::door::set_session_cookie(Some(&signed_in.token));
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// Ends the session and clears the cookie.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    respond(
-        async {
-            if let Ok(caller) = caller().await {
-                directory().sign_out(&caller).await?;
-            }
-            crate::door::set_session_cookie(None);
-            leptos_axum::redirect("/login");
-            Ok(())
-        }
-        .await,
-    )
+    if let Ok(caller) = caller().await {
+        directory().sign_out(&caller).await?;
+    }
+    crate::door::set_session_cookie(None);
+    leptos_axum::redirect("/login");
+    Ok(())
 }
 
 /// The signed-in viewer, or `None` without a live session.
 #[server(prefix = "/api", endpoint = "viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    respond(
-        async {
-            match caller().await {
-                Ok(caller) => directory().viewer(&caller).await.map(Some),
-                Err(AppError::Unauthenticated) => Ok(None),
-                Err(error) => Err(error),
-            }
-        }
-        .await,
-    )
+    match caller().await {
+        Ok(caller) => directory().viewer(&caller).await.map(Some),
+        Err(AppError::Unauthenticated) => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// Points the session at another organization the viewer may work on.
 #[server(prefix = "/api", endpoint = "switch-organization")]
 pub async fn switch_organization(organization_id: String) -> Result<(), AppError> {
     use crate::ids::OrganizationId;
-    respond(
-        async {
-            let caller = caller().await?;
-            let organization = OrganizationId::parse(&organization_id)
-                .ok_or_else(|| AppError::not_found("Organization"))?;
-            directory()
-                .switch_organization(&caller, &organization)
-                .await?;
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        .await,
-    )
+    let caller = caller().await?;
+    let organization = OrganizationId::parse(&organization_id).ok_or_else(|| AppError::not_found("Organization"))?;
+    directory().switch_organization(&caller, &organization).await?;
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// The signed-in viewer, shared through context, and a way to reload it after the session

@@ -60,26 +60,17 @@ pub enum Scope {
 impl Caller {
     /// A caller signed in through a dashboard session. Only the session store creates these.
     pub fn from_session(context: SessionContext) -> Self {
-        Self {
-            actor: Actor::User(context.user_id.clone()),
-            kind: CallerKind::Session(context),
-        }
+        Self { actor: Actor::User(context.user_id.clone()), kind: CallerKind::Session(context) }
     }
 
     /// A caller holding a verified API key. Only the key store creates these.
     pub fn from_api_key(key: ApiKeyId, scope: Scope) -> Self {
-        Self {
-            actor: Actor::ApiKey(key),
-            kind: CallerKind::ApiKey { scope },
-        }
+        Self { actor: Actor::ApiKey(key), kind: CallerKind::ApiKey { scope } }
     }
 
     /// Roster acting on its own behalf, from the command line or at first start.
     pub fn system() -> Self {
-        Self {
-            actor: Actor::System,
-            kind: CallerKind::System,
-        }
+        Self { actor: Actor::System, kind: CallerKind::System }
     }
 
     /// Who changes are attributed to.
@@ -111,24 +102,17 @@ impl Caller {
             CallerKind::ApiKey { scope } => scope.clone(),
             CallerKind::Session(context) => {
                 let Some(organization) = &context.organization_id else {
-                    return Err(AppError::Forbidden(
-                        "You are not a member of any organization yet.".into(),
-                    ));
+                    return Err(AppError::Forbidden("You are not a member of any organization yet.".into()));
                 };
-                let may_manage = context.is_platform_admin
-                    || context.roles.iter().any(|role| roles::grants_admin(role));
+                let may_manage =
+                    context.is_platform_admin || context.roles.iter().any(|role| roles::grants_admin(role));
                 if !may_manage {
-                    return Err(AppError::Forbidden(
-                        "You need the admin role in this organization to do that.".into(),
-                    ));
+                    return Err(AppError::Forbidden("You need the admin role in this organization to do that.".into()));
                 }
                 Scope::Organization(organization.clone())
             }
         };
-        Ok(Admin {
-            scope,
-            actor: self.actor.clone(),
-        })
+        Ok(Admin { scope, actor: self.actor.clone() })
     }
 }
 
@@ -172,9 +156,9 @@ impl Admin {
     pub fn require_environment(&self) -> Result<(), AppError> {
         match self.scope {
             Scope::Environment => Ok(()),
-            Scope::Organization(_) => Err(AppError::Forbidden(
-                "This call needs access to the whole environment.".into(),
-            )),
+            Scope::Organization(_) => {
+                Err(AppError::Forbidden("This call needs access to the whole environment.".into()))
+            }
         }
     }
 }
@@ -295,12 +279,7 @@ pub trait Users: Send + Sync {
     /// Creates a user; needs environment access.
     async fn create_user(&self, admin: &Admin, user: NewUser) -> Result<User, AppError>;
     /// Changes a user.
-    async fn update_user(
-        &self,
-        admin: &Admin,
-        id: &UserId,
-        update: UserUpdate,
-    ) -> Result<User, AppError>;
+    async fn update_user(&self, admin: &Admin, id: &UserId, update: UserUpdate) -> Result<User, AppError>;
     /// Deletes a user and their memberships; needs environment access.
     async fn delete_user(&self, admin: &Admin, id: &UserId) -> Result<(), AppError>;
 }
@@ -309,23 +288,13 @@ pub trait Users: Send + Sync {
 #[async_trait]
 pub trait Organizations: Send + Sync {
     /// Creates an organization; needs environment access.
-    async fn create_organization(
-        &self,
-        admin: &Admin,
-        organization: NewOrganization,
-    ) -> Result<Organization, AppError>;
+    async fn create_organization(&self, admin: &Admin, organization: NewOrganization)
+    -> Result<Organization, AppError>;
     /// Reads one organization.
-    async fn get_organization(
-        &self,
-        admin: &Admin,
-        id: &OrganizationId,
-    ) -> Result<Organization, AppError>;
+    async fn get_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<Organization, AppError>;
     /// Lists the organizations the grant reaches.
-    async fn list_organizations(
-        &self,
-        admin: &Admin,
-        query: OrganizationQuery,
-    ) -> Result<List<Organization>, AppError>;
+    async fn list_organizations(&self, admin: &Admin, query: OrganizationQuery)
+    -> Result<List<Organization>, AppError>;
 }
 
 /// Memberships: who belongs where, with which roles.
@@ -338,11 +307,7 @@ pub trait Memberships: Send + Sync {
         membership: NewMembership,
     ) -> Result<OrganizationMembership, AppError>;
     /// Reads one membership.
-    async fn get_membership(
-        &self,
-        admin: &Admin,
-        id: &MembershipId,
-    ) -> Result<OrganizationMembership, AppError>;
+    async fn get_membership(&self, admin: &Admin, id: &MembershipId) -> Result<OrganizationMembership, AppError>;
     /// Lists memberships.
     async fn list_memberships(
         &self,
@@ -365,17 +330,11 @@ pub trait Memberships: Send + Sync {
         role_slugs: Vec<String>,
     ) -> Result<OrganizationMembership, AppError>;
     /// Suspends an active member, keeping their roles.
-    async fn deactivate_membership(
-        &self,
-        admin: &Admin,
-        id: &MembershipId,
-    ) -> Result<OrganizationMembership, AppError>;
+    async fn deactivate_membership(&self, admin: &Admin, id: &MembershipId)
+    -> Result<OrganizationMembership, AppError>;
     /// Restores a deactivated member with the roles they had.
-    async fn reactivate_membership(
-        &self,
-        admin: &Admin,
-        id: &MembershipId,
-    ) -> Result<OrganizationMembership, AppError>;
+    async fn reactivate_membership(&self, admin: &Admin, id: &MembershipId)
+    -> Result<OrganizationMembership, AppError>;
     /// Removes a member from the organization.
     async fn delete_membership(&self, admin: &Admin, id: &MembershipId) -> Result<(), AppError>;
 }
@@ -384,46 +343,22 @@ pub trait Memberships: Send + Sync {
 #[async_trait]
 pub trait Invitations: Send + Sync {
     /// Sends an invitation.
-    async fn send_invitation(
-        &self,
-        admin: &Admin,
-        invitation: NewInvitation,
-    ) -> Result<Invitation, AppError>;
+    async fn send_invitation(&self, admin: &Admin, invitation: NewInvitation) -> Result<Invitation, AppError>;
     /// Lists invitations, newest first unless asked otherwise.
-    async fn list_invitations(
-        &self,
-        admin: &Admin,
-        query: InvitationQuery,
-    ) -> Result<List<Invitation>, AppError>;
+    async fn list_invitations(&self, admin: &Admin, query: InvitationQuery) -> Result<List<Invitation>, AppError>;
     /// Reads one invitation.
-    async fn get_invitation(
-        &self,
-        admin: &Admin,
-        id: &InvitationId,
-    ) -> Result<Invitation, AppError>;
+    async fn get_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError>;
     /// Issues a new token and expiry for a pending invitation.
-    async fn resend_invitation(
-        &self,
-        admin: &Admin,
-        id: &InvitationId,
-    ) -> Result<Invitation, AppError>;
+    async fn resend_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError>;
     /// Withdraws a pending invitation.
-    async fn revoke_invitation(
-        &self,
-        admin: &Admin,
-        id: &InvitationId,
-    ) -> Result<Invitation, AppError>;
+    async fn revoke_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError>;
 }
 
 /// Roles and what they permit.
 #[async_trait]
 pub trait Roles: Send + Sync {
     /// The roles that can be given in an organization (environment roles included).
-    async fn list_roles(
-        &self,
-        admin: &Admin,
-        organization: Option<&OrganizationId>,
-    ) -> Result<Vec<Role>, AppError>;
+    async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError>;
 }
 
 /// Dashboard sign-in sessions.
@@ -438,16 +373,9 @@ pub trait Sessions: Send + Sync {
     /// Describes the signed-in user and what they may do.
     async fn viewer(&self, caller: &Caller) -> Result<Viewer, AppError>;
     /// Every membership of the signed-in user, in any status.
-    async fn own_memberships(
-        &self,
-        caller: &Caller,
-    ) -> Result<Vec<OrganizationMembership>, AppError>;
+    async fn own_memberships(&self, caller: &Caller) -> Result<Vec<OrganizationMembership>, AppError>;
     /// Points the session at another organization the user may work on.
-    async fn switch_organization(
-        &self,
-        caller: &Caller,
-        organization: &OrganizationId,
-    ) -> Result<(), AppError>;
+    async fn switch_organization(&self, caller: &Caller, organization: &OrganizationId) -> Result<(), AppError>;
 }
 
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
@@ -474,10 +402,7 @@ mod tests {
 
     #[test]
     fn members_get_no_admin_grant() {
-        assert!(matches!(
-            session(&["member"], false).admin(),
-            Err(AppError::Forbidden(_))
-        ));
+        assert!(matches!(session(&["member"], false).admin(), Err(AppError::Forbidden(_))));
     }
 
     #[test]

@@ -106,15 +106,9 @@ fn is_ulid(s: &str) -> bool {
 #[cfg(feature = "ssr")]
 pub fn new_ulid() -> String {
     use std::sync::{LazyLock, Mutex};
-    static GENERATOR: LazyLock<Mutex<ulid::Generator>> =
-        LazyLock::new(|| Mutex::new(ulid::Generator::new()));
-    let mut generator = GENERATOR
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    generator
-        .generate()
-        .unwrap_or_else(|_| ulid::Ulid::new())
-        .to_string()
+    static GENERATOR: LazyLock<Mutex<ulid::Generator>> = LazyLock::new(|| Mutex::new(ulid::Generator::new()));
+    let mut generator = GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    generator.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
 }
 
 #[cfg(test)]
@@ -124,10 +118,7 @@ mod tests {
     #[test]
     fn parse_accepts_only_its_own_prefix() {
         let raw = "user_01H5JQDV7R7ATEYZDEG0W5PRYS";
-        assert_eq!(
-            UserId::parse(raw).map(|id| id.to_string()),
-            Some(raw.to_owned())
-        );
+        assert_eq!(UserId::parse(raw).map(|id| id.to_string()), Some(raw.to_owned()));
         assert!(OrganizationId::parse(raw).is_none());
         assert!(UserId::parse("user_01H5JQDV7R7ATEYZDEG0W5PRY").is_none());
         assert!(UserId::parse("user_01H5JQDV7R7ATEYZDEG0W5PRYU").is_none());

@@ -11,34 +11,17 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[cfg(feature = "ssr")]
-use crate::door::{caller, directory, respond};
+use crate::door::{caller, directory};
 
 /// One page of the current organization's invitations, newest first.
 #[server(prefix = "/api", endpoint = "invitations", input = Json)]
 pub async fn list_invitations(page: Page) -> Result<List<Invitation>, AppError> {
     use crate::directory::InvitationQuery;
-    respond(
-        async {
-            let caller = caller().await?;
-            let admin = caller.admin()?;
-            let organization_id = admin.organization().cloned();
-            let page = Page {
-                limit: page.limit.clamp(1, Page::MAX_LIMIT),
-                ..page
-            };
-            directory()
-                .list_invitations(
-                    &admin,
-                    InvitationQuery {
-                        organization_id,
-                        email: None,
-                        page,
-                    },
-                )
-                .await
-        }
-        .await,
-    )
+    let caller = caller().await?;
+    let admin = caller.admin()?;
+    let organization_id = admin.organization().cloned();
+    let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
+    directory().list_invitations(&admin, InvitationQuery { organization_id, email: None, page }).await
 }
 
 /// Invites an email address into the current organization.
@@ -46,47 +29,22 @@ pub async fn list_invitations(page: Page) -> Result<List<Invitation>, AppError> 
 /// `expires_in_days` arrives as text so that a non-number gets a field error, not a
 /// failed request.
 #[server(prefix = "/api", endpoint = "invite")]
-pub async fn invite(
-    email: String,
-    role_slug: String,
-    expires_in_days: String,
-) -> Result<Invitation, AppError> {
+pub async fn invite(email: String, role_slug: String, expires_in_days: String) -> Result<Invitation, AppError> {
     use crate::directory::NewInvitation;
-    respond(
-        async {
-            let caller = caller().await?;
-            let admin = caller.admin()?;
-            let organization_id = admin
-                .organization()
-                .cloned()
-                .ok_or_else(|| AppError::not_found("Organization"))?;
-            let expires_in_days = match expires_in_days.trim() {
-                "" => None,
-                days => Some(days.parse::<i64>().map_err(|_| {
-                    AppError::invalid(
-                        "expires_in_days",
-                        "expires_in_days_invalid",
-                        "Enter a whole number of days.",
-                    )
-                })?),
-            };
-            let role_slug = Some(role_slug).filter(|slug| !slug.trim().is_empty());
-            let inviter_user_id = caller.user_id().cloned();
-            directory()
-                .send_invitation(
-                    &admin,
-                    NewInvitation {
-                        email,
-                        organization_id,
-                        role_slug,
-                        expires_in_days,
-                        inviter_user_id,
-                    },
-                )
-                .await
-        }
-        .await,
-    )
+    let caller = caller().await?;
+    let admin = caller.admin()?;
+    let organization_id = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
+    let expires_in_days = match expires_in_days.trim() {
+        "" => None,
+        days => Some(days.parse::<i64>().map_err(|_| {
+            AppError::invalid("expires_in_days", "expires_in_days_invalid", "Enter a whole number of days.")
+        })?),
+    };
+    let role_slug = Some(role_slug).filter(|slug| !slug.trim().is_empty());
+    let inviter_user_id = caller.user_id().cloned();
+    directory()
+        .send_invitation(&admin, NewInvitation { email, organization_id, role_slug, expires_in_days, inviter_user_id })
+        .await
 }
 
 /// Renews or withdraws a pending invitation.
@@ -99,24 +57,15 @@ pub enum InvitationChange {
 
 /// Resends or revokes an invitation of the current organization.
 #[server(prefix = "/api", endpoint = "change-invitation")]
-pub async fn change_invitation(
-    invitation_id: String,
-    change: InvitationChange,
-) -> Result<Invitation, AppError> {
+pub async fn change_invitation(invitation_id: String, change: InvitationChange) -> Result<Invitation, AppError> {
     use crate::ids::InvitationId;
-    respond(
-        async {
-            let caller = caller().await?;
-            let admin = caller.admin()?;
-            let id = InvitationId::parse(&invitation_id)
-                .ok_or_else(|| AppError::not_found("Invitation"))?;
-            match change {
-                InvitationChange::Resend => directory().resend_invitation(&admin, &id).await,
-                InvitationChange::Revoke => directory().revoke_invitation(&admin, &id).await,
-            }
-        }
-        .await,
-    )
+    let caller = caller().await?;
+    let admin = caller.admin()?;
+    let id = InvitationId::parse(&invitation_id).ok_or_else(|| AppError::not_found("Invitation"))?;
+    match change {
+        InvitationChange::Resend => directory().resend_invitation(&admin, &id).await,
+        InvitationChange::Revoke => directory().revoke_invitation(&admin, &id).await,
+    }
 }
 
 /// A one-button form that resends or revokes an invitation.
@@ -146,12 +95,7 @@ pub fn InvitationsPage() -> impl IntoView {
     let params = use_query_map();
     let page = Memo::new(move |_| {
         let params = params.read();
-        Page {
-            limit: 25,
-            after: params.get("after"),
-            before: params.get("before"),
-            order: Order::Desc,
-        }
+        Page { limit: 25, after: params.get("after"), before: params.get("before"), order: Order::Desc }
     });
     let invitations = Resource::new(
         move || (page.get(), invite.version().get(), change.version().get()),
@@ -191,10 +135,7 @@ pub fn InvitationsPage() -> impl IntoView {
 }
 
 #[component]
-fn InviteForm(
-    invite: ServerAction<Invite>,
-    roles: Resource<Result<Vec<Role>, AppError>>,
-) -> impl IntoView {
+fn InviteForm(invite: ServerAction<Invite>, roles: Resource<Result<Vec<Role>, AppError>>) -> impl IntoView {
     let error = move || invite.value().get().and_then(Result::err);
     // Every conflict of an invitation is about its email, so it is shown there.
     let email_error = Signal::derive(move || {
@@ -203,15 +144,11 @@ fn InviteForm(
             other => other.field_message("email").map(str::to_owned),
         })
     });
-    let role_error = Signal::derive(move || {
-        error().and_then(|e| e.field_message("role_slug").map(str::to_owned))
-    });
-    let days_error = Signal::derive(move || {
-        error().and_then(|e| e.field_message("expires_in_days").map(str::to_owned))
-    });
-    let other_error = Signal::derive(move || {
-        error().filter(|e| !e.is_validation() && !matches!(e, AppError::Conflict { .. }))
-    });
+    let role_error = Signal::derive(move || error().and_then(|e| e.field_message("role_slug").map(str::to_owned)));
+    let days_error =
+        Signal::derive(move || error().and_then(|e| e.field_message("expires_in_days").map(str::to_owned)));
+    let other_error =
+        Signal::derive(move || error().filter(|e| !e.is_validation() && !matches!(e, AppError::Conflict { .. })));
     let sent = move || invite.value().get().and_then(Result::ok);
     view! {
         <section class="card" aria-labelledby="invite-heading">
@@ -277,10 +214,7 @@ fn InviteForm(
 }
 
 #[component]
-fn InvitationsTable(
-    list: List<Invitation>,
-    change: ServerAction<ChangeInvitation>,
-) -> impl IntoView {
+fn InvitationsTable(list: List<Invitation>, change: ServerAction<ChangeInvitation>) -> impl IntoView {
     if list.data.is_empty() {
         return view! {
             <EmptyState title="No invitations yet">
@@ -289,16 +223,8 @@ fn InvitationsTable(
         }
         .into_any();
     }
-    let previous = list
-        .list_metadata
-        .before
-        .clone()
-        .map(|before| format!("/invitations?before={before}"));
-    let next = list
-        .list_metadata
-        .after
-        .clone()
-        .map(|after| format!("/invitations?after={after}"));
+    let previous = list.list_metadata.before.clone().map(|before| format!("/invitations?before={before}"));
+    let next = list.list_metadata.after.clone().map(|after| format!("/invitations?after={after}"));
     view! {
         <div class="table-card">
             <div class="table-scroll">
@@ -332,10 +258,7 @@ fn InvitationsTable(
 fn InvitationRow(invitation: Invitation, change: ServerAction<ChangeInvitation>) -> impl IntoView {
     let id = invitation.id.to_string();
     let email = invitation.email.clone();
-    let resendable = matches!(
-        invitation.state,
-        InvitationState::Pending | InvitationState::Expired
-    );
+    let resendable = matches!(invitation.state, InvitationState::Pending | InvitationState::Expired);
     let revocable = invitation.state == InvitationState::Pending;
     view! {
         <tr data-invitation=invitation.id.to_string()>

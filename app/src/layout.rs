@@ -66,11 +66,7 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
     let is_admin = viewer.is_admin;
     let location = use_location();
     let current = move |path: &'static str| {
-        if location.pathname.get().starts_with(path) {
-            "page"
-        } else {
-            "false"
-        }
+        if location.pathname.get().starts_with(path) { "page" } else { "false" }
     };
     view! {
         <header class="topbar">
@@ -142,13 +138,10 @@ pub fn Home() -> impl IntoView {
 /// What a member without admin rights sees on an admin page.
 #[component]
 pub fn NeedsAdmin(viewer: Viewer) -> impl IntoView {
-    let organization = viewer
-        .organization
-        .map(|o| o.name)
-        .unwrap_or_else(|| "this organization".into());
+    let organization = viewer.organization.map(|o| o.name).unwrap_or_else(|| "this organization".into());
     view! {
         <Title text="Admin role needed"/>
-        <EmptyState title="You need the admin role">
+        <EmptyState title="You need the admin role" page=true>
             <p>
                 {format!("Only owners and admins of {organization} can manage its members and invitations. ")}
                 "Ask one of them if you need access."
@@ -168,7 +161,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <Title text="Not found"/>
         <main class="content" id="main">
-            <EmptyState title="Page not found">
+            <EmptyState title="Page not found" page=true>
                 <p>"There is nothing at this address."</p>
                 <p><a class="button" href="/">"Go to the dashboard"</a></p>
             </EmptyState>

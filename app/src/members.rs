@@ -16,7 +16,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::door::{caller, directory, respond};
+use crate::door::{caller, directory};
 
 /// The page sizes the table offers.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
@@ -24,37 +24,19 @@ pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 /// One page of the current organization's members.
 #[server(prefix = "/api", endpoint = "members", input = Json)]
 pub async fn list_members(filter: MemberFilter, page: Page) -> Result<List<Member>, AppError> {
-    respond(
-        async {
-            let caller = caller().await?;
-            let admin = caller.admin()?;
-            let organization = admin
-                .organization()
-                .cloned()
-                .ok_or_else(|| AppError::not_found("Organization"))?;
-            let page = Page {
-                limit: page.limit.clamp(1, Page::MAX_LIMIT),
-                ..page
-            };
-            directory()
-                .list_members(&admin, &organization, filter, page)
-                .await
-        }
-        .await,
-    )
+    let caller = caller().await?;
+    let admin = caller.admin()?;
+    let organization = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
+    let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
+    directory().list_members(&admin, &organization, filter, page).await
 }
 
 /// The roles that can be given in the current organization.
 #[server(prefix = "/api", endpoint = "roles", input = Json)]
 pub async fn assignable_roles() -> Result<Vec<Role>, AppError> {
-    respond(
-        async {
-            let caller = caller().await?;
-            let admin = caller.admin()?;
-            directory().list_roles(&admin, admin.organization()).await
-        }
-        .await,
-    )
+    let caller = caller().await?;
+    let admin = caller.admin()?;
+    directory().list_roles(&admin, admin.organization()).await
 }
 
 /// A change to one member, chosen by the row's buttons.
@@ -71,48 +53,36 @@ pub enum MemberChange {
 
 /// Applies a change to a member of the current organization; returns what was done.
 #[server(prefix = "/api", endpoint = "change-member")]
-pub async fn change_member(
-    membership_id: String,
-    change: MemberChange,
-    role: String,
-) -> Result<String, AppError> {
+pub async fn change_member(membership_id: String, change: MemberChange, role: String) -> Result<String, AppError> {
     use crate::ids::MembershipId;
-    respond(
-        async {
-            let caller = caller().await?;
-            let admin = caller.admin()?;
-            let id = MembershipId::parse(&membership_id)
-                .ok_or_else(|| AppError::not_found("Membership"))?;
-            let directory = directory();
-            let membership = directory.get_membership(&admin, &id).await?;
-            let user = directory.get_user(&admin, &membership.user_id).await?;
-            let name = user.display_name();
-            Ok(match change {
-                MemberChange::SetRole => {
-                    if role.trim().is_empty() {
-                        return Err(AppError::invalid("role", "role_required", "Choose a role."));
-                    }
-                    let updated = directory
-                        .set_membership_roles(&admin, &id, vec![role])
-                        .await?;
-                    format!("{name} now has the {} role.", updated.role.slug)
-                }
-                MemberChange::Deactivate => {
-                    directory.deactivate_membership(&admin, &id).await?;
-                    format!("{name} was deactivated.")
-                }
-                MemberChange::Reactivate => {
-                    directory.reactivate_membership(&admin, &id).await?;
-                    format!("{name} was reactivated.")
-                }
-                MemberChange::Remove => {
-                    directory.delete_membership(&admin, &id).await?;
-                    format!("{name} was removed from {}.", membership.organization_name)
-                }
-            })
+    let caller = caller().await?;
+    let admin = caller.admin()?;
+    let id = MembershipId::parse(&membership_id).ok_or_else(|| AppError::not_found("Membership"))?;
+    let directory = directory();
+    let membership = directory.get_membership(&admin, &id).await?;
+    let user = directory.get_user(&admin, &membership.user_id).await?;
+    let name = user.display_name();
+    Ok(match change {
+        MemberChange::SetRole => {
+            if role.trim().is_empty() {
+                return Err(AppError::invalid("role", "role_required", "Choose a role."));
+            }
+            let updated = directory.set_membership_roles(&admin, &id, vec![role]).await?;
+            format!("{name} now has the {} role.", updated.role.slug)
         }
-        .await,
-    )
+        MemberChange::Deactivate => {
+            directory.deactivate_membership(&admin, &id).await?;
+            format!("{name} was deactivated.")
+        }
+        MemberChange::Reactivate => {
+            directory.reactivate_membership(&admin, &id).await?;
+            format!("{name} was reactivated.")
+        }
+        MemberChange::Remove => {
+            directory.delete_membership(&admin, &id).await?;
+            format!("{name} was removed from {}.", membership.organization_name)
+        }
+    })
 }
 
 /// The table's state, as kept in the URL query.
@@ -137,28 +107,16 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 impl TableQuery {
     /// Reads the table state from the query, ignoring values it does not understand.
     pub fn from_params(params: &ParamsMap) -> Self {
-        let text = |key: &str| {
-            params
-                .get(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let limit = text("limit")
-            .and_then(|v| v.parse().ok())
-            .filter(|v| PAGE_SIZES.contains(v))
-            .unwrap_or(PAGE_SIZES[0]);
+        let text = |key: &str| params.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let limit =
+            text("limit").and_then(|v| v.parse().ok()).filter(|v| PAGE_SIZES.contains(v)).unwrap_or(PAGE_SIZES[0]);
         Self {
             filter: MemberFilter {
                 search: text("q"),
                 role: text("role"),
                 status: text("status").and_then(|v| MembershipStatus::parse(&v)),
             },
-            page: Page {
-                limit,
-                after: text("after"),
-                before: text("before"),
-                order: Order::Desc,
-            },
+            page: Page { limit, after: text("after"), before: text("before"), order: Order::Desc },
         }
     }
 
@@ -188,23 +146,12 @@ impl TableQuery {
             .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, COMPONENT)))
             .collect::<Vec<_>>()
             .join("&");
-        if query.is_empty() {
-            "/users".to_owned()
-        } else {
-            format!("/users?{query}")
-        }
+        if query.is_empty() { "/users".to_owned() } else { format!("/users?{query}") }
     }
 
     /// The same filters at another cursor.
     fn at(&self, after: Option<String>, before: Option<String>) -> Self {
-        Self {
-            filter: self.filter.clone(),
-            page: Page {
-                after,
-                before,
-                ..self.page.clone()
-            },
-        }
+        Self { filter: self.filter.clone(), page: Page { after, before, ..self.page.clone() } }
     }
 
     fn is_filtered(&self) -> bool {
@@ -346,16 +293,8 @@ fn MembersTable(
         }
         .into_any();
     }
-    let previous = list
-        .list_metadata
-        .before
-        .clone()
-        .map(|before| query.at(None, Some(before)).href());
-    let next = list
-        .list_metadata
-        .after
-        .clone()
-        .map(|after| query.at(Some(after), None).href());
+    let previous = list.list_metadata.before.clone().map(|before| query.at(None, Some(before)).href());
+    let next = list.list_metadata.after.clone().map(|after| query.at(Some(after), None).href());
     view! {
         <div class="table-scroll">
             <table class="data">
@@ -405,11 +344,7 @@ fn ChangeFields(membership_id: String, change: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn MemberRow(
-    member: Member,
-    roles: Vec<Role>,
-    change: ServerAction<ChangeMember>,
-) -> impl IntoView {
+fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember>) -> impl IntoView {
     let Member { user, membership } = member;
     let name = user.display_name();
     let id = membership.id.to_string();
@@ -495,11 +430,7 @@ fn RemoveMember(id: String, name: String, change: ServerAction<ChangeMember>) ->
 
 /// Up to two initials for an avatar.
 fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|word| word.chars().next())
-        .take(2)
-        .flat_map(char::to_uppercase)
-        .collect()
+    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
 }
 
 #[cfg(test)]
@@ -530,10 +461,7 @@ mod tests {
             ("role".to_owned(), "admin".to_owned()),
             ("status".to_owned(), "inactive".to_owned()),
             ("limit".to_owned(), "25".to_owned()),
-            (
-                "after".to_owned(),
-                "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned(),
-            ),
+            ("after".to_owned(), "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned()),
         ]);
         assert_eq!(TableQuery::from_params(&params), query);
     }

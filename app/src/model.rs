@@ -38,11 +38,7 @@ impl User {
             .filter(|part| !part.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        if full.is_empty() {
-            self.email.clone()
-        } else {
-            full
-        }
+        if full.is_empty() { self.email.clone() } else { full }
     }
 }
 
@@ -185,9 +181,7 @@ impl InvitationState {
 
     /// Parses a wire name.
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Pending, Self::Accepted, Self::Expired, Self::Revoked]
-            .into_iter()
-            .find(|state| state.as_str() == raw)
+        [Self::Pending, Self::Accepted, Self::Expired, Self::Revoked].into_iter().find(|state| state.as_str() == raw)
     }
 }
 
@@ -296,10 +290,7 @@ pub struct List<T> {
 impl<T> List<T> {
     /// Converts every item, keeping the cursors.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {
-        List {
-            data: self.data.into_iter().map(f).collect(),
-            list_metadata: self.list_metadata,
-        }
+        List { data: self.data.into_iter().map(f).collect(), list_metadata: self.list_metadata }
     }
 }
 
@@ -333,12 +324,7 @@ impl Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Self {
-            limit: Self::DEFAULT_LIMIT,
-            before: None,
-            after: None,
-            order: Order::Desc,
-        }
+        Self { limit: Self::DEFAULT_LIMIT, before: None, after: None, order: Order::Desc }
     }
 }
 
@@ -402,10 +388,7 @@ mod tests {
 
     #[test]
     fn lists_carry_the_workos_envelope() {
-        let list: List<u8> = List {
-            data: vec![1],
-            list_metadata: ListMetadata::default(),
-        };
+        let list: List<u8> = List { data: vec![1], list_metadata: ListMetadata::default() };
         assert_eq!(
             serde_json::to_value(&list).unwrap(),
             serde_json::json!({"object": "list", "data": [1], "list_metadata": {"before": null, "after": null}})
@@ -420,12 +403,8 @@ mod tests {
             organization_id: OrganizationId::parse("org_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap(),
             organization_name: "Acme".into(),
             status: MembershipStatus::Inactive,
-            role: RoleRef {
-                slug: "admin".into(),
-            },
-            roles: vec![RoleRef {
-                slug: "admin".into(),
-            }],
+            role: RoleRef { slug: "admin".into() },
+            roles: vec![RoleRef { slug: "admin".into() }],
             directory_managed: false,
             custom_attributes: BTreeMap::new(),
             created_at: "2023-07-18T02:07:19.911Z".into(),

@@ -10,18 +10,13 @@ use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
 
 #[cfg(feature = "ssr")]
-use crate::door::{caller, directory, respond};
+use crate::door::{caller, directory};
 
 /// The viewer's own memberships, across organizations.
 #[server(prefix = "/api", endpoint = "my-memberships", input = Json)]
 pub async fn my_memberships() -> Result<Vec<OrganizationMembership>, AppError> {
-    respond(
-        async {
-            let caller = caller().await?;
-            directory().own_memberships(&caller).await
-        }
-        .await,
-    )
+    let caller = caller().await?;
+    directory().own_memberships(&caller).await
 }
 
 /// The profile page.

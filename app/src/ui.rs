@@ -39,10 +39,7 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
 
 /// The error of one form field, placed under it and tied to it with `aria-describedby`.
 #[component]
-pub fn FieldError(
-    #[prop(into)] id: String,
-    #[prop(into)] message: Signal<Option<String>>,
-) -> impl IntoView {
+pub fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <p id=id class="field-error" aria-live="polite">
             {move || message.get()}
@@ -50,12 +47,14 @@ pub fn FieldError(
     }
 }
 
-/// A centred message for empty lists and closed doors.
+/// A centred message for empty lists and closed doors; `page` makes its title the page's
+/// main heading.
 #[component]
-pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoView {
+pub fn EmptyState(#[prop(into)] title: String, #[prop(optional)] page: bool, children: Children) -> impl IntoView {
+    let heading = if page { view! { <h1>{title}</h1> }.into_any() } else { view! { <h2>{title}</h2> }.into_any() };
     view! {
         <div class="empty-state">
-            <h2>{title}</h2>
+            {heading}
             {children()}
         </div>
     }

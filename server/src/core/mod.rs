@@ -34,10 +34,7 @@ pub struct CoreSettings {
 
 impl Default for CoreSettings {
     fn default() -> Self {
-        Self {
-            public_url: "http://127.0.0.1:3000".into(),
-            session_lifetime: Duration::from_secs(7 * 24 * 3600),
-        }
+        Self { public_url: "http://127.0.0.1:3000".into(), session_lifetime: Duration::from_secs(7 * 24 * 3600) }
     }
 }
 
@@ -54,13 +51,7 @@ pub const BUILT_IN_ROLES: [RoleRecord; 3] = [
         slug: roles::OWNER,
         name: "Owner",
         description: "Full control of the organization, including its owners.",
-        permissions: &[
-            "members:read",
-            "members:manage",
-            "invitations:manage",
-            "roles:manage",
-            "organization:manage",
-        ],
+        permissions: &["members:read", "members:manage", "invitations:manage", "roles:manage", "organization:manage"],
         priority: 0,
     },
     RoleRecord {
@@ -84,9 +75,7 @@ impl Core {
     pub async fn new(store: Store, settings: CoreSettings) -> Result<Self, AppError> {
         let mut tx = store.begin().await?;
         for role in &BUILT_IN_ROLES {
-            db::ensure_environment_role(&mut tx, role, now_ms())
-                .await
-                .map_err(internal)?;
+            db::ensure_environment_role(&mut tx, role, now_ms()).await.map_err(internal)?;
         }
         tx.commit().await.map_err(internal)?;
         Ok(Self { store, settings })
@@ -110,11 +99,7 @@ impl Core {
         slugs: Vec<String>,
     ) -> Result<Vec<String>, AppError> {
         let mut chosen: Vec<String> = Vec::new();
-        for slug in slugs
-            .into_iter()
-            .map(|slug| slug.trim().to_owned())
-            .filter(|slug| !slug.is_empty())
-        {
+        for slug in slugs.into_iter().map(|slug| slug.trim().to_owned()).filter(|slug| !slug.is_empty()) {
             if !chosen.contains(&slug) {
                 chosen.push(slug);
             }
@@ -123,15 +108,8 @@ impl Core {
             return Ok(vec![roles::MEMBER.to_owned()]);
         }
         let known = db::list_roles(conn, Some(organization)).await?;
-        if let Some(unknown) = chosen
-            .iter()
-            .find(|slug| !known.iter().any(|role| &role.slug == *slug))
-        {
-            return Err(AppError::invalid(
-                field,
-                "role_not_found",
-                format!("There is no role {unknown:?}."),
-            ));
+        if let Some(unknown) = chosen.iter().find(|slug| !known.iter().any(|role| &role.slug == *slug)) {
+            return Err(AppError::invalid(field, "role_not_found", format!("There is no role {unknown:?}.")));
         }
         Ok(chosen)
     }
@@ -148,32 +126,18 @@ pub(crate) async fn record(
         tracing::error!(%error, event, "event data did not serialize");
         AppError::Internal
     })?;
-    db::insert_event(conn, event, organization, &data, now_ms())
-        .await
-        .map_err(internal)
+    db::insert_event(conn, event, organization, &data, now_ms()).await.map_err(internal)
 }
 
 /// Fails with "not found" when the grant does not reach the organization, so that other
 /// organizations' objects are indistinguishable from missing ones.
-pub(crate) fn within_reach(
-    admin: &Admin,
-    organization: &OrganizationId,
-    what: &str,
-) -> Result<(), AppError> {
-    if admin.reaches(organization) {
-        Ok(())
-    } else {
-        Err(AppError::not_found(what))
-    }
+pub(crate) fn within_reach(admin: &Admin, organization: &OrganizationId, what: &str) -> Result<(), AppError> {
+    if admin.reaches(organization) { Ok(()) } else { Err(AppError::not_found(what)) }
 }
 
 #[async_trait]
 impl Roles for Core {
-    async fn list_roles(
-        &self,
-        admin: &Admin,
-        organization: Option<&OrganizationId>,
-    ) -> Result<Vec<Role>, AppError> {
+    async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError> {
         if let Some(organization) = organization {
             within_reach(admin, organization, "Organization")?;
         }

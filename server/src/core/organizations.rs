@@ -24,11 +24,7 @@ fn domain(raw: &str) -> Result<String, AppError> {
     if valid {
         Ok(domain)
     } else {
-        Err(AppError::invalid(
-            "domain_data",
-            "domain_invalid",
-            format!("{raw:?} is not a valid domain."),
-        ))
+        Err(AppError::invalid("domain_data", "domain_invalid", format!("{raw:?} is not a valid domain.")))
     }
 }
 
@@ -45,12 +41,7 @@ impl Core {
         } else if name.chars().count() > 200 {
             errors.add("name", "name_too_long", "Use at most 200 characters.");
         }
-        let external_id = errors
-            .check(validate::external_id(
-                "external_id",
-                organization.external_id,
-            ))
-            .flatten();
+        let external_id = errors.check(validate::external_id("external_id", organization.external_id)).flatten();
         errors.check(validate::metadata("metadata", &organization.metadata));
         let domains: Vec<(String, DomainState)> = organization
             .domains
@@ -84,23 +75,15 @@ impl Core {
             created_at: stamp.clone(),
             updated_at: stamp,
         };
-        db::insert_organization(conn, &organization, now)
-            .await
-            .map_err(|error| {
-                unique_violation(error, || {
-                    AppError::conflict(
-                        "organization_already_exists",
-                        "An organization with this external ID already exists.",
-                    )
-                })
-            })?;
-        record(
-            conn,
-            "organization.created",
-            Some(&organization.id),
-            &organization,
-        )
-        .await?;
+        db::insert_organization(conn, &organization, now).await.map_err(|error| {
+            unique_violation(error, || {
+                AppError::conflict(
+                    "organization_already_exists",
+                    "An organization with this external ID already exists.",
+                )
+            })
+        })?;
+        record(conn, "organization.created", Some(&organization.id), &organization).await?;
         Ok(organization)
     }
 }
@@ -119,16 +102,10 @@ impl Organizations for Core {
         Ok(organization)
     }
 
-    async fn get_organization(
-        &self,
-        admin: &Admin,
-        id: &OrganizationId,
-    ) -> Result<Organization, AppError> {
+    async fn get_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<Organization, AppError> {
         within_reach(admin, id, "Organization")?;
         let mut conn = self.store.read().await?;
-        db::find_organization(&mut conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Organization"))
+        db::find_organization(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Organization"))
     }
 
     async fn list_organizations(
@@ -136,12 +113,8 @@ impl Organizations for Core {
         admin: &Admin,
         query: OrganizationQuery,
     ) -> Result<List<Organization>, AppError> {
-        let domains: Vec<String> = query
-            .domains
-            .iter()
-            .map(|d| d.trim().to_lowercase())
-            .filter(|d| !d.is_empty())
-            .collect();
+        let domains: Vec<String> =
+            query.domains.iter().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty()).collect();
         let mut conn = self.store.read().await?;
         db::list_organizations(&mut conn, admin.organization(), &domains, &query.page).await
     }
@@ -174,10 +147,7 @@ mod tests {
             .core
             .list_organizations(
                 &fx.system(),
-                OrganizationQuery {
-                    domains: vec!["acme.com".into()],
-                    page: Page::default(),
-                },
+                OrganizationQuery { domains: vec!["acme.com".into()], page: Page::default() },
             )
             .await
             .unwrap();
@@ -190,14 +160,7 @@ mod tests {
         let acme = fx.organization("Acme").await;
         fx.organization("Globex").await;
         let admin = fx.admin_of(&acme).await;
-        let listed = fx
-            .core
-            .list_organizations(&admin, OrganizationQuery::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            listed.data.iter().map(|o| &o.id).collect::<Vec<_>>(),
-            vec![&acme.id]
-        );
+        let listed = fx.core.list_organizations(&admin, OrganizationQuery::default()).await.unwrap();
+        assert_eq!(listed.data.iter().map(|o| &o.id).collect::<Vec<_>>(), vec![&acme.id]);
     }
 }

@@ -1,9 +1,7 @@
 //! Password hashing with Argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1).
 
 use app::error::AppError;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::LazyLock;
 
@@ -14,35 +12,25 @@ fn hasher() -> Argon2<'static> {
 
 /// A hash to verify against when the email is unknown, so that a wrong email takes as long
 /// as a wrong password.
-static DECOY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_now("decoy password").unwrap_or_default());
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_now("decoy password").unwrap_or_default());
 
 fn hash_now(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| {
-            tracing::error!(%error, "password hashing failed");
-            AppError::Internal
-        })
+    hasher().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| {
+        tracing::error!(%error, "password hashing failed");
+        AppError::Internal
+    })
 }
 
 fn verify_now(password: &str, hash: &str) -> bool {
     // Verification follows the parameters inside the stored hash, so imported hashes with
     // other Argon2 settings still verify.
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Hashes a password off the async workers (it takes tens of milliseconds by design).
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(|_| AppError::Internal)?
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AppError::Internal)?
 }
 
 /// Checks a password against a stored hash; with no hash, spends the same time and fails.
@@ -65,10 +53,7 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_at_owasp_parameters() {
         let hashed = hash("correct horse".into()).await.unwrap();
-        assert!(
-            hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hashed}"
-        );
+        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashed}");
         assert!(verify("correct horse".into(), Some(hashed.clone())).await);
         assert!(!verify("wrong horse".into(), Some(hashed)).await);
         assert!(!verify("anything".into(), None).await);

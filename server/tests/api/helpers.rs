@@ -1,0 +1,146 @@
+//! `spawn_app`: the whole router on a random port over a fresh database, plus clients.
+
+use app::directory::*;
+use app::model::*;
+use leptos::config::LeptosOptions;
+use server::core::{Core, CoreSettings};
+use server::store::Store;
+use server::web::{WebSettings, router};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A password every fixture user has.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A running server and direct access to its core.
+pub struct TestApp {
+    pub base: String,
+    pub core: Core,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the server on 127.0.0.1 with a fresh database file.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("roster.db").display())).await.expect("store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let base = format!("http://{addr}");
+    let core = Core::new(store, CoreSettings { public_url: base.clone(), ..Default::default() }).await.expect("core");
+    let options = LeptosOptions::builder().output_name("roster").site_root("target/site").site_addr(addr).build();
+    let app = router(Arc::new(core.clone()), options, WebSettings::default());
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+    });
+    TestApp { base, core, _dir: dir }
+}
+
+/// An environment-wide grant for fixtures.
+pub fn system() -> Admin {
+    Caller::system().admin().expect("system admin")
+}
+
+impl TestApp {
+    /// Creates an organization.
+    pub async fn organization(&self, name: &str) -> Organization {
+        self.core
+            .create_organization(&system(), NewOrganization { name: name.into(), ..Default::default() })
+            .await
+            .expect("organization")
+    }
+
+    /// Creates a user with [`PASSWORD`] and an active membership with `role`.
+    pub async fn member(&self, organization: &Organization, email: &str, role: &str) -> OrganizationMembership {
+        let user = self
+            .core
+            .create_user(
+                &system(),
+                NewUser { email: email.into(), password: Some(PASSWORD.into()), ..Default::default() },
+            )
+            .await
+            .expect("user");
+        let membership = NewMembership {
+            organization_id: organization.id.clone(),
+            user_id: user.id,
+            role_slugs: vec![role.into()],
+            status: MembershipStatus::Active,
+        };
+        self.core.create_membership(&system(), membership).await.expect("membership")
+    }
+
+    /// Sends an invitation directly through the core.
+    pub async fn invitation(&self, organization: &Organization, email: &str) -> Invitation {
+        let invitation = NewInvitation {
+            email: email.into(),
+            organization_id: organization.id.clone(),
+            role_slug: None,
+            expires_in_days: None,
+            inviter_user_id: None,
+        };
+        self.core.send_invitation(&system(), invitation).await.expect("invitation")
+    }
+
+    /// A client with a cookie jar that is not signed in.
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+            origin: self.base.clone(),
+        }
+    }
+
+    /// A client signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> Client {
+        let client = self.client();
+        let response = client.form("/api/login", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(response.status(), 200, "signing in as {email}");
+        client
+    }
+}
+
+/// A browser-like client: sends the page's `Origin` and asks for JSON, as the hydrated app does.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub origin: String,
+}
+
+impl Client {
+    /// POSTs a URL-encoded form to a server function.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("Origin", &self.origin)
+            .header("Accept", "application/json")
+            .form(fields)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs a JSON body to a server function.
+    pub async fn json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("Origin", &self.origin)
+            .header("Accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The same client pretending to be a page of another site.
+    pub fn from_origin(&self, origin: &str) -> Client {
+        Client { http: self.http.clone(), base: self.base.clone(), origin: origin.into() }
+    }
+}
+
+/// The JSON body of a response.
+pub async fn body(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.expect("a JSON body")
+}
