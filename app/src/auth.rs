@@ -25,14 +25,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             }
             errors.finish()?;
             let (ip_address, user_agent) = crate::door::client_details();
-            let signed_in = directory()
-                .sign_in(PasswordLogin {
-                    email,
-                    password,
-                    ip_address,
-                    user_agent,
-                })
-                .await?;
+            let signed_in = directory().sign_in(PasswordLogin { email, password, ip_address, user_agent }).await?;
             crate::door::set_session_cookie(Some(&signed_in.token));
             leptos_axum::redirect("/");
             Ok(())
@@ -79,11 +72,9 @@ pub async fn switch_organization(organization_id: String) -> Result<(), AppError
     respond(
         async {
             let caller = caller().await?;
-            let organization = OrganizationId::parse(&organization_id)
-                .ok_or_else(|| AppError::not_found("Organization"))?;
-            directory()
-                .switch_organization(&caller, &organization)
-                .await?;
+            let organization =
+                OrganizationId::parse(&organization_id).ok_or_else(|| AppError::not_found("Organization"))?;
+            directory().switch_organization(&caller, &organization).await?;
             leptos_axum::redirect("/");
             Ok(())
         }

@@ -58,17 +58,8 @@ pub fn client_details() -> (Option<String>, Option<String>) {
     let Some(parts) = request_parts() else {
         return (None, None);
     };
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let ip = parts
-        .extensions
-        .get::<ClientAddress>()
-        .map(|address| address.0.clone());
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let ip = parts.extensions.get::<ClientAddress>().map(|address| address.0.clone());
     (ip, header("user-agent"))
 }
 
@@ -84,10 +75,8 @@ pub fn set_session_cookie(token: Option<&str>) {
     if token.is_none() {
         cookie.make_removal();
     }
-    if let (Some(response), Ok(value)) = (
-        use_context::<ResponseOptions>(),
-        HeaderValue::from_str(&cookie.to_string()),
-    ) {
+    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie.to_string()))
+    {
         response.append_header(header::SET_COOKIE, value);
     }
 }
@@ -96,11 +85,7 @@ pub fn set_session_cookie(token: Option<&str>) {
 fn from_plain_form() -> bool {
     request_parts()
         .and_then(|parts| {
-            parts
-                .headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
+            parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html"))
         })
         .unwrap_or(false)
 }
@@ -112,10 +97,9 @@ fn from_plain_form() -> bool {
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
         if !from_plain_form() {
-            if let (Some(response), Ok(status)) = (
-                use_context::<ResponseOptions>(),
-                StatusCode::from_u16(error.status_code()),
-            ) {
+            if let (Some(response), Ok(status)) =
+                (use_context::<ResponseOptions>(), StatusCode::from_u16(error.status_code()))
+            {
                 response.set_status(status);
             }
         }

@@ -39,6 +39,9 @@ pub enum AppError {
     /// One or more fields are invalid.
     #[error("{}", summarize(.0))]
     Validation(Vec<FieldError>),
+    /// An OAuth grant failed: a bad, expired or revoked code or refresh token.
+    #[error("{0}")]
+    InvalidGrant(String),
     /// The request itself could not be read.
     #[error("{0}")]
     BadRequest(String),
@@ -56,30 +59,19 @@ pub enum AppError {
 fn summarize(errors: &[FieldError]) -> String {
     match errors {
         [only] => only.message.clone(),
-        _ => errors
-            .iter()
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
+        _ => errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "),
     }
 }
 
 impl AppError {
     /// A validation error on a single field.
     pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError {
-            field: field.to_owned(),
-            code: code.to_owned(),
-            message: message.into(),
-        }])
+        Self::Validation(vec![FieldError { field: field.to_owned(), code: code.to_owned(), message: message.into() }])
     }
 
     /// A conflict with the current state.
     pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code: code.to_owned(),
-            message: message.into(),
-        }
+        Self::Conflict { code: code.to_owned(), message: message.into() }
     }
 
     /// A thing that does not exist or is out of the caller's reach.
@@ -90,10 +82,7 @@ impl AppError {
     /// The message for one field, if the error is about it.
     pub fn field_message(&self, field: &str) -> Option<&str> {
         match self {
-            Self::Validation(errors) => errors
-                .iter()
-                .find(|e| e.field == field)
-                .map(|e| e.message.as_str()),
+            Self::Validation(errors) => errors.iter().find(|e| e.field == field).map(|e| e.message.as_str()),
             _ => None,
         }
     }
@@ -107,7 +96,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             Self::Unauthenticated => 401,
-            Self::InvalidCredentials | Self::BadRequest(_) => 400,
+            Self::InvalidCredentials | Self::InvalidGrant(_) | Self::BadRequest(_) => 400,
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict { .. } => 409,
@@ -126,11 +115,7 @@ pub struct FieldErrors(Vec<FieldError>);
 impl FieldErrors {
     /// Records a problem with a field.
     pub fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), code: code.into(), message: message.into() });
     }
 
     /// Keeps a field's value, or records its error.
@@ -147,11 +132,7 @@ impl FieldErrors {
 
     /// `Ok` when nothing was recorded.
     pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
     }
 }
 
@@ -161,9 +142,7 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                Self::BadRequest(format!(
-                    "The request was incomplete or malformed: {message}"
-                ))
+                Self::BadRequest(format!("The request was incomplete or malformed: {message}"))
             }
             ServerFnErrorErr::Deserialization(message)
             | ServerFnErrorErr::Request(message)
@@ -181,10 +160,7 @@ mod tests {
     fn validation_errors_name_their_field() {
         let error = AppError::invalid("email", "email_invalid", "Enter a valid email address.");
         assert_eq!(error.status_code(), 422);
-        assert_eq!(
-            error.field_message("email"),
-            Some("Enter a valid email address.")
-        );
+        assert_eq!(error.field_message("email"), Some("Enter a valid email address."));
         assert_eq!(error.field_message("role"), None);
     }
 
@@ -192,13 +168,8 @@ mod tests {
     fn field_errors_collect_every_problem() {
         let mut errors = FieldErrors::default();
         errors.add("email", "required", "Enter an email.");
-        assert_eq!(
-            errors.check::<()>(Err(AppError::invalid("role", "unknown", "Pick a role."))),
-            None
-        );
-        let AppError::Validation(all) = errors.finish().unwrap_err() else {
-            panic!()
-        };
+        assert_eq!(errors.check::<()>(Err(AppError::invalid("role", "unknown", "Pick a role."))), None);
+        let AppError::Validation(all) = errors.finish().unwrap_err() else { panic!() };
         assert_eq!(all.len(), 2);
     }
 }

@@ -93,6 +93,19 @@ id_type!(
     ApiKeyId, "api_key"
 );
 
+id_type!(
+    /// A pending email verification (`email_verification_…`).
+    EmailVerificationId, "email_verification"
+);
+id_type!(
+    /// A password reset (`password_reset_…`).
+    PasswordResetId, "password_reset"
+);
+id_type!(
+    /// A magic-auth code (`magic_auth_…`).
+    MagicAuthId, "magic_auth"
+);
+
 /// True when `s` is a canonical 26-character Crockford base32 ULID.
 fn is_ulid(s: &str) -> bool {
     const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -106,15 +119,9 @@ fn is_ulid(s: &str) -> bool {
 #[cfg(feature = "ssr")]
 pub fn new_ulid() -> String {
     use std::sync::{LazyLock, Mutex};
-    static GENERATOR: LazyLock<Mutex<ulid::Generator>> =
-        LazyLock::new(|| Mutex::new(ulid::Generator::new()));
-    let mut generator = GENERATOR
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    generator
-        .generate()
-        .unwrap_or_else(|_| ulid::Ulid::new())
-        .to_string()
+    static GENERATOR: LazyLock<Mutex<ulid::Generator>> = LazyLock::new(|| Mutex::new(ulid::Generator::new()));
+    let mut generator = GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    generator.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
 }
 
 #[cfg(test)]
@@ -124,10 +131,7 @@ mod tests {
     #[test]
     fn parse_accepts_only_its_own_prefix() {
         let raw = "user_01H5JQDV7R7ATEYZDEG0W5PRYS";
-        assert_eq!(
-            UserId::parse(raw).map(|id| id.to_string()),
-            Some(raw.to_owned())
-        );
+        assert_eq!(UserId::parse(raw).map(|id| id.to_string()), Some(raw.to_owned()));
         assert!(OrganizationId::parse(raw).is_none());
         assert!(UserId::parse("user_01H5JQDV7R7ATEYZDEG0W5PRY").is_none());
         assert!(UserId::parse("user_01H5JQDV7R7ATEYZDEG0W5PRYU").is_none());

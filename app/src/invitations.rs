@@ -22,20 +22,8 @@ pub async fn list_invitations(page: Page) -> Result<List<Invitation>, AppError> 
             let caller = caller().await?;
             let admin = caller.admin()?;
             let organization_id = admin.organization().cloned();
-            let page = Page {
-                limit: page.limit.clamp(1, Page::MAX_LIMIT),
-                ..page
-            };
-            directory()
-                .list_invitations(
-                    &admin,
-                    InvitationQuery {
-                        organization_id,
-                        email: None,
-                        page,
-                    },
-                )
-                .await
+            let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
+            directory().list_invitations(&admin, InvitationQuery { organization_id, email: None, page }).await
         }
         .await,
     )
@@ -46,28 +34,17 @@ pub async fn list_invitations(page: Page) -> Result<List<Invitation>, AppError> 
 /// `expires_in_days` arrives as text so that a non-number gets a field error, not a
 /// failed request.
 #[server(prefix = "/api", endpoint = "invite")]
-pub async fn invite(
-    email: String,
-    role_slug: String,
-    expires_in_days: String,
-) -> Result<Invitation, AppError> {
+pub async fn invite(email: String, role_slug: String, expires_in_days: String) -> Result<Invitation, AppError> {
     use crate::directory::NewInvitation;
     respond(
         async {
             let caller = caller().await?;
             let admin = caller.admin()?;
-            let organization_id = admin
-                .organization()
-                .cloned()
-                .ok_or_else(|| AppError::not_found("Organization"))?;
+            let organization_id = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
             let expires_in_days = match expires_in_days.trim() {
                 "" => None,
                 days => Some(days.parse::<i64>().map_err(|_| {
-                    AppError::invalid(
-                        "expires_in_days",
-                        "expires_in_days_invalid",
-                        "Enter a whole number of days.",
-                    )
+                    AppError::invalid("expires_in_days", "expires_in_days_invalid", "Enter a whole number of days.")
                 })?),
             };
             let role_slug = Some(role_slug).filter(|slug| !slug.trim().is_empty());
@@ -75,13 +52,7 @@ pub async fn invite(
             directory()
                 .send_invitation(
                     &admin,
-                    NewInvitation {
-                        email,
-                        organization_id,
-                        role_slug,
-                        expires_in_days,
-                        inviter_user_id,
-                    },
+                    NewInvitation { email, organization_id, role_slug, expires_in_days, inviter_user_id },
                 )
                 .await
         }
@@ -99,17 +70,13 @@ pub enum InvitationChange {
 
 /// Resends or revokes an invitation of the current organization.
 #[server(prefix = "/api", endpoint = "change-invitation")]
-pub async fn change_invitation(
-    invitation_id: String,
-    change: InvitationChange,
-) -> Result<Invitation, AppError> {
+pub async fn change_invitation(invitation_id: String, change: InvitationChange) -> Result<Invitation, AppError> {
     use crate::ids::InvitationId;
     respond(
         async {
             let caller = caller().await?;
             let admin = caller.admin()?;
-            let id = InvitationId::parse(&invitation_id)
-                .ok_or_else(|| AppError::not_found("Invitation"))?;
+            let id = InvitationId::parse(&invitation_id).ok_or_else(|| AppError::not_found("Invitation"))?;
             match change {
                 InvitationChange::Resend => directory().resend_invitation(&admin, &id).await,
                 InvitationChange::Revoke => directory().revoke_invitation(&admin, &id).await,
@@ -146,12 +113,7 @@ pub fn InvitationsPage() -> impl IntoView {
     let params = use_query_map();
     let page = Memo::new(move |_| {
         let params = params.read();
-        Page {
-            limit: 25,
-            after: params.get("after"),
-            before: params.get("before"),
-            order: Order::Desc,
-        }
+        Page { limit: 25, after: params.get("after"), before: params.get("before"), order: Order::Desc }
     });
     let invitations = Resource::new(
         move || (page.get(), invite.version().get(), change.version().get()),
@@ -191,10 +153,7 @@ pub fn InvitationsPage() -> impl IntoView {
 }
 
 #[component]
-fn InviteForm(
-    invite: ServerAction<Invite>,
-    roles: Resource<Result<Vec<Role>, AppError>>,
-) -> impl IntoView {
+fn InviteForm(invite: ServerAction<Invite>, roles: Resource<Result<Vec<Role>, AppError>>) -> impl IntoView {
     let error = move || invite.value().get().and_then(Result::err);
     // Every conflict of an invitation is about its email, so it is shown there.
     let email_error = Signal::derive(move || {
@@ -203,15 +162,11 @@ fn InviteForm(
             other => other.field_message("email").map(str::to_owned),
         })
     });
-    let role_error = Signal::derive(move || {
-        error().and_then(|e| e.field_message("role_slug").map(str::to_owned))
-    });
-    let days_error = Signal::derive(move || {
-        error().and_then(|e| e.field_message("expires_in_days").map(str::to_owned))
-    });
-    let other_error = Signal::derive(move || {
-        error().filter(|e| !e.is_validation() && !matches!(e, AppError::Conflict { .. }))
-    });
+    let role_error = Signal::derive(move || error().and_then(|e| e.field_message("role_slug").map(str::to_owned)));
+    let days_error =
+        Signal::derive(move || error().and_then(|e| e.field_message("expires_in_days").map(str::to_owned)));
+    let other_error =
+        Signal::derive(move || error().filter(|e| !e.is_validation() && !matches!(e, AppError::Conflict { .. })));
     let sent = move || invite.value().get().and_then(Result::ok);
     view! {
         <section class="card" aria-labelledby="invite-heading">
@@ -277,10 +232,7 @@ fn InviteForm(
 }
 
 #[component]
-fn InvitationsTable(
-    list: List<Invitation>,
-    change: ServerAction<ChangeInvitation>,
-) -> impl IntoView {
+fn InvitationsTable(list: List<Invitation>, change: ServerAction<ChangeInvitation>) -> impl IntoView {
     if list.data.is_empty() {
         return view! {
             <EmptyState title="No invitations yet">
@@ -289,16 +241,8 @@ fn InvitationsTable(
         }
         .into_any();
     }
-    let previous = list
-        .list_metadata
-        .before
-        .clone()
-        .map(|before| format!("/invitations?before={before}"));
-    let next = list
-        .list_metadata
-        .after
-        .clone()
-        .map(|after| format!("/invitations?after={after}"));
+    let previous = list.list_metadata.before.clone().map(|before| format!("/invitations?before={before}"));
+    let next = list.list_metadata.after.clone().map(|after| format!("/invitations?after={after}"));
     view! {
         <div class="table-card">
             <div class="table-scroll">
@@ -332,10 +276,7 @@ fn InvitationsTable(
 fn InvitationRow(invitation: Invitation, change: ServerAction<ChangeInvitation>) -> impl IntoView {
     let id = invitation.id.to_string();
     let email = invitation.email.clone();
-    let resendable = matches!(
-        invitation.state,
-        InvitationState::Pending | InvitationState::Expired
-    );
+    let resendable = matches!(invitation.state, InvitationState::Pending | InvitationState::Expired);
     let revocable = invitation.state == InvitationState::Pending;
     view! {
         <tr data-invitation=invitation.id.to_string()>

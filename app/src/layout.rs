@@ -66,11 +66,7 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
     let is_admin = viewer.is_admin;
     let location = use_location();
     let current = move |path: &'static str| {
-        if location.pathname.get().starts_with(path) {
-            "page"
-        } else {
-            "false"
-        }
+        if location.pathname.get().starts_with(path) { "page" } else { "false" }
     };
     view! {
         <header class="topbar">
@@ -142,10 +138,7 @@ pub fn Home() -> impl IntoView {
 /// What a member without admin rights sees on an admin page.
 #[component]
 pub fn NeedsAdmin(viewer: Viewer) -> impl IntoView {
-    let organization = viewer
-        .organization
-        .map(|o| o.name)
-        .unwrap_or_else(|| "this organization".into());
+    let organization = viewer.organization.map(|o| o.name).unwrap_or_else(|| "this organization".into());
     view! {
         <Title text="Admin role needed"/>
         <EmptyState title="You need the admin role">

@@ -28,17 +28,9 @@ pub async fn list_members(filter: MemberFilter, page: Page) -> Result<List<Membe
         async {
             let caller = caller().await?;
             let admin = caller.admin()?;
-            let organization = admin
-                .organization()
-                .cloned()
-                .ok_or_else(|| AppError::not_found("Organization"))?;
-            let page = Page {
-                limit: page.limit.clamp(1, Page::MAX_LIMIT),
-                ..page
-            };
-            directory()
-                .list_members(&admin, &organization, filter, page)
-                .await
+            let organization = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
+            let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
+            directory().list_members(&admin, &organization, filter, page).await
         }
         .await,
     )
@@ -71,18 +63,13 @@ pub enum MemberChange {
 
 /// Applies a change to a member of the current organization; returns what was done.
 #[server(prefix = "/api", endpoint = "change-member")]
-pub async fn change_member(
-    membership_id: String,
-    change: MemberChange,
-    role: String,
-) -> Result<String, AppError> {
+pub async fn change_member(membership_id: String, change: MemberChange, role: String) -> Result<String, AppError> {
     use crate::ids::MembershipId;
     respond(
         async {
             let caller = caller().await?;
             let admin = caller.admin()?;
-            let id = MembershipId::parse(&membership_id)
-                .ok_or_else(|| AppError::not_found("Membership"))?;
+            let id = MembershipId::parse(&membership_id).ok_or_else(|| AppError::not_found("Membership"))?;
             let directory = directory();
             let membership = directory.get_membership(&admin, &id).await?;
             let user = directory.get_user(&admin, &membership.user_id).await?;
@@ -92,9 +79,7 @@ pub async fn change_member(
                     if role.trim().is_empty() {
                         return Err(AppError::invalid("role", "role_required", "Choose a role."));
                     }
-                    let updated = directory
-                        .set_membership_roles(&admin, &id, vec![role])
-                        .await?;
+                    let updated = directory.set_membership_roles(&admin, &id, vec![role]).await?;
                     format!("{name} now has the {} role.", updated.role.slug)
                 }
                 MemberChange::Deactivate => {
@@ -137,28 +122,16 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 impl TableQuery {
     /// Reads the table state from the query, ignoring values it does not understand.
     pub fn from_params(params: &ParamsMap) -> Self {
-        let text = |key: &str| {
-            params
-                .get(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let limit = text("limit")
-            .and_then(|v| v.parse().ok())
-            .filter(|v| PAGE_SIZES.contains(v))
-            .unwrap_or(PAGE_SIZES[0]);
+        let text = |key: &str| params.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let limit =
+            text("limit").and_then(|v| v.parse().ok()).filter(|v| PAGE_SIZES.contains(v)).unwrap_or(PAGE_SIZES[0]);
         Self {
             filter: MemberFilter {
                 search: text("q"),
                 role: text("role"),
                 status: text("status").and_then(|v| MembershipStatus::parse(&v)),
             },
-            page: Page {
-                limit,
-                after: text("after"),
-                before: text("before"),
-                order: Order::Desc,
-            },
+            page: Page { limit, after: text("after"), before: text("before"), order: Order::Desc },
         }
     }
 
@@ -188,23 +161,12 @@ impl TableQuery {
             .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, COMPONENT)))
             .collect::<Vec<_>>()
             .join("&");
-        if query.is_empty() {
-            "/users".to_owned()
-        } else {
-            format!("/users?{query}")
-        }
+        if query.is_empty() { "/users".to_owned() } else { format!("/users?{query}") }
     }
 
     /// The same filters at another cursor.
     fn at(&self, after: Option<String>, before: Option<String>) -> Self {
-        Self {
-            filter: self.filter.clone(),
-            page: Page {
-                after,
-                before,
-                ..self.page.clone()
-            },
-        }
+        Self { filter: self.filter.clone(), page: Page { after, before, ..self.page.clone() } }
     }
 
     fn is_filtered(&self) -> bool {
@@ -346,16 +308,8 @@ fn MembersTable(
         }
         .into_any();
     }
-    let previous = list
-        .list_metadata
-        .before
-        .clone()
-        .map(|before| query.at(None, Some(before)).href());
-    let next = list
-        .list_metadata
-        .after
-        .clone()
-        .map(|after| query.at(Some(after), None).href());
+    let previous = list.list_metadata.before.clone().map(|before| query.at(None, Some(before)).href());
+    let next = list.list_metadata.after.clone().map(|after| query.at(Some(after), None).href());
     view! {
         <div class="table-scroll">
             <table class="data">
@@ -405,11 +359,7 @@ fn ChangeFields(membership_id: String, change: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn MemberRow(
-    member: Member,
-    roles: Vec<Role>,
-    change: ServerAction<ChangeMember>,
-) -> impl IntoView {
+fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember>) -> impl IntoView {
     let Member { user, membership } = member;
     let name = user.display_name();
     let id = membership.id.to_string();
@@ -495,11 +445,7 @@ fn RemoveMember(id: String, name: String, change: ServerAction<ChangeMember>) ->
 
 /// Up to two initials for an avatar.
 fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|word| word.chars().next())
-        .take(2)
-        .flat_map(char::to_uppercase)
-        .collect()
+    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
 }
 
 #[cfg(test)]
@@ -530,10 +476,7 @@ mod tests {
             ("role".to_owned(), "admin".to_owned()),
             ("status".to_owned(), "inactive".to_owned()),
             ("limit".to_owned(), "25".to_owned()),
-            (
-                "after".to_owned(),
-                "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned(),
-            ),
+            ("after".to_owned(), "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned()),
         ]);
         assert_eq!(TableQuery::from_params(&params), query);
     }

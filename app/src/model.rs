@@ -38,11 +38,7 @@ impl User {
             .filter(|part| !part.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        if full.is_empty() {
-            self.email.clone()
-        } else {
-            full
-        }
+        if full.is_empty() { self.email.clone() } else { full }
     }
 }
 
@@ -185,9 +181,7 @@ impl InvitationState {
 
     /// Parses a wire name.
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Pending, Self::Accepted, Self::Expired, Self::Revoked]
-            .into_iter()
-            .find(|state| state.as_str() == raw)
+        [Self::Pending, Self::Accepted, Self::Expired, Self::Revoked].into_iter().find(|state| state.as_str() == raw)
     }
 }
 
@@ -278,6 +272,89 @@ pub struct Event {
     pub created_at: String,
 }
 
+/// A pending check that a user owns their email address.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "email_verification")]
+pub struct EmailVerification {
+    pub id: EmailVerificationId,
+    pub user_id: UserId,
+    pub email: String,
+    pub expires_at: String,
+    pub code: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A password reset link sent to a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "password_reset")]
+pub struct PasswordReset {
+    pub id: PasswordResetId,
+    pub user_id: UserId,
+    pub email: String,
+    pub password_reset_token: String,
+    pub password_reset_url: String,
+    pub expires_at: String,
+    pub created_at: String,
+}
+
+/// A one-time sign-in code sent to a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "magic_auth")]
+pub struct MagicAuth {
+    pub id: MagicAuthId,
+    pub user_id: UserId,
+    pub email: String,
+    pub expires_at: String,
+    pub code: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What owns an API key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ApiKeyOwner {
+    /// The whole environment.
+    Environment { id: String },
+    /// One organization.
+    Organization { id: OrganizationId },
+}
+
+/// An API key, without its secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "api_key")]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub client_id: String,
+    pub obfuscated_value: String,
+    pub owner: ApiKeyOwner,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A new API key with its secret, shown once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The `sk_…` secret; only its hash is stored.
+    pub value: String,
+}
+
+/// The answer to a successful `POST /user_management/authenticate`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthenticationResponse {
+    pub user: User,
+    pub organization_id: Option<OrganizationId>,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub authentication_method: String,
+}
+
 /// The cursors of a page: the IDs to pass as `before` / `after` for the neighbouring pages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListMetadata {
@@ -296,10 +373,7 @@ pub struct List<T> {
 impl<T> List<T> {
     /// Converts every item, keeping the cursors.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {
-        List {
-            data: self.data.into_iter().map(f).collect(),
-            list_metadata: self.list_metadata,
-        }
+        List { data: self.data.into_iter().map(f).collect(), list_metadata: self.list_metadata }
     }
 }
 
@@ -333,12 +407,7 @@ impl Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Self {
-            limit: Self::DEFAULT_LIMIT,
-            before: None,
-            after: None,
-            order: Order::Desc,
-        }
+        Self { limit: Self::DEFAULT_LIMIT, before: None, after: None, order: Order::Desc }
     }
 }
 
@@ -402,10 +471,7 @@ mod tests {
 
     #[test]
     fn lists_carry_the_workos_envelope() {
-        let list: List<u8> = List {
-            data: vec![1],
-            list_metadata: ListMetadata::default(),
-        };
+        let list: List<u8> = List { data: vec![1], list_metadata: ListMetadata::default() };
         assert_eq!(
             serde_json::to_value(&list).unwrap(),
             serde_json::json!({"object": "list", "data": [1], "list_metadata": {"before": null, "after": null}})
@@ -420,12 +486,8 @@ mod tests {
             organization_id: OrganizationId::parse("org_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap(),
             organization_name: "Acme".into(),
             status: MembershipStatus::Inactive,
-            role: RoleRef {
-                slug: "admin".into(),
-            },
-            roles: vec![RoleRef {
-                slug: "admin".into(),
-            }],
+            role: RoleRef { slug: "admin".into() },
+            roles: vec![RoleRef { slug: "admin".into() }],
             directory_managed: false,
             custom_attributes: BTreeMap::new(),
             created_at: "2023-07-18T02:07:19.911Z".into(),

@@ -39,10 +39,7 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
 
 /// The error of one form field, placed under it and tied to it with `aria-describedby`.
 #[component]
-pub fn FieldError(
-    #[prop(into)] id: String,
-    #[prop(into)] message: Signal<Option<String>>,
-) -> impl IntoView {
+pub fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <p id=id class="field-error" aria-live="polite">
             {move || message.get()}

@@ -90,14 +90,22 @@ async fn main() {
         ("deep page (middle, via cursor)", MemberFilter::default(), deep_cursor),
         ("last pages (via cursor)", MemberFilter::default(), last_cursor),
         ("prefix search \"ol\", page 1", MemberFilter { search: Some("ol".into()), ..Default::default() }, None),
-        ("status = deactivated (1%), page 1", MemberFilter { status: Some(MembershipStatus::Inactive), ..Default::default() }, None),
+        (
+            "status = deactivated (1%), page 1",
+            MemberFilter { status: Some(MembershipStatus::Inactive), ..Default::default() },
+            None,
+        ),
         ("role = admin (2%), page 1", MemberFilter { role: Some("admin".into()), ..Default::default() }, None),
     ];
 
     println!();
     println!("| case ({users} members, 10 per page) | p50 | p99 | p50 / baseline | p99 / baseline |");
     println!("|---|---|---|---|---|");
-    println!("| baseline: `SELECT 1` through the pool | {:.3} ms | {:.3} ms | 1.0 | 1.0 |", ms(baseline.p50), ms(baseline.p99));
+    println!(
+        "| baseline: `SELECT 1` through the pool | {:.3} ms | {:.3} ms | 1.0 | 1.0 |",
+        ms(baseline.p50),
+        ms(baseline.p99)
+    );
     for (name, filter, cursor) in cases {
         let figures = measure(|| {
             let (core, admin, organization, filter) = (&core, &admin, &organization, filter.clone());

@@ -7,12 +7,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "roster", version, about)]
 pub struct Cli {
     /// The database: `sqlite:<path>` (created when missing) or `postgres://…`.
-    #[arg(
-        long,
-        env = "ROSTER_DATABASE_URL",
-        default_value = "sqlite:./data/roster.db",
-        global = true
-    )]
+    #[arg(long, env = "ROSTER_DATABASE_URL", default_value = "sqlite:./data/roster.db", global = true)]
     pub database_url: String,
 
     #[command(subcommand)]
@@ -43,11 +38,7 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
 
     /// Email of the admin created on the first start.
-    #[arg(
-        long,
-        env = "ROSTER_BOOTSTRAP_EMAIL",
-        default_value = "admin@roster.test"
-    )]
+    #[arg(long, env = "ROSTER_BOOTSTRAP_EMAIL", default_value = "admin@roster.test")]
     pub bootstrap_email: String,
 
     /// Password of the admin created on the first start (generated and printed if unset).

@@ -16,16 +16,12 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .init();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Migrate) => {
-            Store::open(&cli.database_url)
-                .await
-                .context("opening the database")?;
+            Store::open(&cli.database_url).await.context("opening the database")?;
             println!("Migrations applied to {}.", cli.database_url);
             Ok(())
         }
@@ -36,27 +32,14 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let leptos_options = get_configuration(None)
-        .context("reading the Leptos configuration")?
-        .leptos_options;
+    let leptos_options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
     let addr = args.addr.unwrap_or(leptos_options.site_addr);
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
 
-    let store = Store::open(database_url)
+    let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
+    let core = Core::new(store, CoreSettings { public_url: public_url.clone(), ..Default::default() })
         .await
-        .with_context(|| format!("opening {database_url}"))?;
-    let core = Core::new(
-        store,
-        CoreSettings {
-            public_url: public_url.clone(),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(|error| anyhow::anyhow!("starting the core: {error}"))?;
+        .map_err(|error| anyhow::anyhow!("starting the core: {error}"))?;
 
     let bootstrap = Bootstrap {
         admin_email: args.bootstrap_email.clone(),
@@ -64,79 +47,53 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         demo_data: args.demo_data,
         demo_password: args.demo_password.clone(),
     };
-    if let Some(first) = seed::first_start(&core, bootstrap)
-        .await
-        .map_err(|e| anyhow::anyhow!("first-start setup: {e}"))?
+    if let Some(first) =
+        seed::first_start(&core, bootstrap).await.map_err(|e| anyhow::anyhow!("first-start setup: {e}"))?
     {
         println!("\nRoster is set up. These credentials are shown only once:\n");
-        println!(
-            "  Admin sign-in   {}  /  {}",
-            first.admin_email, first.admin_password
-        );
+        println!("  Admin sign-in   {}  /  {}", first.admin_email, first.admin_password);
         if let (Some(password), Some(member)) = (&first.demo_password, &first.demo_member_email) {
-            println!(
-                "  Demo users      any @acme.test user  /  {password}   (e.g. {member}, a member)"
-            );
+            println!("  Demo users      any @acme.test user  /  {password}   (e.g. {member}, a member)");
         }
         println!();
     }
 
     let settings = WebSettings {
-        public_origin: args
-            .public_url
-            .as_ref()
-            .map(|url| url.trim_end_matches('/').to_owned()),
+        public_origin: args.public_url.as_ref().map(|url| url.trim_end_matches('/').to_owned()),
         secure_cookies: public_url.starts_with("https://"),
         trust_forwarded_for: args.trust_proxy,
     };
     let app = web::router(Arc::new(core), leptos_options, settings);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     tracing::info!("Roster is listening on http://{addr}");
     println!("Dashboard: {public_url}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }
 
 async fn seed_command(database_url: &str, args: SeedArgs) -> anyhow::Result<()> {
-    let store = Store::open(database_url)
-        .await
-        .with_context(|| format!("opening {database_url}"))?;
-    let core = Core::new(store, CoreSettings::default())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
+    let core = Core::new(store, CoreSettings::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let bar = ProgressBar::new(args.users as u64).with_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} users ({per_sec}, {eta} left)",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} users ({per_sec}, {eta} left)")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     let started = std::time::Instant::now();
-    let seeded = seed::seed_bulk(&core, args.users, args.orgs, |done| {
-        bar.set_position(done as u64)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let seeded = seed::seed_bulk(&core, args.users, args.orgs, |done| bar.set_position(done as u64))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish();
     println!(
         "Seeded {} users into {} organizations in {:.1}s (largest: {} members).",
         args.users,
         seeded.organizations.len(),
         started.elapsed().as_secs_f64(),
-        seeded
-            .organizations
-            .first()
-            .map(|(_, size)| *size)
-            .unwrap_or(0)
+        seeded.organizations.first().map(|(_, size)| *size).unwrap_or(0)
     );
     Ok(())
 }

@@ -42,11 +42,10 @@ fn generated_password() -> String {
 }
 
 const FIRST_NAMES: [&str; 49] = [
-    "Olivia", "Liam", "Amara", "Noah", "Sofia", "Mateo", "Yuki", "Elena", "Kwame", "Priya",
-    "Lucas", "Ingrid", "Diego", "Hana", "Omar", "Chloe", "Ravi", "Freya", "Tomás", "Aisha",
-    "Jonas", "Mei", "Felix", "Nadia", "Arjun", "Clara", "Emeka", "Lena", "Marco", "Zara", "Hugo",
-    "Ines", "Kenji", "Maya", "Pablo", "Sana", "Theo", "Vera", "Wei", "Yara", "Anton", "Bianca",
-    "Cyrus", "Dalia", "Erik", "Fatima", "Gustav", "Helena", "Ivan",
+    "Olivia", "Liam", "Amara", "Noah", "Sofia", "Mateo", "Yuki", "Elena", "Kwame", "Priya", "Lucas", "Ingrid", "Diego",
+    "Hana", "Omar", "Chloe", "Ravi", "Freya", "Tomás", "Aisha", "Jonas", "Mei", "Felix", "Nadia", "Arjun", "Clara",
+    "Emeka", "Lena", "Marco", "Zara", "Hugo", "Ines", "Kenji", "Maya", "Pablo", "Sana", "Theo", "Vera", "Wei", "Yara",
+    "Anton", "Bianca", "Cyrus", "Dalia", "Erik", "Fatima", "Gustav", "Helena", "Ivan",
 ];
 const LAST_NAMES: [&str; 49] = [
     "Okafor",
@@ -102,18 +101,12 @@ const LAST_NAMES: [&str; 49] = [
 
 /// Creates the first admin and, if asked, demo data, unless the install was bootstrapped
 /// before. Everything is created in one transaction, so a failed first start leaves nothing.
-pub async fn first_start(
-    core: &Core,
-    bootstrap: Bootstrap,
-) -> Result<Option<FirstStart>, AppError> {
+pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<FirstStart>, AppError> {
     let mut tx = core.store().begin().await?;
     if db::setting(&mut tx, BOOTSTRAPPED).await?.is_some() {
         return Ok(None);
     }
-    let admin_password = bootstrap
-        .admin_password
-        .clone()
-        .unwrap_or_else(generated_password);
+    let admin_password = bootstrap.admin_password.clone().unwrap_or_else(generated_password);
     let admin = Core::insert_new_user(
         &mut tx,
         NewUser {
@@ -131,36 +124,13 @@ pub async fn first_start(
     let mut demo_password = None;
     let mut demo_member_email = None;
     if bootstrap.demo_data {
-        let password = bootstrap
-            .demo_password
-            .clone()
-            .unwrap_or_else(generated_password);
+        let password = bootstrap.demo_password.clone().unwrap_or_else(generated_password);
         // One hash serves every demo user: the same password would give the same work anyway.
         let hash = password::hash(password.clone()).await?;
-        let acme = Core::insert_new_organization(
-            &mut tx,
-            demo_organization("Acme Corporation", "acme.test"),
-        )
-        .await?;
-        let globex =
-            Core::insert_new_organization(&mut tx, demo_organization("Globex Inc", "globex.test"))
-                .await?;
-        join(
-            &mut tx,
-            &acme,
-            &admin.id,
-            roles::OWNER,
-            MembershipStatus::Active,
-        )
-        .await?;
-        join(
-            &mut tx,
-            &globex,
-            &admin.id,
-            roles::ADMIN,
-            MembershipStatus::Active,
-        )
-        .await?;
+        let acme = Core::insert_new_organization(&mut tx, demo_organization("Acme Corporation", "acme.test")).await?;
+        let globex = Core::insert_new_organization(&mut tx, demo_organization("Globex Inc", "globex.test")).await?;
+        join(&mut tx, &acme, &admin.id, roles::OWNER, MembershipStatus::Active).await?;
+        join(&mut tx, &globex, &admin.id, roles::ADMIN, MembershipStatus::Active).await?;
 
         for (index, (first, last)) in FIRST_NAMES.iter().zip(LAST_NAMES.iter()).enumerate() {
             let email = format!("{}.{}@acme.test", ascii_lower(first), ascii_lower(last));
@@ -176,9 +146,7 @@ pub async fn first_start(
                 false,
             )
             .await?;
-            db::set_password_hash(&mut tx, &user.id, &hash, now_ms())
-                .await
-                .map_err(internal)?;
+            db::set_password_hash(&mut tx, &user.id, &hash, now_ms()).await.map_err(internal)?;
             let (role, status) = match index {
                 0 => (roles::OWNER, MembershipStatus::Active),
                 1..=4 => (roles::ADMIN, MembershipStatus::Active),
@@ -191,11 +159,7 @@ pub async fn first_start(
                 demo_member_email = Some(email);
             }
             if index < 3 {
-                let role = if index == 0 {
-                    roles::OWNER
-                } else {
-                    roles::MEMBER
-                };
+                let role = if index == 0 { roles::OWNER } else { roles::MEMBER };
                 join(&mut tx, &globex, &user.id, role, MembershipStatus::Active).await?;
             }
         }
@@ -219,16 +183,9 @@ pub async fn first_start(
         }
         demo_password = Some(password);
     }
-    db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string())
-        .await
-        .map_err(internal)?;
+    db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string()).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    Ok(Some(FirstStart {
-        admin_email: admin.email,
-        admin_password,
-        demo_password,
-        demo_member_email,
-    }))
+    Ok(Some(FirstStart { admin_email: admin.email, admin_password, demo_password, demo_member_email }))
 }
 
 fn ascii_lower(name: &str) -> String {
@@ -291,9 +248,7 @@ pub async fn seed_bulk(
     progress: impl Fn(usize),
 ) -> Result<BulkSeed, AppError> {
     let organizations = organizations.max(1);
-    let weights: Vec<f64> = (0..organizations)
-        .map(|i| if i == 0 { 1.0 } else { 1.0 / (i as f64 + 1.0) })
-        .collect();
+    let weights: Vec<f64> = (0..organizations).map(|i| if i == 0 { 1.0 } else { 1.0 / (i as f64 + 1.0) }).collect();
     let share_of_rest: f64 = weights.iter().skip(1).sum();
     let sizes: Vec<usize> = (0..organizations)
         .map(|i| match (i, organizations) {
@@ -309,10 +264,7 @@ pub async fn seed_bulk(
     for (index, size) in sizes.iter().enumerate() {
         let organization = Core::insert_new_organization(
             &mut tx,
-            NewOrganization {
-                name: format!("Load test {index:05}"),
-                ..Default::default()
-            },
+            NewOrganization { name: format!("Load test {index:05}"), ..Default::default() },
         )
         .await?;
         created.push((organization.id, *size));
@@ -328,11 +280,7 @@ pub async fn seed_bulk(
             let now = now_ms();
             let user = UserRecord {
                 id: UserId::generate(),
-                email: format!(
-                    "{}.{}.{written}.{run}@load.test",
-                    ascii_lower(first),
-                    ascii_lower(last)
-                ),
+                email: format!("{}.{}.{written}.{run}@load.test", ascii_lower(first), ascii_lower(last)),
                 email_verified: true,
                 first_name: Some(first.into()),
                 last_name: Some(last.into()),
@@ -345,16 +293,8 @@ pub async fn seed_bulk(
                 updated_at: now,
             };
             db::insert_user(&mut tx, &user).await.map_err(internal)?;
-            let role = if written % 50 == 0 {
-                roles::ADMIN
-            } else {
-                roles::MEMBER
-            };
-            let status = if written % 97 == 0 {
-                MembershipStatus::Inactive
-            } else {
-                MembershipStatus::Active
-            };
+            let role = if written % 50 == 0 { roles::ADMIN } else { roles::MEMBER };
+            let status = if written % 97 == 0 { MembershipStatus::Inactive } else { MembershipStatus::Active };
             db::insert_membership(
                 &mut tx,
                 &MembershipId::generate(),
@@ -376,7 +316,5 @@ pub async fn seed_bulk(
     }
     tx.commit().await.map_err(internal)?;
     progress(written);
-    Ok(BulkSeed {
-        organizations: created,
-    })
+    Ok(BulkSeed { organizations: created })
 }

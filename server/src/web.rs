@@ -13,9 +13,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 /// How the HTTP layer behaves.
@@ -33,9 +31,7 @@ pub struct WebSettings {
 /// Builds the whole application: dashboard pages, server functions and middleware.
 pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSettings) -> Router {
     let directory: SharedDirectory = core;
-    let cookie_settings = CookieSettings {
-        secure: settings.secure_cookies,
-    };
+    let cookie_settings = CookieSettings { secure: settings.secure_cookies };
     let routes = generate_route_list(app::App);
     let shell_options = leptos_options.clone();
     let settings = Arc::new(settings);
@@ -51,14 +47,8 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options)
-        .layer(middleware::from_fn_with_state(
-            settings.clone(),
-            refuse_cross_origin,
-        ))
-        .layer(middleware::from_fn_with_state(
-            settings,
-            record_client_address,
-        ))
+        .layer(middleware::from_fn_with_state(settings.clone(), refuse_cross_origin))
+        .layer(middleware::from_fn_with_state(settings, record_client_address))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(UlidRequestId))
@@ -70,9 +60,7 @@ struct UlidRequestId;
 
 impl MakeRequestId for UlidRequestId {
     fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&ulid::Ulid::new().to_string())
-            .ok()
-            .map(RequestId::new)
+        HeaderValue::from_str(&ulid::Ulid::new().to_string()).ok().map(RequestId::new)
     }
 }
 
@@ -85,17 +73,13 @@ fn changes_state(method: &Method) -> bool {
 /// a page of another site.
 fn is_cross_origin(headers: &HeaderMap, settings: &WebSettings) -> bool {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match headers
-        .get(header::ORIGIN)
-        .map(|v| v.to_str().unwrap_or("invalid"))
-    {
+    match headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("invalid")) {
         // Privacy-sensitive contexts send the literal "null"; never trust it.
         Some("null") => true,
         Some(origin) => {
             let origin_host = origin.split_once("://").map(|(_, rest)| rest);
             let same_host = origin_host.is_some() && origin_host == host;
-            let configured =
-                settings.public_origin.as_deref() == Some(origin.trim_end_matches('/'));
+            let configured = settings.public_origin.as_deref() == Some(origin.trim_end_matches('/'));
             !(same_host || configured)
         }
         None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site"),
@@ -114,12 +98,7 @@ async fn refuse_cross_origin(
         tracing::warn!(path = %request.uri().path(), origin = ?request.headers().get(header::ORIGIN), "refused a cross-origin call");
         let error = AppError::Forbidden("Cross-origin requests are not allowed.".into());
         let body = serde_json::to_string(&error).unwrap_or_default();
-        return (
-            StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     }
     next.run(request).await
 }
@@ -132,19 +111,11 @@ async fn record_client_address(
 ) -> Response {
     let forwarded = settings
         .trust_forwarded_for
-        .then(|| {
-            request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-        })
+        .then(|| request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
         .and_then(|list| list.split(',').next())
         .map(|ip| ip.trim().to_owned());
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
     if let Some(address) = forwarded.or(peer) {
         request.extensions_mut().insert(ClientAddress(address));
     }
@@ -156,55 +127,26 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    header::HeaderName::from_static(k),
-                    HeaderValue::from_static(v),
-                )
-            })
-            .collect()
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
     }
 
     #[test]
     fn same_host_origins_pass_and_others_do_not() {
         let settings = WebSettings::default();
         assert!(!is_cross_origin(
-            &headers(&[
-                ("host", "127.0.0.1:3000"),
-                ("origin", "http://127.0.0.1:3000")
-            ]),
+            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]),
             &settings
         ));
-        assert!(is_cross_origin(
-            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.test")]),
-            &settings
-        ));
-        assert!(is_cross_origin(
-            &headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]),
-            &settings
-        ));
-        assert!(is_cross_origin(
-            &headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")]),
-            &settings
-        ));
-        assert!(!is_cross_origin(
-            &headers(&[("host", "127.0.0.1:3000")]),
-            &settings
-        ));
+        assert!(is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.test")]), &settings));
+        assert!(is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), &settings));
+        assert!(is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")]), &settings));
+        assert!(!is_cross_origin(&headers(&[("host", "127.0.0.1:3000")]), &settings));
     }
 
     #[test]
     fn the_configured_public_origin_passes_behind_a_proxy() {
-        let settings = WebSettings {
-            public_origin: Some("https://roster.example.com".into()),
-            ..Default::default()
-        };
-        let behind_proxy = headers(&[
-            ("host", "10.0.0.5:3000"),
-            ("origin", "https://roster.example.com"),
-        ]);
+        let settings = WebSettings { public_origin: Some("https://roster.example.com".into()), ..Default::default() };
+        let behind_proxy = headers(&[("host", "10.0.0.5:3000"), ("origin", "https://roster.example.com")]);
         assert!(!is_cross_origin(&behind_proxy, &settings));
     }
 }

@@ -7,7 +7,7 @@
 use super::{Core, record, validate, within_reach};
 use crate::store::directory::{self as db, InvitationRow, Lockable};
 use crate::store::{Connection, internal, iso, now_ms};
-use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation};
+use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation, NewMembership, NewUser};
 use app::error::{AppError, FieldErrors};
 use app::ids::{InvitationId, OrganizationId, UserId};
 use app::model::*;
@@ -70,13 +70,8 @@ impl Core {
         admin: &Admin,
         id: &InvitationId,
     ) -> Result<InvitationRow, AppError> {
-        let row = db::find_invitation(conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Invitation"))?;
-        let organization = row
-            .organization_id
-            .clone()
-            .map(OrganizationId::from_trusted);
+        let row = db::find_invitation(conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
         match &organization {
             Some(organization) => {
                 within_reach(admin, organization, "Invitation")?;
@@ -87,9 +82,7 @@ impl Core {
             }
             None => {}
         }
-        db::find_invitation(conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Invitation"))
+        db::find_invitation(conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))
     }
 
     /// Sends an invitation inside a transaction; shared by `send_invitation` and seeding.
@@ -101,14 +94,9 @@ impl Core {
         let organization = invitation.organization_id;
         let mut errors = FieldErrors::default();
         let email = errors.check(validate::email("email", &invitation.email));
-        let days = errors.check(validate::invitation_days(
-            "expires_in_days",
-            invitation.expires_in_days,
-        ));
+        let days = errors.check(validate::invitation_days("expires_in_days", invitation.expires_in_days));
         errors.finish()?;
-        let (Some(email), Some(days)) = (email, days) else {
-            unreachable!("every field was checked")
-        };
+        let (Some(email), Some(days)) = (email, days) else { unreachable!("every field was checked") };
 
         if !db::lock_row(conn, Lockable::Organizations, organization.as_str()).await? {
             return Err(AppError::invalid(
@@ -117,13 +105,8 @@ impl Core {
                 "There is no such organization.",
             ));
         }
-        let role = Self::checked_roles(
-            conn,
-            "role_slug",
-            &organization,
-            invitation.role_slug.into_iter().collect(),
-        )
-        .await?;
+        let role =
+            Self::checked_roles(conn, "role_slug", &organization, invitation.role_slug.into_iter().collect()).await?;
         let now = now_ms();
         if db::find_active_membership_by_email(conn, &organization, &email).await? {
             return Err(AppError::conflict(
@@ -154,24 +137,14 @@ impl Core {
         };
         db::insert_invitation(conn, &row).await.map_err(internal)?;
         let created = self.invitation(row, now);
-        record(
-            conn,
-            "invitation.created",
-            Some(&organization),
-            &event_data(&created),
-        )
-        .await?;
+        record(conn, "invitation.created", Some(&organization), &event_data(&created)).await?;
         Ok(created)
     }
 }
 
 #[async_trait]
 impl Invitations for Core {
-    async fn send_invitation(
-        &self,
-        admin: &Admin,
-        invitation: NewInvitation,
-    ) -> Result<Invitation, AppError> {
+    async fn send_invitation(&self, admin: &Admin, invitation: NewInvitation) -> Result<Invitation, AppError> {
         within_reach(admin, &invitation.organization_id, "Organization")?;
         let mut tx = self.store.begin().await?;
         let created = self.insert_invitation(&mut tx, invitation).await?;
@@ -179,48 +152,25 @@ impl Invitations for Core {
         Ok(created)
     }
 
-    async fn list_invitations(
-        &self,
-        admin: &Admin,
-        query: InvitationQuery,
-    ) -> Result<List<Invitation>, AppError> {
+    async fn list_invitations(&self, admin: &Admin, query: InvitationQuery) -> Result<List<Invitation>, AppError> {
         let organization = match (admin.organization(), query.organization_id) {
             (Some(own), Some(asked)) if own != &asked => {
-                return Ok(List {
-                    data: vec![],
-                    list_metadata: Default::default(),
-                });
+                return Ok(List { data: vec![], list_metadata: Default::default() });
             }
             (Some(own), _) => Some(own.clone()),
             (None, asked) => asked,
         };
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
-        let rows = db::list_invitations(
-            &mut conn,
-            organization.as_ref(),
-            email.as_deref(),
-            &query.page,
-        )
-        .await?;
+        let rows = db::list_invitations(&mut conn, organization.as_ref(), email.as_deref(), &query.page).await?;
         let now = now_ms();
         Ok(rows.map(|row| self.invitation(row, now)))
     }
 
-    async fn get_invitation(
-        &self,
-        admin: &Admin,
-        id: &InvitationId,
-    ) -> Result<Invitation, AppError> {
+    async fn get_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
         let mut conn = self.store.read().await?;
-        let row = db::find_invitation(&mut conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Invitation"))?;
-        match row
-            .organization_id
-            .clone()
-            .map(OrganizationId::from_trusted)
-        {
+        let row = db::find_invitation(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
+        match row.organization_id.clone().map(OrganizationId::from_trusted) {
             Some(organization) => within_reach(admin, &organization, "Invitation")?,
             None if admin.organization().is_some() => {
                 return Err(AppError::not_found("Invitation"));
@@ -230,11 +180,75 @@ impl Invitations for Core {
         Ok(self.invitation(row, now_ms()))
     }
 
-    async fn resend_invitation(
-        &self,
-        admin: &Admin,
-        id: &InvitationId,
-    ) -> Result<Invitation, AppError> {
+    async fn find_invitation_by_token(&self, admin: &Admin, token: &str) -> Result<Invitation, AppError> {
+        let mut conn = self.store.read().await?;
+        let row =
+            db::find_invitation_by_token(&mut conn, token).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
+        match row.organization_id.clone().map(OrganizationId::from_trusted) {
+            Some(organization) => within_reach(admin, &organization, "Invitation")?,
+            None if admin.organization().is_some() => return Err(AppError::not_found("Invitation")),
+            None => {}
+        }
+        Ok(self.invitation(row, now_ms()))
+    }
+
+    async fn accept_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
+        let mut tx = self.store.begin().await?;
+        let mut row = Self::invitation_for_change(&mut tx, admin, id).await?;
+        let now = now_ms();
+        let state = state_at(&row, now);
+        if state != InvitationState::Pending {
+            return Err(AppError::conflict(
+                "invitation_not_pending",
+                format!("This invitation is {}; only pending invitations can be accepted.", state.as_str()),
+            ));
+        }
+        // The invited email joins: as the user it already is, or as a new user.
+        let user = match db::find_credentials_by_email(&mut tx, &row.email).await? {
+            Some(credentials) => UserId::from_trusted(credentials.id),
+            None => {
+                let new_user = NewUser { email: row.email.clone(), email_verified: true, ..Default::default() };
+                Self::insert_new_user(&mut tx, new_user, false).await?.id
+            }
+        };
+        if let Some(organization) = row.organization_id.clone().map(OrganizationId::from_trusted) {
+            let roles: Vec<String> = row.role_slug.clone().into_iter().collect();
+            match db::find_membership_of(&mut tx, &organization, &user).await? {
+                Some(existing) if existing.status != MembershipStatus::Active => {
+                    db::set_membership_status(&mut tx, &existing.id, MembershipStatus::Active, now)
+                        .await
+                        .map_err(internal)?;
+                    if !roles.is_empty() {
+                        db::replace_roles(&mut tx, &existing.id, &roles, now).await.map_err(internal)?;
+                    }
+                    let updated = db::find_membership(&mut tx, &existing.id).await?.ok_or(AppError::Internal)?;
+                    record(&mut tx, "organization_membership.updated", Some(&organization), &updated).await?;
+                }
+                Some(_) => {}
+                None => {
+                    let membership = NewMembership {
+                        organization_id: organization,
+                        user_id: user.clone(),
+                        role_slugs: roles,
+                        status: MembershipStatus::Active,
+                    };
+                    Self::insert_membership(&mut tx, membership).await?;
+                }
+            }
+        }
+        row.state = InvitationState::Accepted.as_str().into();
+        row.accepted_at = Some(now);
+        row.accepted_user_id = Some(user.to_string());
+        row.updated_at = now;
+        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
+        let accepted = self.invitation(row, now);
+        record(&mut tx, "invitation.accepted", organization.as_ref(), &event_data(&accepted)).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(accepted)
+    }
+
+    async fn resend_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
         let mut tx = self.store.begin().await?;
         let mut row = Self::invitation_for_change(&mut tx, admin, id).await?;
         let now = now_ms();
@@ -244,43 +258,25 @@ impl Invitations for Core {
             state => {
                 return Err(AppError::conflict(
                     "invitation_not_pending",
-                    format!(
-                        "This invitation was {}; only pending invitations can be resent.",
-                        state.as_str()
-                    ),
+                    format!("This invitation was {}; only pending invitations can be resent.", state.as_str()),
                 ));
             }
         }
         // The new expiry keeps the lifetime the invitation was sent with.
-        let lifetime_days = ((row.expires_at - row.updated_at + DAY_MS / 2) / DAY_MS)
-            .clamp(1, validate::MAX_INVITATION_DAYS);
+        let lifetime_days =
+            ((row.expires_at - row.updated_at + DAY_MS / 2) / DAY_MS).clamp(1, validate::MAX_INVITATION_DAYS);
         row.token = new_token();
         row.expires_at = now + lifetime_days * DAY_MS;
         row.updated_at = now;
-        db::update_invitation(&mut tx, &row)
-            .await
-            .map_err(internal)?;
-        let organization = row
-            .organization_id
-            .clone()
-            .map(OrganizationId::from_trusted);
+        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
         let resent = self.invitation(row, now);
-        record(
-            &mut tx,
-            "invitation.resent",
-            organization.as_ref(),
-            &event_data(&resent),
-        )
-        .await?;
+        record(&mut tx, "invitation.resent", organization.as_ref(), &event_data(&resent)).await?;
         tx.commit().await.map_err(internal)?;
         Ok(resent)
     }
 
-    async fn revoke_invitation(
-        &self,
-        admin: &Admin,
-        id: &InvitationId,
-    ) -> Result<Invitation, AppError> {
+    async fn revoke_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
         let mut tx = self.store.begin().await?;
         let mut row = Self::invitation_for_change(&mut tx, admin, id).await?;
         let now = now_ms();
@@ -288,30 +284,16 @@ impl Invitations for Core {
         if state != InvitationState::Pending {
             return Err(AppError::conflict(
                 "invitation_not_pending",
-                format!(
-                    "This invitation is {}; only pending invitations can be revoked.",
-                    state.as_str()
-                ),
+                format!("This invitation is {}; only pending invitations can be revoked.", state.as_str()),
             ));
         }
         row.state = InvitationState::Revoked.as_str().into();
         row.revoked_at = Some(now);
         row.updated_at = now;
-        db::update_invitation(&mut tx, &row)
-            .await
-            .map_err(internal)?;
-        let organization = row
-            .organization_id
-            .clone()
-            .map(OrganizationId::from_trusted);
+        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
         let revoked = self.invitation(row, now);
-        record(
-            &mut tx,
-            "invitation.revoked",
-            organization.as_ref(),
-            &event_data(&revoked),
-        )
-        .await?;
+        record(&mut tx, "invitation.revoked", organization.as_ref(), &event_data(&revoked)).await?;
         tx.commit().await.map_err(internal)?;
         Ok(revoked)
     }
@@ -336,21 +318,16 @@ mod tests {
     async fn invitations_default_to_seven_days_and_record_an_event_without_the_token() {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
-        let sent = fx
-            .core
-            .send_invitation(&fx.system(), invite(&acme, "new@acme.test", None))
-            .await
-            .unwrap();
+        let sent = fx.core.send_invitation(&fx.system(), invite(&acme, "new@acme.test", None)).await.unwrap();
         assert_eq!(sent.state, InvitationState::Pending);
         let created = chrono::DateTime::parse_from_rfc3339(&sent.created_at).unwrap();
         let expires = chrono::DateTime::parse_from_rfc3339(&sent.expires_at).unwrap();
         assert_eq!((expires - created).num_days(), 7);
         let mut conn = fx.core.store().read().await.unwrap();
-        let data: String =
-            sqlx::query_scalar("SELECT data FROM events WHERE event = 'invitation.created'")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+        let data: String = sqlx::query_scalar("SELECT data FROM events WHERE event = 'invitation.created'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
         assert!(!data.contains(&sent.token));
     }
 
@@ -359,11 +336,8 @@ mod tests {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
         for days in [0, 31] {
-            let error = fx
-                .core
-                .send_invitation(&fx.system(), invite(&acme, "new@acme.test", Some(days)))
-                .await
-                .unwrap_err();
+            let error =
+                fx.core.send_invitation(&fx.system(), invite(&acme, "new@acme.test", Some(days))).await.unwrap_err();
             assert!(error.field_message("expires_in_days").is_some());
         }
     }
@@ -373,11 +347,7 @@ mod tests {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
         fx.member(&acme, "ada@acme.test", "member").await;
-        let error = fx
-            .core
-            .send_invitation(&fx.system(), invite(&acme, "ADA@acme.test", None))
-            .await
-            .unwrap_err();
+        let error = fx.core.send_invitation(&fx.system(), invite(&acme, "ADA@acme.test", None)).await.unwrap_err();
         assert!(matches!(error, AppError::Conflict { ref code, .. } if code == "already_a_member"));
     }
 
@@ -385,17 +355,9 @@ mod tests {
     async fn resend_issues_a_new_token_and_expiry() {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
-        let sent = fx
-            .core
-            .send_invitation(&fx.system(), invite(&acme, "new@acme.test", Some(3)))
-            .await
-            .unwrap();
+        let sent = fx.core.send_invitation(&fx.system(), invite(&acme, "new@acme.test", Some(3))).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        let resent = fx
-            .core
-            .resend_invitation(&fx.system(), &sent.id)
-            .await
-            .unwrap();
+        let resent = fx.core.resend_invitation(&fx.system(), &sent.id).await.unwrap();
         assert_ne!(resent.token, sent.token);
         assert!(resent.expires_at > sent.expires_at);
         assert_eq!(resent.state, InvitationState::Pending);
@@ -405,30 +367,13 @@ mod tests {
     async fn only_pending_invitations_can_be_revoked_or_resent() {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
-        let sent = fx
-            .core
-            .send_invitation(&fx.system(), invite(&acme, "new@acme.test", None))
-            .await
-            .unwrap();
-        let revoked = fx
-            .core
-            .revoke_invitation(&fx.system(), &sent.id)
-            .await
-            .unwrap();
+        let sent = fx.core.send_invitation(&fx.system(), invite(&acme, "new@acme.test", None)).await.unwrap();
+        let revoked = fx.core.revoke_invitation(&fx.system(), &sent.id).await.unwrap();
         assert_eq!(revoked.state, InvitationState::Revoked);
-        assert!(matches!(
-            fx.core.revoke_invitation(&fx.system(), &sent.id).await,
-            Err(AppError::Conflict { .. })
-        ));
-        assert!(matches!(
-            fx.core.resend_invitation(&fx.system(), &sent.id).await,
-            Err(AppError::Conflict { .. })
-        ));
+        assert!(matches!(fx.core.revoke_invitation(&fx.system(), &sent.id).await, Err(AppError::Conflict { .. })));
+        assert!(matches!(fx.core.resend_invitation(&fx.system(), &sent.id).await, Err(AppError::Conflict { .. })));
         // Once revoked, the email can be invited again.
-        fx.core
-            .send_invitation(&fx.system(), invite(&acme, "new@acme.test", None))
-            .await
-            .unwrap();
+        fx.core.send_invitation(&fx.system(), invite(&acme, "new@acme.test", None)).await.unwrap();
     }
 
     #[test]
@@ -450,48 +395,21 @@ mod tests {
         };
         assert_eq!(state_at(&row, 999), InvitationState::Pending);
         assert_eq!(state_at(&row, 1_000), InvitationState::Expired);
-        assert_eq!(
-            state_at(
-                &InvitationRow {
-                    state: "revoked".into(),
-                    ..row
-                },
-                0
-            ),
-            InvitationState::Revoked
-        );
+        assert_eq!(state_at(&InvitationRow { state: "revoked".into(), ..row }, 0), InvitationState::Revoked);
     }
 
     #[tokio::test]
     async fn expired_invitations_cannot_be_revoked_but_can_be_renewed() {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
-        let sent = fx
-            .core
-            .send_invitation(&fx.system(), invite(&acme, "late@acme.test", Some(1)))
-            .await
-            .unwrap();
+        let sent = fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", Some(1))).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
-        sqlx::query("UPDATE invitations SET expires_at = 1")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+        sqlx::query("UPDATE invitations SET expires_at = 1").execute(&mut *conn).await.unwrap();
         drop(conn);
-        let expired = fx
-            .core
-            .get_invitation(&fx.system(), &sent.id)
-            .await
-            .unwrap();
+        let expired = fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap();
         assert_eq!(expired.state, InvitationState::Expired);
-        assert!(matches!(
-            fx.core.revoke_invitation(&fx.system(), &sent.id).await,
-            Err(AppError::Conflict { .. })
-        ));
-        let renewed = fx
-            .core
-            .resend_invitation(&fx.system(), &sent.id)
-            .await
-            .unwrap();
+        assert!(matches!(fx.core.revoke_invitation(&fx.system(), &sent.id).await, Err(AppError::Conflict { .. })));
+        let renewed = fx.core.resend_invitation(&fx.system(), &sent.id).await.unwrap();
         assert_eq!(renewed.state, InvitationState::Pending);
     }
 }

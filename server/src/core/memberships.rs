@@ -19,10 +19,8 @@ impl Core {
         membership: &OrganizationMembership,
         change: &str,
     ) -> Result<(), AppError> {
-        let is_active_owner =
-            membership.status == MembershipStatus::Active && membership.has_role(roles::OWNER);
-        if is_active_owner && db::count_active_owners(conn, &membership.organization_id).await? <= 1
-        {
+        let is_active_owner = membership.status == MembershipStatus::Active && membership.has_role(roles::OWNER);
+        if is_active_owner && db::count_active_owners(conn, &membership.organization_id).await? <= 1 {
             return Err(AppError::conflict(
                 "last_owner",
                 format!(
@@ -40,20 +38,11 @@ impl Core {
         admin: &Admin,
         id: &MembershipId,
     ) -> Result<OrganizationMembership, AppError> {
-        let found = db::find_membership(conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Membership"))?;
+        let found = db::find_membership(conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))?;
         within_reach(admin, &found.organization_id, "Membership")?;
-        db::lock_row(
-            conn,
-            Lockable::Organizations,
-            found.organization_id.as_str(),
-        )
-        .await?;
+        db::lock_row(conn, Lockable::Organizations, found.organization_id.as_str()).await?;
         // Re-read under the lock: another writer may have changed it in between.
-        db::find_membership(conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Membership"))
+        db::find_membership(conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))
     }
 
     /// Adds a membership inside a transaction; shared by `create_membership` and seeding.
@@ -70,32 +59,17 @@ impl Core {
             ));
         }
         if db::find_user(conn, &membership.user_id).await?.is_none() {
-            return Err(AppError::invalid(
-                "user_id",
-                "user_not_found",
-                "There is no such user.",
-            ));
+            return Err(AppError::invalid("user_id", "user_not_found", "There is no such user."));
         }
-        let roles =
-            Self::checked_roles(conn, "role_slugs", organization, membership.role_slugs).await?;
-        if let Some(existing) =
-            db::find_membership_of(conn, organization, &membership.user_id).await?
-        {
+        let roles = Self::checked_roles(conn, "role_slugs", organization, membership.role_slugs).await?;
+        if let Some(existing) = db::find_membership_of(conn, organization, &membership.user_id).await? {
             // Re-adding a deactivated member reactivates them, as WorkOS does.
             if existing.status == MembershipStatus::Inactive {
                 db::set_membership_status(conn, &existing.id, MembershipStatus::Active, now_ms())
                     .await
                     .map_err(internal)?;
-                let updated = db::find_membership(conn, &existing.id)
-                    .await?
-                    .ok_or(AppError::Internal)?;
-                record(
-                    conn,
-                    "organization_membership.updated",
-                    Some(organization),
-                    &updated,
-                )
-                .await?;
+                let updated = db::find_membership(conn, &existing.id).await?.ok_or(AppError::Internal)?;
+                record(conn, "organization_membership.updated", Some(organization), &updated).await?;
                 return Ok(updated);
             }
             return Err(AppError::conflict(
@@ -104,34 +78,18 @@ impl Core {
             ));
         }
         let id = MembershipId::generate();
-        db::insert_membership(
-            conn,
-            &id,
-            organization,
-            &membership.user_id,
-            membership.status,
-            &roles,
-            now_ms(),
-        )
-        .await
-        .map_err(|error| {
-            unique_violation(error, || {
-                AppError::conflict(
-                    "membership_already_exists",
-                    "This user is already a member of the organization.",
-                )
-            })
-        })?;
-        let created = db::find_membership(conn, &id)
-            .await?
-            .ok_or(AppError::Internal)?;
-        record(
-            conn,
-            "organization_membership.created",
-            Some(organization),
-            &created,
-        )
-        .await?;
+        db::insert_membership(conn, &id, organization, &membership.user_id, membership.status, &roles, now_ms())
+            .await
+            .map_err(|error| {
+                unique_violation(error, || {
+                    AppError::conflict(
+                        "membership_already_exists",
+                        "This user is already a member of the organization.",
+                    )
+                })
+            })?;
+        let created = db::find_membership(conn, &id).await?.ok_or(AppError::Internal)?;
+        record(conn, "organization_membership.created", Some(organization), &created).await?;
         Ok(created)
     }
 
@@ -155,19 +113,9 @@ impl Core {
         if to == MembershipStatus::Inactive {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "deactivate").await?;
         }
-        db::set_membership_status(&mut tx, id, to, now_ms())
-            .await
-            .map_err(internal)?;
-        let updated = db::find_membership(&mut tx, id)
-            .await?
-            .ok_or(AppError::Internal)?;
-        record(
-            &mut tx,
-            "organization_membership.updated",
-            Some(&updated.organization_id),
-            &updated,
-        )
-        .await?;
+        db::set_membership_status(&mut tx, id, to, now_ms()).await.map_err(internal)?;
+        let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
         tx.commit().await.map_err(internal)?;
         Ok(updated)
     }
@@ -187,15 +135,9 @@ impl Memberships for Core {
         Ok(created)
     }
 
-    async fn get_membership(
-        &self,
-        admin: &Admin,
-        id: &MembershipId,
-    ) -> Result<OrganizationMembership, AppError> {
+    async fn get_membership(&self, admin: &Admin, id: &MembershipId) -> Result<OrganizationMembership, AppError> {
         let mut conn = self.store.read().await?;
-        let membership = db::find_membership(&mut conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Membership"))?;
+        let membership = db::find_membership(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))?;
         within_reach(admin, &membership.organization_id, "Membership")?;
         Ok(membership)
     }
@@ -207,23 +149,14 @@ impl Memberships for Core {
     ) -> Result<List<OrganizationMembership>, AppError> {
         let organization = match (admin.organization(), query.organization_id) {
             (Some(own), Some(asked)) if own != &asked => {
-                return Ok(List {
-                    data: vec![],
-                    list_metadata: Default::default(),
-                });
+                return Ok(List { data: vec![], list_metadata: Default::default() });
             }
             (Some(own), _) => Some(own.clone()),
             (None, asked) => asked,
         };
         let mut conn = self.store.read().await?;
-        db::list_memberships(
-            &mut conn,
-            organization.as_ref(),
-            query.user_id.as_ref(),
-            &query.statuses,
-            &query.page,
-        )
-        .await
+        db::list_memberships(&mut conn, organization.as_ref(), query.user_id.as_ref(), &query.statuses, &query.page)
+            .await
     }
 
     async fn list_members(
@@ -246,29 +179,13 @@ impl Memberships for Core {
     ) -> Result<OrganizationMembership, AppError> {
         let mut tx = self.store.begin().await?;
         let membership = Self::lock_membership(&mut tx, admin, id).await?;
-        let roles = Self::checked_roles(
-            &mut tx,
-            "role_slugs",
-            &membership.organization_id,
-            role_slugs,
-        )
-        .await?;
+        let roles = Self::checked_roles(&mut tx, "role_slugs", &membership.organization_id, role_slugs).await?;
         if !roles.iter().any(|slug| slug == roles::OWNER) {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "demote").await?;
         }
-        db::replace_roles(&mut tx, id, &roles, now_ms())
-            .await
-            .map_err(internal)?;
-        let updated = db::find_membership(&mut tx, id)
-            .await?
-            .ok_or(AppError::Internal)?;
-        record(
-            &mut tx,
-            "organization_membership.updated",
-            Some(&updated.organization_id),
-            &updated,
-        )
-        .await?;
+        db::replace_roles(&mut tx, id, &roles, now_ms()).await.map_err(internal)?;
+        let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
         tx.commit().await.map_err(internal)?;
         Ok(updated)
     }
@@ -278,8 +195,7 @@ impl Memberships for Core {
         admin: &Admin,
         id: &MembershipId,
     ) -> Result<OrganizationMembership, AppError> {
-        self.change_status(admin, id, MembershipStatus::Inactive)
-            .await
+        self.change_status(admin, id, MembershipStatus::Inactive).await
     }
 
     async fn reactivate_membership(
@@ -287,8 +203,7 @@ impl Memberships for Core {
         admin: &Admin,
         id: &MembershipId,
     ) -> Result<OrganizationMembership, AppError> {
-        self.change_status(admin, id, MembershipStatus::Active)
-            .await
+        self.change_status(admin, id, MembershipStatus::Active).await
     }
 
     async fn delete_membership(&self, admin: &Admin, id: &MembershipId) -> Result<(), AppError> {
@@ -296,13 +211,7 @@ impl Memberships for Core {
         let membership = Self::lock_membership(&mut tx, admin, id).await?;
         Self::ensure_keeps_an_owner(&mut tx, &membership, "remove").await?;
         db::delete_membership(&mut tx, id).await.map_err(internal)?;
-        record(
-            &mut tx,
-            "organization_membership.deleted",
-            Some(&membership.organization_id),
-            &membership,
-        )
-        .await?;
+        record(&mut tx, "organization_membership.deleted", Some(&membership.organization_id), &membership).await?;
         tx.commit().await.map_err(internal)?;
         Ok(())
     }
@@ -325,17 +234,9 @@ mod tests {
         let acme = fx.organization("Acme").await;
         let (_, owner) = fx.member(&acme, "olga@acme.test", roles::OWNER).await;
         let admin = fx.system();
-        assert!(is_last_owner(
-            fx.core.delete_membership(&admin, &owner.id).await
-        ));
-        assert!(is_last_owner(
-            fx.core
-                .set_membership_roles(&admin, &owner.id, vec!["member".into()])
-                .await
-        ));
-        assert!(is_last_owner(
-            fx.core.deactivate_membership(&admin, &owner.id).await
-        ));
+        assert!(is_last_owner(fx.core.delete_membership(&admin, &owner.id).await));
+        assert!(is_last_owner(fx.core.set_membership_roles(&admin, &owner.id, vec!["member".into()]).await));
+        assert!(is_last_owner(fx.core.deactivate_membership(&admin, &owner.id).await));
         let unchanged = fx.core.get_membership(&admin, &owner.id).await.unwrap();
         assert_eq!(unchanged.status, MembershipStatus::Active);
         assert!(unchanged.has_role(roles::OWNER));
@@ -347,11 +248,7 @@ mod tests {
         let acme = fx.organization("Acme").await;
         let (_, first) = fx.member(&acme, "olga@acme.test", roles::OWNER).await;
         fx.member(&acme, "otto@acme.test", roles::OWNER).await;
-        let demoted = fx
-            .core
-            .set_membership_roles(&fx.system(), &first.id, vec!["admin".into()])
-            .await
-            .unwrap();
+        let demoted = fx.core.set_membership_roles(&fx.system(), &first.id, vec!["admin".into()]).await.unwrap();
         assert_eq!(demoted.role.slug, "admin");
     }
 
@@ -361,13 +258,8 @@ mod tests {
         let acme = fx.organization("Acme").await;
         let (_, first) = fx.member(&acme, "olga@acme.test", roles::OWNER).await;
         let (_, second) = fx.member(&acme, "otto@acme.test", roles::OWNER).await;
-        fx.core
-            .deactivate_membership(&fx.system(), &second.id)
-            .await
-            .unwrap();
-        assert!(is_last_owner(
-            fx.core.delete_membership(&fx.system(), &first.id).await
-        ));
+        fx.core.deactivate_membership(&fx.system(), &second.id).await.unwrap();
+        assert!(is_last_owner(fx.core.delete_membership(&fx.system(), &first.id).await));
     }
 
     #[tokio::test]
@@ -389,16 +281,10 @@ mod tests {
             .await
             .unwrap();
         for result in [
-            fx.core
-                .deactivate_membership(&fx.system(), &pending.id)
-                .await,
-            fx.core
-                .reactivate_membership(&fx.system(), &pending.id)
-                .await,
+            fx.core.deactivate_membership(&fx.system(), &pending.id).await,
+            fx.core.reactivate_membership(&fx.system(), &pending.id).await,
         ] {
-            assert!(
-                matches!(result, Err(AppError::Conflict { ref code, .. }) if code == "membership_pending")
-            );
+            assert!(matches!(result, Err(AppError::Conflict { ref code, .. }) if code == "membership_pending"));
         }
     }
 
@@ -409,41 +295,14 @@ mod tests {
         fx.member(&acme, "olga@acme.test", roles::OWNER).await;
         let (_, member) = fx.member(&acme, "ada@acme.test", roles::ADMIN).await;
         let admin = fx.system();
-        fx.core
-            .set_membership_roles(&admin, &member.id, vec!["admin".into(), "member".into()])
-            .await
-            .unwrap();
-        let inactive = fx
-            .core
-            .deactivate_membership(&admin, &member.id)
-            .await
-            .unwrap();
+        fx.core.set_membership_roles(&admin, &member.id, vec!["admin".into(), "member".into()]).await.unwrap();
+        let inactive = fx.core.deactivate_membership(&admin, &member.id).await.unwrap();
         assert_eq!(inactive.status, MembershipStatus::Inactive);
-        let active = fx
-            .core
-            .reactivate_membership(&admin, &member.id)
-            .await
-            .unwrap();
+        let active = fx.core.reactivate_membership(&admin, &member.id).await.unwrap();
         assert_eq!(active.status, MembershipStatus::Active);
-        assert_eq!(
-            active.roles,
-            vec![
-                RoleRef {
-                    slug: "admin".into()
-                },
-                RoleRef {
-                    slug: "member".into()
-                }
-            ]
-        );
+        assert_eq!(active.roles, vec![RoleRef { slug: "admin".into() }, RoleRef { slug: "member".into() }]);
         let events = fx.events().await;
-        assert_eq!(
-            events
-                .iter()
-                .filter(|e| *e == "organization_membership.updated")
-                .count(),
-            3
-        );
+        assert_eq!(events.iter().filter(|e| *e == "organization_membership.updated").count(), 3);
     }
 
     #[tokio::test]
@@ -451,11 +310,7 @@ mod tests {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
         let (_, member) = fx.member(&acme, "ada@acme.test", roles::MEMBER).await;
-        let error = fx
-            .core
-            .set_membership_roles(&fx.system(), &member.id, vec!["wizard".into()])
-            .await
-            .unwrap_err();
+        let error = fx.core.set_membership_roles(&fx.system(), &member.id, vec!["wizard".into()]).await.unwrap_err();
         assert!(error.field_message("role_slugs").is_some());
     }
 
@@ -467,35 +322,15 @@ mod tests {
         fx.member(&globex, "gina@globex.test", roles::OWNER).await;
         let (_, theirs) = fx.member(&globex, "hank@globex.test", roles::MEMBER).await;
         let admin = fx.admin_of(&acme).await;
+        assert!(matches!(fx.core.get_membership(&admin, &theirs.id).await, Err(AppError::NotFound(_))));
+        assert!(matches!(fx.core.deactivate_membership(&admin, &theirs.id).await, Err(AppError::NotFound(_))));
+        assert!(matches!(fx.core.delete_membership(&admin, &theirs.id).await, Err(AppError::NotFound(_))));
         assert!(matches!(
-            fx.core.get_membership(&admin, &theirs.id).await,
+            fx.core.set_membership_roles(&admin, &theirs.id, vec!["admin".into()]).await,
             Err(AppError::NotFound(_))
         ));
-        assert!(matches!(
-            fx.core.deactivate_membership(&admin, &theirs.id).await,
-            Err(AppError::NotFound(_))
-        ));
-        assert!(matches!(
-            fx.core.delete_membership(&admin, &theirs.id).await,
-            Err(AppError::NotFound(_))
-        ));
-        assert!(matches!(
-            fx.core
-                .set_membership_roles(&admin, &theirs.id, vec!["admin".into()])
-                .await,
-            Err(AppError::NotFound(_))
-        ));
-        assert!(
-            fx.core
-                .list_members(&admin, &globex.id, MemberFilter::default(), Page::default())
-                .await
-                .is_err()
-        );
-        let still = fx
-            .core
-            .get_membership(&fx.system(), &theirs.id)
-            .await
-            .unwrap();
+        assert!(fx.core.list_members(&admin, &globex.id, MemberFilter::default(), Page::default()).await.is_err());
+        let still = fx.core.get_membership(&fx.system(), &theirs.id).await.unwrap();
         assert_eq!(still.status, MembershipStatus::Active);
     }
 
@@ -504,32 +339,16 @@ mod tests {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;
         for name in ["alice", "alina", "bob", "carol", "dave"] {
-            fx.member(&acme, &format!("{name}@acme.test"), roles::MEMBER)
-                .await;
+            fx.member(&acme, &format!("{name}@acme.test"), roles::MEMBER).await;
         }
         let admin = fx.system();
-        let search = MemberFilter {
-            search: Some("ALI".into()),
-            ..Default::default()
-        };
-        let found = fx
-            .core
-            .list_members(&admin, &acme.id, search, Page::default())
-            .await
-            .unwrap();
+        let search = MemberFilter { search: Some("ALI".into()), ..Default::default() };
+        let found = fx.core.list_members(&admin, &acme.id, search, Page::default()).await.unwrap();
         assert_eq!(found.data.len(), 2);
 
         let first = fx
             .core
-            .list_members(
-                &admin,
-                &acme.id,
-                MemberFilter::default(),
-                Page {
-                    limit: 2,
-                    ..Default::default()
-                },
-            )
+            .list_members(&admin, &acme.id, MemberFilter::default(), Page { limit: 2, ..Default::default() })
             .await
             .unwrap();
         assert_eq!(first.data[0].user.email, "dave@acme.test");
@@ -539,20 +358,12 @@ mod tests {
                 &admin,
                 &acme.id,
                 MemberFilter::default(),
-                Page {
-                    limit: 2,
-                    after: first.list_metadata.after.clone(),
-                    ..Default::default()
-                },
+                Page { limit: 2, after: first.list_metadata.after.clone(), ..Default::default() },
             )
             .await
             .unwrap();
         assert_eq!(
-            second
-                .data
-                .iter()
-                .map(|m| m.user.email.as_str())
-                .collect::<Vec<_>>(),
+            second.data.iter().map(|m| m.user.email.as_str()).collect::<Vec<_>>(),
             ["bob@acme.test", "alina@acme.test"]
         );
         let back = fx
@@ -561,11 +372,7 @@ mod tests {
                 &admin,
                 &acme.id,
                 MemberFilter::default(),
-                Page {
-                    limit: 2,
-                    before: second.list_metadata.before.clone(),
-                    ..Default::default()
-                },
+                Page { limit: 2, before: second.list_metadata.before.clone(), ..Default::default() },
             )
             .await
             .unwrap();

@@ -2,11 +2,14 @@
 //!
 //! Every change runs in one transaction together with the event that records it.
 
+mod api_keys;
+mod authentication;
 mod invitations;
 mod memberships;
 mod organizations;
 pub mod password;
 mod sessions;
+pub mod tokens;
 mod users;
 pub mod validate;
 
@@ -21,6 +24,7 @@ use app::ids::OrganizationId;
 use app::model::{Role, roles};
 use async_trait::async_trait;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings the rules depend on.
@@ -34,18 +38,23 @@ pub struct CoreSettings {
 
 impl Default for CoreSettings {
     fn default() -> Self {
-        Self {
-            public_url: "http://127.0.0.1:3000".into(),
-            session_lifetime: Duration::from_secs(7 * 24 * 3600),
-        }
+        Self { public_url: "http://127.0.0.1:3000".into(), session_lifetime: Duration::from_secs(7 * 24 * 3600) }
     }
 }
 
 /// The directory's implementation.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Core {
     store: Store,
     settings: CoreSettings,
+    /// Loaded on first use and shared by clones.
+    signing_key: Arc<tokio::sync::OnceCell<Arc<tokens::SigningKey>>>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("store", &self.store).field("settings", &self.settings).finish_non_exhaustive()
+    }
 }
 
 /// The roles every environment starts with.
@@ -54,13 +63,7 @@ pub const BUILT_IN_ROLES: [RoleRecord; 3] = [
         slug: roles::OWNER,
         name: "Owner",
         description: "Full control of the organization, including its owners.",
-        permissions: &[
-            "members:read",
-            "members:manage",
-            "invitations:manage",
-            "roles:manage",
-            "organization:manage",
-        ],
+        permissions: &["members:read", "members:manage", "invitations:manage", "roles:manage", "organization:manage"],
         priority: 0,
     },
     RoleRecord {
@@ -84,12 +87,10 @@ impl Core {
     pub async fn new(store: Store, settings: CoreSettings) -> Result<Self, AppError> {
         let mut tx = store.begin().await?;
         for role in &BUILT_IN_ROLES {
-            db::ensure_environment_role(&mut tx, role, now_ms())
-                .await
-                .map_err(internal)?;
+            db::ensure_environment_role(&mut tx, role, now_ms()).await.map_err(internal)?;
         }
         tx.commit().await.map_err(internal)?;
-        Ok(Self { store, settings })
+        Ok(Self { store, settings, signing_key: Arc::default() })
     }
 
     /// The store underneath.
@@ -110,11 +111,7 @@ impl Core {
         slugs: Vec<String>,
     ) -> Result<Vec<String>, AppError> {
         let mut chosen: Vec<String> = Vec::new();
-        for slug in slugs
-            .into_iter()
-            .map(|slug| slug.trim().to_owned())
-            .filter(|slug| !slug.is_empty())
-        {
+        for slug in slugs.into_iter().map(|slug| slug.trim().to_owned()).filter(|slug| !slug.is_empty()) {
             if !chosen.contains(&slug) {
                 chosen.push(slug);
             }
@@ -123,15 +120,8 @@ impl Core {
             return Ok(vec![roles::MEMBER.to_owned()]);
         }
         let known = db::list_roles(conn, Some(organization)).await?;
-        if let Some(unknown) = chosen
-            .iter()
-            .find(|slug| !known.iter().any(|role| &role.slug == *slug))
-        {
-            return Err(AppError::invalid(
-                field,
-                "role_not_found",
-                format!("There is no role {unknown:?}."),
-            ));
+        if let Some(unknown) = chosen.iter().find(|slug| !known.iter().any(|role| &role.slug == *slug)) {
+            return Err(AppError::invalid(field, "role_not_found", format!("There is no role {unknown:?}.")));
         }
         Ok(chosen)
     }
@@ -148,32 +138,18 @@ pub(crate) async fn record(
         tracing::error!(%error, event, "event data did not serialize");
         AppError::Internal
     })?;
-    db::insert_event(conn, event, organization, &data, now_ms())
-        .await
-        .map_err(internal)
+    db::insert_event(conn, event, organization, &data, now_ms()).await.map_err(internal)
 }
 
 /// Fails with "not found" when the grant does not reach the organization, so that other
 /// organizations' objects are indistinguishable from missing ones.
-pub(crate) fn within_reach(
-    admin: &Admin,
-    organization: &OrganizationId,
-    what: &str,
-) -> Result<(), AppError> {
-    if admin.reaches(organization) {
-        Ok(())
-    } else {
-        Err(AppError::not_found(what))
-    }
+pub(crate) fn within_reach(admin: &Admin, organization: &OrganizationId, what: &str) -> Result<(), AppError> {
+    if admin.reaches(organization) { Ok(()) } else { Err(AppError::not_found(what)) }
 }
 
 #[async_trait]
 impl Roles for Core {
-    async fn list_roles(
-        &self,
-        admin: &Admin,
-        organization: Option<&OrganizationId>,
-    ) -> Result<Vec<Role>, AppError> {
+    async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError> {
         if let Some(organization) = organization {
             within_reach(admin, organization, "Organization")?;
         }

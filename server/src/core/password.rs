@@ -1,10 +1,9 @@
 //! Password hashing with Argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1).
 
 use app::error::AppError;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 fn hasher() -> Argon2<'static> {
@@ -14,35 +13,59 @@ fn hasher() -> Argon2<'static> {
 
 /// A hash to verify against when the email is unknown, so that a wrong email takes as long
 /// as a wrong password.
-static DECOY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_now("decoy password").unwrap_or_default());
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_now("decoy password").unwrap_or_default());
 
 fn hash_now(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| {
-            tracing::error!(%error, "password hashing failed");
-            AppError::Internal
-        })
+    hasher().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| {
+        tracing::error!(%error, "password hashing failed");
+        AppError::Internal
+    })
 }
 
 fn verify_now(password: &str, hash: &str) -> bool {
+    if is_bcrypt(hash) {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
     // Verification follows the parameters inside the stored hash, so imported hashes with
     // other Argon2 settings still verify.
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2x$", "$2y$"].iter().any(|prefix| hash.starts_with(prefix))
+}
+
+/// True when a hash uses today's algorithm and parameters; older ones are replaced at the
+/// next successful sign-in.
+pub fn is_current(hash: &str) -> bool {
+    hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+}
+
+/// Checks a hash imported from another system: `bcrypt` (`$2a$`/`$2b$`/`$2y$`) or `argon2`
+/// (a PHC string of argon2i, argon2d or argon2id).
+pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<(), AppError> {
+    let valid = match hash_type {
+        "bcrypt" => is_bcrypt(hash) && bcrypt::HashParts::from_str(hash).is_ok(),
+        "argon2" => PasswordHash::new(hash).is_ok_and(|parsed| parsed.algorithm.as_str().starts_with("argon2")),
+        other => {
+            return Err(AppError::invalid(
+                "password_hash_type",
+                "password_hash_type_unsupported",
+                format!("Password hashes of type {other:?} are not supported; use bcrypt or argon2."),
+            ));
+        }
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(AppError::invalid(field, "password_hash_invalid", format!("This is not a valid {hash_type} hash.")))
+    }
 }
 
 /// Hashes a password off the async workers (it takes tens of milliseconds by design).
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(|_| AppError::Internal)?
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AppError::Internal)?
 }
 
 /// Checks a password against a stored hash; with no hash, spends the same time and fails.
@@ -65,12 +88,21 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_at_owasp_parameters() {
         let hashed = hash("correct horse".into()).await.unwrap();
-        assert!(
-            hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hashed}"
-        );
+        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashed}");
         assert!(verify("correct horse".into(), Some(hashed.clone())).await);
         assert!(!verify("wrong horse".into(), Some(hashed)).await);
         assert!(!verify("anything".into(), None).await);
+    }
+
+    #[tokio::test]
+    async fn imported_bcrypt_hashes_verify_and_are_due_for_rehashing() {
+        let hash = bcrypt::hash("hunter22", 4).unwrap();
+        check_imported("password_hash", &hash, "bcrypt").unwrap();
+        assert!(verify("hunter22".into(), Some(hash.clone())).await);
+        assert!(!is_current(&hash));
+        assert!(check_imported("password_hash", "nope", "bcrypt").is_err());
+        assert!(
+            check_imported("password_hash", &hash, "md5").unwrap_err().field_message("password_hash_type").is_some()
+        );
     }
 }

@@ -18,9 +18,7 @@ impl Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}", dir.path().join("roster.db").display());
         let store = Store::open(&url).await.expect("store opens");
-        let core = Core::new(store, CoreSettings::default())
-            .await
-            .expect("core starts");
+        let core = Core::new(store, CoreSettings::default()).await.expect("core starts");
         Self { core, _dir: dir }
     }
 
@@ -32,13 +30,7 @@ impl Fixture {
     /// Creates an organization.
     pub async fn organization(&self, name: &str) -> Organization {
         self.core
-            .create_organization(
-                &self.system(),
-                NewOrganization {
-                    name: name.into(),
-                    ..Default::default()
-                },
-            )
+            .create_organization(&self.system(), NewOrganization { name: name.into(), ..Default::default() })
             .await
             .unwrap()
     }
@@ -48,23 +40,14 @@ impl Fixture {
         self.core
             .create_user(
                 &self.system(),
-                NewUser {
-                    email: email.into(),
-                    password: Some("correct horse".into()),
-                    ..Default::default()
-                },
+                NewUser { email: email.into(), password: Some("correct horse".into()), ..Default::default() },
             )
             .await
             .unwrap()
     }
 
     /// Creates a user who is an active member of `organization` with `role`.
-    pub async fn member(
-        &self,
-        organization: &Organization,
-        email: &str,
-        role: &str,
-    ) -> (User, OrganizationMembership) {
+    pub async fn member(&self, organization: &Organization, email: &str, role: &str) -> (User, OrganizationMembership) {
         let user = self.user(email).await;
         let membership = self
             .core
@@ -87,10 +70,7 @@ impl Fixture {
         let (user, _) = self
             .member(
                 organization,
-                &format!(
-                    "admin-{}@example.com",
-                    OrganizationId::generate().as_str().to_lowercase()
-                ),
+                &format!("admin-{}@example.com", OrganizationId::generate().as_str().to_lowercase()),
                 roles::ADMIN,
             )
             .await;
@@ -104,19 +84,12 @@ impl Fixture {
             })
             .await
             .unwrap();
-        self.core
-            .resolve_session(&signed_in.token)
-            .await
-            .unwrap()
-            .admin()
-            .unwrap()
+        self.core.resolve_session(&signed_in.token).await.unwrap().admin().unwrap()
     }
 
     /// The names of the events recorded so far.
     pub async fn events(&self) -> Vec<String> {
         let mut conn = self.core.store().read().await.unwrap();
-        crate::store::directory::event_names(&mut conn)
-            .await
-            .unwrap()
+        crate::store::directory::event_names(&mut conn).await.unwrap()
     }
 }

@@ -3,7 +3,7 @@
 use super::{Core, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
 use crate::store::{Connection, internal, now_ms, unique_violation};
-use app::directory::{Admin, NewUser, UserQuery, UserUpdate, Users};
+use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserUpdate, Users};
 use app::error::{AppError, FieldErrors};
 use app::ids::UserId;
 use app::model::{List, User};
@@ -12,14 +12,8 @@ use async_trait::async_trait;
 impl Core {
     /// Reads a user the grant reaches: any user for environment grants, members of the
     /// organization for organization grants.
-    pub(crate) async fn user_in_reach(
-        conn: &mut Connection,
-        admin: &Admin,
-        id: &UserId,
-    ) -> Result<User, AppError> {
-        let user = db::find_user(conn, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("User"))?;
+    pub(crate) async fn user_in_reach(conn: &mut Connection, admin: &Admin, id: &UserId) -> Result<User, AppError> {
+        let user = db::find_user(conn, id).await?.ok_or_else(|| AppError::not_found("User"))?;
         if let Some(organization) = admin.organization() {
             let membership = db::find_membership_of(conn, organization, id).await?;
             if membership.is_none() {
@@ -71,15 +65,10 @@ impl Core {
         };
         db::insert_user(conn, &row).await.map_err(|error| {
             unique_violation(error, || {
-                AppError::conflict(
-                    "user_already_exists",
-                    "A user with this email or external ID already exists.",
-                )
+                AppError::conflict("user_already_exists", "A user with this email or external ID already exists.")
             })
         })?;
-        let user = db::find_user(conn, &row.id)
-            .await?
-            .ok_or(AppError::Internal)?;
+        let user = db::find_user(conn, &row.id).await?.ok_or(AppError::Internal)?;
         record(conn, "user.created", None, &user).await?;
         Ok(user)
     }
@@ -90,23 +79,14 @@ impl Users for Core {
     async fn list_users(&self, admin: &Admin, query: UserQuery) -> Result<List<User>, AppError> {
         let organization = match (admin.organization(), query.organization_id) {
             (Some(own), Some(asked)) if own != &asked => {
-                return Ok(List {
-                    data: vec![],
-                    list_metadata: Default::default(),
-                });
+                return Ok(List { data: vec![], list_metadata: Default::default() });
             }
             (Some(own), _) => Some(own.clone()),
             (None, asked) => asked,
         };
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
-        db::list_users(
-            &mut conn,
-            email.as_deref(),
-            organization.as_ref(),
-            &query.page,
-        )
-        .await
+        db::list_users(&mut conn, email.as_deref(), organization.as_ref(), &query.page).await
     }
 
     async fn get_user(&self, admin: &Admin, id: &UserId) -> Result<User, AppError> {
@@ -122,26 +102,12 @@ impl Users for Core {
         Ok(user)
     }
 
-    async fn update_user(
-        &self,
-        admin: &Admin,
-        id: &UserId,
-        update: UserUpdate,
-    ) -> Result<User, AppError> {
+    async fn update_user(&self, admin: &Admin, id: &UserId, update: UserUpdate) -> Result<User, AppError> {
         let mut errors = FieldErrors::default();
-        let email = update
-            .email
-            .as_deref()
-            .and_then(|email| errors.check(validate::email("email", email)));
-        let first_name = update
-            .first_name
-            .map(|name| errors.check(validate::name("first_name", name)));
-        let last_name = update
-            .last_name
-            .map(|name| errors.check(validate::name("last_name", name)));
-        let external_id = update
-            .external_id
-            .map(|id| errors.check(validate::external_id("external_id", id)));
+        let email = update.email.as_deref().and_then(|email| errors.check(validate::email("email", email)));
+        let first_name = update.first_name.map(|name| errors.check(validate::name("first_name", name)));
+        let last_name = update.last_name.map(|name| errors.check(validate::name("last_name", name)));
+        let external_id = update.external_id.map(|id| errors.check(validate::external_id("external_id", id)));
         if let Some(password) = &update.password {
             errors.check(validate::password("password", password));
         }
@@ -182,25 +148,34 @@ impl Users for Core {
             validate::metadata("metadata", &user.metadata)?;
         }
         let now = now_ms();
-        db::update_user(&mut tx, &user, now)
-            .await
-            .map_err(|error| {
-                unique_violation(error, || {
-                    AppError::conflict(
-                        "user_already_exists",
-                        "A user with this email or external ID already exists.",
-                    )
-                })
-            })?;
+        db::update_user(&mut tx, &user, now).await.map_err(|error| {
+            unique_violation(error, || {
+                AppError::conflict("user_already_exists", "A user with this email or external ID already exists.")
+            })
+        })?;
         if let Some(hash) = password_hash {
-            db::set_password_hash(&mut tx, id, &hash, now)
-                .await
-                .map_err(internal)?;
+            db::set_password_hash(&mut tx, id, &hash, now).await.map_err(internal)?;
         }
-        let user = db::find_user(&mut tx, id)
-            .await?
-            .ok_or(AppError::Internal)?;
+        let user = db::find_user(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "user.updated", None, &user).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user)
+    }
+
+    async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError> {
+        let mut conn = self.store.read().await?;
+        let user =
+            db::find_user_by_external_id(&mut conn, external_id).await?.ok_or_else(|| AppError::not_found("User"))?;
+        Self::user_in_reach(&mut conn, admin, &user.id).await
+    }
+
+    async fn import_user(&self, admin: &Admin, user: NewUser, hash: ImportedPasswordHash) -> Result<User, AppError> {
+        admin.require_environment()?;
+        password::check_imported("password_hash", &hash.hash, &hash.hash_type)?;
+        let mut tx = self.store.begin().await?;
+        let user = Self::insert_new_user(&mut tx, NewUser { password: None, ..user }, false).await?;
+        db::set_password_hash(&mut tx, &user.id, &hash.hash, now_ms()).await.map_err(internal)?;
+        db::set_password_hash_type(&mut tx, &user.id, &hash.hash_type).await.map_err(internal)?;
         tx.commit().await.map_err(internal)?;
         Ok(user)
     }
@@ -240,13 +215,7 @@ mod tests {
         fx.user("ada@example.com").await;
         let error = fx
             .core
-            .create_user(
-                &fx.system(),
-                NewUser {
-                    email: "ADA@example.com".into(),
-                    ..Default::default()
-                },
-            )
+            .create_user(&fx.system(), NewUser { email: "ADA@example.com".into(), ..Default::default() })
             .await
             .unwrap_err();
         assert!(matches!(error, AppError::Conflict { .. }));
@@ -259,11 +228,7 @@ mod tests {
             .core
             .create_user(
                 &fx.system(),
-                NewUser {
-                    email: "not-an-email".into(),
-                    first_name: Some("x".repeat(500)),
-                    ..Default::default()
-                },
+                NewUser { email: "not-an-email".into(), first_name: Some("x".repeat(500)), ..Default::default() },
             )
             .await
             .unwrap_err();
@@ -279,55 +244,23 @@ mod tests {
         let globex = fx.organization("Globex").await;
         let (outsider, _) = fx.member(&globex, "hank@globex.test", "member").await;
         let admin = fx.admin_of(&acme).await;
-        assert!(matches!(
-            fx.core.get_user(&admin, &outsider.id).await,
-            Err(AppError::NotFound(_))
-        ));
-        let foreign = UserQuery {
-            organization_id: Some(globex.id.clone()),
-            ..Default::default()
-        };
-        assert!(
-            fx.core
-                .list_users(&admin, foreign)
-                .await
-                .unwrap()
-                .data
-                .is_empty()
-        );
-        let update = UserUpdate {
-            first_name: Some(Some("Mallory".into())),
-            ..Default::default()
-        };
-        assert!(matches!(
-            fx.core.update_user(&admin, &outsider.id, update).await,
-            Err(AppError::NotFound(_))
-        ));
+        assert!(matches!(fx.core.get_user(&admin, &outsider.id).await, Err(AppError::NotFound(_))));
+        let foreign = UserQuery { organization_id: Some(globex.id.clone()), ..Default::default() };
+        assert!(fx.core.list_users(&admin, foreign).await.unwrap().data.is_empty());
+        let update = UserUpdate { first_name: Some(Some("Mallory".into())), ..Default::default() };
+        assert!(matches!(fx.core.update_user(&admin, &outsider.id, update).await, Err(AppError::NotFound(_))));
     }
 
     #[tokio::test]
     async fn metadata_null_values_remove_keys() {
         let fx = Fixture::new().await;
         let user = fx.user("ada@example.com").await;
-        let set = UserUpdate {
-            metadata: Some([("team".to_owned(), Some("core".to_owned()))].into()),
-            ..Default::default()
-        };
-        let user = fx
-            .core
-            .update_user(&fx.system(), &user.id, set)
-            .await
-            .unwrap();
+        let set =
+            UserUpdate { metadata: Some([("team".to_owned(), Some("core".to_owned()))].into()), ..Default::default() };
+        let user = fx.core.update_user(&fx.system(), &user.id, set).await.unwrap();
         assert_eq!(user.metadata.get("team").map(String::as_str), Some("core"));
-        let unset = UserUpdate {
-            metadata: Some([("team".to_owned(), None)].into()),
-            ..Default::default()
-        };
-        let user = fx
-            .core
-            .update_user(&fx.system(), &user.id, unset)
-            .await
-            .unwrap();
+        let unset = UserUpdate { metadata: Some([("team".to_owned(), None)].into()), ..Default::default() };
+        let user = fx.core.update_user(&fx.system(), &user.id, unset).await.unwrap();
         assert!(user.metadata.is_empty());
     }
 }

@@ -16,20 +16,14 @@ pub const MAX_INVITATION_DAYS: i64 = 30;
 pub fn email(field: &str, raw: &str) -> Result<String, AppError> {
     let email = raw.trim().to_lowercase();
     if email.is_empty() {
-        return Err(AppError::invalid(
-            field,
-            "email_required",
-            "Enter an email address.",
-        ));
+        return Err(AppError::invalid(field, "email_required", "Enter an email address."));
     }
     // The local part must not be quoted or contain spaces: real mailboxes never need them,
     // and accepting them makes addresses hard to compare.
     let plausible = email.len() <= 254
         && !email.contains(char::is_whitespace)
         && !email.contains('"')
-        && email
-            .split_once('@')
-            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+        && email.split_once('@').is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
     if !plausible || !email_address::EmailAddress::is_valid(&email) {
         return Err(AppError::invalid(
             field,
@@ -42,10 +36,7 @@ pub fn email(field: &str, raw: &str) -> Result<String, AppError> {
 
 /// Trims an optional name; blank becomes `None`.
 pub fn name(field: &str, raw: Option<String>) -> Result<Option<String>, AppError> {
-    let Some(name) = raw
-        .map(|raw| raw.trim().to_owned())
-        .filter(|name| !name.is_empty())
-    else {
+    let Some(name) = raw.map(|raw| raw.trim().to_owned()).filter(|name| !name.is_empty()) else {
         return Ok(None);
     };
     if name.chars().count() > MAX_NAME_CHARS {
@@ -56,11 +47,7 @@ pub fn name(field: &str, raw: Option<String>) -> Result<Option<String>, AppError
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            field,
-            &format!("{field}_invalid"),
-            "Remove the control characters.",
-        ));
+        return Err(AppError::invalid(field, &format!("{field}_invalid"), "Remove the control characters."));
     }
     Ok(Some(name))
 }
@@ -76,11 +63,7 @@ pub fn password(field: &str, raw: &str) -> Result<(), AppError> {
         ));
     }
     if length > 1024 {
-        return Err(AppError::invalid(
-            field,
-            "password_too_long",
-            "Use at most 1024 characters.",
-        ));
+        return Err(AppError::invalid(field, "password_too_long", "Use at most 1024 characters."));
     }
     Ok(())
 }
@@ -100,19 +83,11 @@ pub fn invitation_days(field: &str, days: Option<i64>) -> Result<i64, AppError> 
 /// Checks metadata against the WorkOS limits: 10 keys, keys up to 40, values up to 600 characters.
 pub fn metadata(field: &str, metadata: &Metadata) -> Result<(), AppError> {
     if metadata.len() > 10 {
-        return Err(AppError::invalid(
-            field,
-            "metadata_too_many_keys",
-            "Use at most 10 metadata keys.",
-        ));
+        return Err(AppError::invalid(field, "metadata_too_many_keys", "Use at most 10 metadata keys."));
     }
     for (key, value) in metadata {
         if key.is_empty() || key.chars().count() > 40 {
-            return Err(AppError::invalid(
-                field,
-                "metadata_key_invalid",
-                "Metadata keys must be 1 to 40 characters.",
-            ));
+            return Err(AppError::invalid(field, "metadata_key_invalid", "Metadata keys must be 1 to 40 characters."));
         }
         if value.chars().count() > 600 {
             return Err(AppError::invalid(
@@ -127,15 +102,10 @@ pub fn metadata(field: &str, metadata: &Metadata) -> Result<(), AppError> {
 
 /// Checks an external ID: at most 64 characters; blank becomes `None`.
 pub fn external_id(field: &str, raw: Option<String>) -> Result<Option<String>, AppError> {
-    match raw
-        .map(|raw| raw.trim().to_owned())
-        .filter(|id| !id.is_empty())
-    {
-        Some(id) if id.chars().count() > 64 => Err(AppError::invalid(
-            field,
-            "external_id_too_long",
-            "Use at most 64 characters.",
-        )),
+    match raw.map(|raw| raw.trim().to_owned()).filter(|id| !id.is_empty()) {
+        Some(id) if id.chars().count() > 64 => {
+            Err(AppError::invalid(field, "external_id_too_long", "Use at most 64 characters."))
+        }
         other => Ok(other),
     }
 }
@@ -146,39 +116,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalized() {
-        assert_eq!(
-            email("email", "  Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
+        assert_eq!(email("email", "  Ada@Example.COM ").unwrap(), "ada@example.com");
     }
 
     #[test]
     fn malformed_emails_name_the_field() {
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a b@example.com",
-            "ada@@example.com",
-        ] {
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@example.com"] {
             let error = email("email", bad).unwrap_err();
-            assert!(
-                error.field_message("email").is_some(),
-                "{bad:?} was accepted"
-            );
+            assert!(error.field_message("email").is_some(), "{bad:?} was accepted");
         }
     }
 
     #[test]
     fn over_long_names_are_rejected() {
-        assert!(
-            name("first_name", Some("x".repeat(101)))
-                .unwrap_err()
-                .field_message("first_name")
-                .is_some()
-        );
+        assert!(name("first_name", Some("x".repeat(101))).unwrap_err().field_message("first_name").is_some());
         assert_eq!(name("first_name", Some("  ".into())).unwrap(), None);
     }
 

@@ -69,19 +69,23 @@ pub struct UserRecord {
 
 /// The lower-cased search keys of a name: the full name and the last name.
 pub fn name_keys(first: Option<&str>, last: Option<&str>) -> (String, String) {
-    let full = [first, last]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let full = [first, last].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
     (full.to_lowercase(), last.unwrap_or_default().to_lowercase())
+}
+
+/// Records the algorithm of an imported password hash.
+pub async fn set_password_hash_type(conn: &mut Connection, id: &UserId, hash_type: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash_type = $2 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(hash_type)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Inserts a user.
 pub async fn insert_user(conn: &mut Connection, user: &UserRecord) -> Result<(), sqlx::Error> {
-    let (name_key, last_name_key) =
-        name_keys(user.first_name.as_deref(), user.last_name.as_deref());
+    let (name_key, last_name_key) = name_keys(user.first_name.as_deref(), user.last_name.as_deref());
     sqlx::query(
         "INSERT INTO users (id, email, email_verified, first_name, last_name, name_key, last_name_key, \
          locale, external_id, metadata, password_hash, is_platform_admin, created_at, updated_at) \
@@ -107,13 +111,8 @@ pub async fn insert_user(conn: &mut Connection, user: &UserRecord) -> Result<(),
 }
 
 /// Overwrites a user's profile fields (not the password).
-pub async fn update_user(
-    conn: &mut Connection,
-    user: &User,
-    updated_at: i64,
-) -> Result<(), sqlx::Error> {
-    let (name_key, last_name_key) =
-        name_keys(user.first_name.as_deref(), user.last_name.as_deref());
+pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) -> Result<(), sqlx::Error> {
+    let (name_key, last_name_key) = name_keys(user.first_name.as_deref(), user.last_name.as_deref());
     sqlx::query(
         "UPDATE users SET email = $2, email_verified = $3, first_name = $4, last_name = $5, \
          name_key = $6, last_name_key = $7, locale = $8, external_id = $9, metadata = $10, \
@@ -136,12 +135,7 @@ pub async fn update_user(
 }
 
 /// Sets a user's password hash.
-pub async fn set_password_hash(
-    conn: &mut Connection,
-    id: &UserId,
-    hash: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(hash)
@@ -151,16 +145,24 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Reads a user by the ID an application gave it.
+pub async fn find_user_by_external_id(conn: &mut Connection, external_id: &str) -> Result<Option<User>, AppError> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = $1"))
+        .bind(external_id)
+        .fetch_optional(conn)
+        .await
+        .map(|row| row.map(User::from))
+        .map_err(internal)
+}
+
 /// Reads a user by ID.
 pub async fn find_user(conn: &mut Connection, id: &UserId) -> Result<Option<User>, AppError> {
-    sqlx::query_as::<_, UserRow>(&format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
-    ))
-    .bind(id.as_str())
-    .fetch_optional(conn)
-    .await
-    .map(|row| row.map(User::from))
-    .map_err(internal)
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map(|row| row.map(User::from))
+        .map_err(internal)
 }
 
 /// What sign-in needs to know about a user.
@@ -172,10 +174,7 @@ pub struct Credentials {
 }
 
 /// Reads the credentials of the user with this (normalized) email.
-pub async fn find_credentials_by_email(
-    conn: &mut Connection,
-    email: &str,
-) -> Result<Option<Credentials>, AppError> {
+pub async fn find_credentials_by_email(conn: &mut Connection, email: &str) -> Result<Option<Credentials>, AppError> {
     sqlx::query_as("SELECT id, password_hash, is_platform_admin FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(conn)
@@ -194,11 +193,7 @@ pub async fn is_platform_admin(conn: &mut Connection, id: &UserId) -> Result<boo
 }
 
 /// Records a successful sign-in.
-pub async fn touch_last_sign_in(
-    conn: &mut Connection,
-    id: &UserId,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn touch_last_sign_in(conn: &mut Connection, id: &UserId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
@@ -209,11 +204,7 @@ pub async fn touch_last_sign_in(
 
 /// Deletes a user; memberships and sessions go with them.
 pub async fn delete_user(conn: &mut Connection, id: &UserId) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id.as_str())
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
 }
 
 /// Lists users, optionally only those with an email or a membership of an organization.
@@ -233,12 +224,8 @@ pub async fn list_users(
             .push(")");
     }
     sql.push_keyset("u.id", page);
-    let rows: Vec<UserRow> = sql
-        .query()
-        .try_map(|row| UserRow::from_row(&row))
-        .fetch_all(conn)
-        .await
-        .map_err(internal)?;
+    let rows: Vec<UserRow> =
+        sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
     Ok(finish_page(rows, page, |row| row.id.clone()).map(User::from))
 }
 
@@ -246,15 +233,8 @@ pub async fn list_users(
 /// cannot be overtaken by another writer (SQLite's `BEGIN IMMEDIATE` already serializes
 /// writers; PostgreSQL needs the row lock). Returns whether the row exists.
 pub async fn lock_row(conn: &mut Connection, table: Lockable, id: &str) -> Result<bool, AppError> {
-    let sql = format!(
-        "UPDATE {} SET updated_at = updated_at WHERE id = $1",
-        table.table()
-    );
-    let done = sqlx::query(&sql)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map_err(internal)?;
+    let sql = format!("UPDATE {} SET updated_at = updated_at WHERE id = $1", table.table());
+    let done = sqlx::query(&sql).bind(id).execute(conn).await.map_err(internal)?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -341,6 +321,10 @@ pub async fn insert_organization(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    insert_domains(conn, organization, now).await
+}
+
+async fn insert_domains(conn: &mut Connection, organization: &Organization, now: i64) -> Result<(), sqlx::Error> {
     for domain in &organization.domains {
         sqlx::query(
             "INSERT INTO organization_domains (id, organization_id, domain, state, verification_strategy, created_at, updated_at) \
@@ -358,29 +342,18 @@ pub async fn insert_organization(
     Ok(())
 }
 
-async fn attach_domains(
-    conn: &mut Connection,
-    rows: Vec<OrganizationRow>,
-) -> Result<Vec<Organization>, AppError> {
+async fn attach_domains(conn: &mut Connection, rows: Vec<OrganizationRow>) -> Result<Vec<Organization>, AppError> {
     let mut domains: HashMap<String, Vec<OrganizationDomain>> = HashMap::new();
     if !rows.is_empty() {
         let mut sql = SqlBuilder::new(
             "SELECT id, organization_id, domain, state, verification_strategy, created_at, updated_at \
              FROM organization_domains WHERE organization_id IN ",
         );
-        sql.bind_list(rows.iter().map(|row| row.id.as_str()))
-            .push(" ORDER BY id");
-        let found: Vec<DomainRow> = sql
-            .query()
-            .try_map(|row| DomainRow::from_row(&row))
-            .fetch_all(conn)
-            .await
-            .map_err(internal)?;
+        sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
+        let found: Vec<DomainRow> =
+            sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
         for domain in found {
-            domains
-                .entry(domain.organization_id.clone())
-                .or_default()
-                .push(domain.into());
+            domains.entry(domain.organization_id.clone()).or_default().push(domain.into());
         }
     }
     Ok(rows
@@ -400,21 +373,66 @@ async fn attach_domains(
 }
 
 /// Reads an organization with its domains.
-pub async fn find_organization(
-    conn: &mut Connection,
-    id: &OrganizationId,
-) -> Result<Option<Organization>, AppError> {
-    let row: Option<OrganizationRow> = sqlx::query_as(&format!(
-        "SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"
-    ))
-    .bind(id.as_str())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(internal)?;
+pub async fn find_organization(conn: &mut Connection, id: &OrganizationId) -> Result<Option<Organization>, AppError> {
+    let row: Option<OrganizationRow> =
+        sqlx::query_as(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(internal)?;
     match row {
         Some(row) => Ok(attach_domains(conn, vec![row]).await?.pop()),
         None => Ok(None),
     }
+}
+
+/// Reads an organization by the ID an application gave it.
+pub async fn find_organization_by_external_id(
+    conn: &mut Connection,
+    external_id: &str,
+) -> Result<Option<Organization>, AppError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE external_id = $1")
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(internal)?;
+    match id {
+        Some(id) => find_organization(conn, &OrganizationId::from_trusted(id)).await,
+        None => Ok(None),
+    }
+}
+
+/// Overwrites an organization's fields and, when given, its domains.
+pub async fn update_organization(
+    conn: &mut Connection,
+    organization: &Organization,
+    replace_domains: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE organizations SET name = $2, external_id = $3, stripe_customer_id = $4, metadata = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(organization.id.as_str())
+    .bind(&organization.name)
+    .bind(organization.external_id.as_deref())
+    .bind(organization.stripe_customer_id.as_deref())
+    .bind(serde_json::to_string(&organization.metadata).unwrap_or_else(|_| "{}".into()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if replace_domains {
+        sqlx::query("DELETE FROM organization_domains WHERE organization_id = $1")
+            .bind(organization.id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        insert_domains(conn, organization, now).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an organization; memberships, domains and invitations go with it.
+pub async fn delete_organization(conn: &mut Connection, id: &OrganizationId) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
 }
 
 /// Lists organizations, optionally only one, or those claiming one of `domains`.
@@ -424,9 +442,7 @@ pub async fn list_organizations(
     domains: &[String],
     page: &Page,
 ) -> Result<List<Organization>, AppError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE 1 = 1"
-    ));
+    let mut sql = SqlBuilder::new(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE 1 = 1"));
     if let Some(only) = only {
         sql.push(" AND o.id = ").bind(only.as_str());
     }
@@ -436,18 +452,11 @@ pub async fn list_organizations(
             .push(")");
     }
     sql.push_keyset("o.id", page);
-    let rows: Vec<OrganizationRow> = sql
-        .query()
-        .try_map(|row| OrganizationRow::from_row(&row))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(internal)?;
+    let rows: Vec<OrganizationRow> =
+        sql.query().try_map(|row| OrganizationRow::from_row(&row)).fetch_all(&mut *conn).await.map_err(internal)?;
     let list = finish_page(rows, page, |row| row.id.clone());
     let data = attach_domains(conn, list.data).await?;
-    Ok(List {
-        data,
-        list_metadata: list.list_metadata,
-    })
+    Ok(List { data, list_metadata: list.list_metadata })
 }
 
 /// Names of organizations, for menus: either these IDs or, with `None`, all of them.
@@ -459,8 +468,7 @@ pub async fn organization_summaries(
     match ids {
         Some([]) => return Ok(Vec::new()),
         Some(ids) => {
-            sql.push(" WHERE id IN ")
-                .bind_list(ids.iter().map(OrganizationId::as_str));
+            sql.push(" WHERE id IN ").bind_list(ids.iter().map(OrganizationId::as_str));
         }
         None => {}
     }
@@ -503,9 +511,7 @@ impl MembershipRow {
             organization_id: OrganizationId::from_trusted(self.organization_id),
             organization_name: self.organization_name,
             status: MembershipStatus::parse(&self.status).unwrap_or(MembershipStatus::Inactive),
-            role: roles.first().cloned().unwrap_or_else(|| RoleRef {
-                slug: roles::MEMBER.into(),
-            }),
+            role: roles.first().cloned().unwrap_or_else(|| RoleRef { slug: roles::MEMBER.into() }),
             roles,
             directory_managed: false,
             custom_attributes: Default::default(),
@@ -516,33 +522,21 @@ impl MembershipRow {
 }
 
 /// The role slugs of each membership, primary first.
-async fn roles_of(
-    conn: &mut Connection,
-    ids: &[&str],
-) -> Result<HashMap<String, Vec<String>>, AppError> {
+async fn roles_of(conn: &mut Connection, ids: &[&str]) -> Result<HashMap<String, Vec<String>>, AppError> {
     let mut roles: HashMap<String, Vec<String>> = HashMap::new();
     if ids.is_empty() {
         return Ok(roles);
     }
-    let mut sql = SqlBuilder::new(
-        "SELECT membership_id, role_slug FROM membership_roles WHERE membership_id IN ",
-    );
-    sql.bind_list(ids.iter().copied())
-        .push(" ORDER BY membership_id, position");
+    let mut sql = SqlBuilder::new("SELECT membership_id, role_slug FROM membership_roles WHERE membership_id IN ");
+    sql.bind_list(ids.iter().copied()).push(" ORDER BY membership_id, position");
     for row in sql.query().fetch_all(conn).await.map_err(internal)? {
         let id: String = row.try_get("membership_id").map_err(internal)?;
-        roles
-            .entry(id)
-            .or_default()
-            .push(row.try_get("role_slug").map_err(internal)?);
+        roles.entry(id).or_default().push(row.try_get("role_slug").map_err(internal)?);
     }
     Ok(roles)
 }
 
-async fn with_roles(
-    conn: &mut Connection,
-    rows: Vec<MembershipRow>,
-) -> Result<Vec<OrganizationMembership>, AppError> {
+async fn with_roles(conn: &mut Connection, rows: Vec<MembershipRow>) -> Result<Vec<OrganizationMembership>, AppError> {
     let ids: Vec<&str> = rows.iter().map(|row| row.membership_id.as_str()).collect();
     let mut roles = roles_of(conn, &ids).await?;
     Ok(rows
@@ -578,20 +572,14 @@ pub async fn insert_membership(
     write_roles(conn, id, role_slugs).await
 }
 
-async fn write_roles(
-    conn: &mut Connection,
-    id: &MembershipId,
-    role_slugs: &[String],
-) -> Result<(), sqlx::Error> {
+async fn write_roles(conn: &mut Connection, id: &MembershipId, role_slugs: &[String]) -> Result<(), sqlx::Error> {
     for (position, slug) in role_slugs.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO membership_roles (membership_id, role_slug, position) VALUES ($1, $2, $3)",
-        )
-        .bind(id.as_str())
-        .bind(slug)
-        .bind(position as i64)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("INSERT INTO membership_roles (membership_id, role_slug, position) VALUES ($1, $2, $3)")
+            .bind(id.as_str())
+            .bind(slug)
+            .bind(position as i64)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -603,19 +591,12 @@ pub async fn replace_roles(
     role_slugs: &[String],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1")
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
     write_roles(conn, id, role_slugs).await?;
     touch_membership(conn, id, now).await
 }
 
-async fn touch_membership(
-    conn: &mut Connection,
-    id: &MembershipId,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+async fn touch_membership(conn: &mut Connection, id: &MembershipId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE memberships SET updated_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
@@ -641,14 +622,8 @@ pub async fn set_membership_status(
 }
 
 /// Deletes a membership.
-pub async fn delete_membership(
-    conn: &mut Connection,
-    id: &MembershipId,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM memberships WHERE id = $1")
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
+pub async fn delete_membership(conn: &mut Connection, id: &MembershipId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM memberships WHERE id = $1").bind(id.as_str()).execute(conn).await?;
     Ok(())
 }
 
@@ -710,10 +685,7 @@ pub async fn find_active_membership_by_email(
 }
 
 /// Counts an organization's active owners.
-pub async fn count_active_owners(
-    conn: &mut Connection,
-    organization: &OrganizationId,
-) -> Result<i64, AppError> {
+pub async fn count_active_owners(conn: &mut Connection, organization: &OrganizationId) -> Result<i64, AppError> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM memberships m JOIN membership_roles r ON r.membership_id = m.id \
          WHERE m.organization_id = $1 AND m.status = 'active' AND r.role_slug = $2",
@@ -737,29 +709,20 @@ pub async fn list_memberships(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id WHERE 1 = 1"
     ));
     if let Some(organization) = organization {
-        sql.push(" AND m.organization_id = ")
-            .bind(organization.as_str());
+        sql.push(" AND m.organization_id = ").bind(organization.as_str());
     }
     if let Some(user) = user {
         sql.push(" AND m.user_id = ").bind(user.as_str());
     }
     if !statuses.is_empty() {
-        sql.push(" AND m.status IN ")
-            .bind_list(statuses.iter().map(|s| s.as_str()));
+        sql.push(" AND m.status IN ").bind_list(statuses.iter().map(|s| s.as_str()));
     }
     sql.push_keyset("m.id", page);
-    let rows: Vec<MembershipRow> = sql
-        .query()
-        .try_map(|row| MembershipRow::from_row(&row))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(internal)?;
+    let rows: Vec<MembershipRow> =
+        sql.query().try_map(|row| MembershipRow::from_row(&row)).fetch_all(&mut *conn).await.map_err(internal)?;
     let list = finish_page(rows, page, |row| row.membership_id.clone());
     let data = with_roles(conn, list.data).await?;
-    Ok(List {
-        data,
-        list_metadata: list.list_metadata,
-    })
+    Ok(List { data, list_metadata: list.list_metadata })
 }
 
 /// The organizations where a user has an active membership, with their roles there.
@@ -799,19 +762,11 @@ pub async fn list_members(
             .bind(role.as_str())
             .push(")");
     }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::to_lowercase)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(search) = filter.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty()) {
         // A range scan is a prefix match that every engine can answer from an index.
         let upper = format!("{search}{}", char::MAX);
         sql.push(" AND (");
-        for (index, column) in ["u.email", "u.name_key", "u.last_name_key"]
-            .into_iter()
-            .enumerate()
-        {
+        for (index, column) in ["u.email", "u.name_key", "u.last_name_key"].into_iter().enumerate() {
             if index > 0 {
                 sql.push(" OR ");
             }
@@ -830,21 +785,12 @@ pub async fn list_members(
         .fetch_all(&mut *conn)
         .await
         .map_err(internal)?;
-    let list = finish_page(rows, page, |(membership, _)| {
-        membership.membership_id.clone()
-    });
-    let ids: Vec<&str> = list
-        .data
-        .iter()
-        .map(|(m, _)| m.membership_id.as_str())
-        .collect();
+    let list = finish_page(rows, page, |(membership, _)| membership.membership_id.clone());
+    let ids: Vec<&str> = list.data.iter().map(|(m, _)| m.membership_id.as_str()).collect();
     let mut roles = roles_of(conn, &ids).await?;
     Ok(list.map(|(membership, user)| {
         let slugs = roles.remove(&membership.membership_id).unwrap_or_default();
-        Member {
-            membership: membership.into_membership(slugs),
-            user: user.into(),
-        }
+        Member { membership: membership.into_membership(slugs), user: user.into() }
     }))
 }
 
@@ -873,10 +819,7 @@ const INVITATION_COLUMNS: &str = "id, organization_id, email, state, role_slug, 
     accepted_user_id, accepted_at, revoked_at, expires_at, created_at, updated_at";
 
 /// Inserts an invitation.
-pub async fn insert_invitation(
-    conn: &mut Connection,
-    row: &InvitationRow,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_invitation(conn: &mut Connection, row: &InvitationRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
@@ -899,10 +842,7 @@ pub async fn insert_invitation(
 }
 
 /// Overwrites an invitation's mutable fields.
-pub async fn update_invitation(
-    conn: &mut Connection,
-    row: &InvitationRow,
-) -> Result<(), sqlx::Error> {
+pub async fn update_invitation(conn: &mut Connection, row: &InvitationRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE invitations SET state = $2, token = $3, accepted_user_id = $4, accepted_at = $5, \
          revoked_at = $6, expires_at = $7, updated_at = $8 WHERE id = $1",
@@ -920,18 +860,22 @@ pub async fn update_invitation(
     Ok(())
 }
 
-/// Reads an invitation, locking it on engines with row locks.
-pub async fn find_invitation(
-    conn: &mut Connection,
-    id: &InvitationId,
-) -> Result<Option<InvitationRow>, AppError> {
-    sqlx::query_as(&format!(
-        "SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"
-    ))
-    .bind(id.as_str())
-    .fetch_optional(conn)
-    .await
-    .map_err(internal)
+/// Reads an invitation by its token.
+pub async fn find_invitation_by_token(conn: &mut Connection, token: &str) -> Result<Option<InvitationRow>, AppError> {
+    sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE token = $1"))
+        .bind(token)
+        .fetch_optional(conn)
+        .await
+        .map_err(internal)
+}
+
+/// Reads an invitation.
+pub async fn find_invitation(conn: &mut Connection, id: &InvitationId) -> Result<Option<InvitationRow>, AppError> {
+    sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(internal)
 }
 
 /// True when this email already has an unexpired pending invitation to the organization.
@@ -960,23 +904,16 @@ pub async fn list_invitations(
     email: Option<&str>,
     page: &Page,
 ) -> Result<List<InvitationRow>, AppError> {
-    let mut sql = SqlBuilder::new(&format!(
-        "SELECT {INVITATION_COLUMNS} FROM invitations WHERE 1 = 1"
-    ));
+    let mut sql = SqlBuilder::new(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE 1 = 1"));
     if let Some(organization) = organization {
-        sql.push(" AND organization_id = ")
-            .bind(organization.as_str());
+        sql.push(" AND organization_id = ").bind(organization.as_str());
     }
     if let Some(email) = email {
         sql.push(" AND email = ").bind(email);
     }
     sql.push_keyset("id", page);
-    let rows: Vec<InvitationRow> = sql
-        .query()
-        .try_map(|row| InvitationRow::from_row(&row))
-        .fetch_all(conn)
-        .await
-        .map_err(internal)?;
+    let rows: Vec<InvitationRow> =
+        sql.query().try_map(|row| InvitationRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }
 
@@ -1006,16 +943,11 @@ pub struct RoleRecord {
 }
 
 /// Inserts an environment role unless one with its slug exists.
-pub async fn ensure_environment_role(
-    conn: &mut Connection,
-    role: &RoleRecord,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let exists: Option<String> =
-        sqlx::query_scalar("SELECT id FROM roles WHERE slug = $1 AND organization_id IS NULL")
-            .bind(role.slug)
-            .fetch_optional(&mut *conn)
-            .await?;
+pub async fn ensure_environment_role(conn: &mut Connection, role: &RoleRecord, now: i64) -> Result<(), sqlx::Error> {
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE slug = $1 AND organization_id IS NULL")
+        .bind(role.slug)
+        .fetch_optional(&mut *conn)
+        .await?;
     if exists.is_none() {
         sqlx::query(
             "INSERT INTO roles (id, slug, organization_id, name, description, permissions, priority, created_at, updated_at) \
@@ -1035,25 +967,17 @@ pub async fn ensure_environment_role(
 }
 
 /// The roles available in an organization (or the environment's alone), by priority.
-pub async fn list_roles(
-    conn: &mut Connection,
-    organization: Option<&OrganizationId>,
-) -> Result<Vec<Role>, AppError> {
+pub async fn list_roles(conn: &mut Connection, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError> {
     let mut sql = SqlBuilder::new(
         "SELECT id, slug, organization_id, name, description, permissions, created_at, updated_at \
          FROM roles WHERE organization_id IS NULL",
     );
     if let Some(organization) = organization {
-        sql.push(" OR organization_id = ")
-            .bind(organization.as_str());
+        sql.push(" OR organization_id = ").bind(organization.as_str());
     }
     sql.push(" ORDER BY priority, slug");
-    let rows: Vec<RoleRow> = sql
-        .query()
-        .try_map(|row| RoleRow::from_row(&row))
-        .fetch_all(conn)
-        .await
-        .map_err(internal)?;
+    let rows: Vec<RoleRow> =
+        sql.query().try_map(|row| RoleRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
     Ok(rows
         .into_iter()
         .map(|row| Role {
@@ -1092,7 +1016,8 @@ pub struct SessionRow {
     pub updated_at: i64,
 }
 
-const SESSION_COLUMNS: &str = "id, user_id, organization_id, auth_method, ip_address, user_agent, expires_at, ended_at, created_at, updated_at";
+const SESSION_COLUMNS: &str =
+    "id, user_id, organization_id, auth_method, ip_address, user_agent, expires_at, ended_at, created_at, updated_at";
 
 impl SessionRow {
     /// The wire form, with its status resolved against `now`.
@@ -1108,11 +1033,7 @@ impl SessionRow {
             ip_address: self.ip_address,
             user_agent: self.user_agent,
             organization_id: self.organization_id.map(OrganizationId::from_trusted),
-            auth_method: if self.auth_method == "password" {
-                AuthMethod::Password
-            } else {
-                AuthMethod::Unknown
-            },
+            auth_method: if self.auth_method == "password" { AuthMethod::Password } else { AuthMethod::Unknown },
             status,
             expires_at: iso(self.expires_at),
             ended_at: self.ended_at.map(iso),
@@ -1123,25 +1044,23 @@ impl SessionRow {
 }
 
 /// Inserts a session under the hash of its token.
-pub async fn insert_session(
-    conn: &mut Connection,
-    row: &SessionRow,
-    token_hash: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO sessions ({SESSION_COLUMNS}, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
-        .bind(&row.id)
-        .bind(&row.user_id)
-        .bind(row.organization_id.as_deref())
-        .bind(&row.auth_method)
-        .bind(row.ip_address.as_deref())
-        .bind(row.user_agent.as_deref())
-        .bind(row.expires_at)
-        .bind(row.ended_at)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .bind(token_hash)
-        .execute(conn)
-        .await?;
+pub async fn insert_session(conn: &mut Connection, row: &SessionRow, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO sessions ({SESSION_COLUMNS}, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(&row.id)
+    .bind(&row.user_id)
+    .bind(row.organization_id.as_deref())
+    .bind(&row.auth_method)
+    .bind(row.ip_address.as_deref())
+    .bind(row.user_agent.as_deref())
+    .bind(row.expires_at)
+    .bind(row.ended_at)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .bind(token_hash)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -1150,28 +1069,49 @@ pub async fn find_session_by_token_hash(
     conn: &mut Connection,
     token_hash: &str,
 ) -> Result<Option<SessionRow>, AppError> {
-    sqlx::query_as(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
-    ))
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await
-    .map_err(internal)
+    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"))
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await
+        .map_err(internal)
+}
+
+/// Reads a session by ID.
+pub async fn find_session(conn: &mut Connection, id: &SessionId) -> Result<Option<SessionRow>, AppError> {
+    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(internal)
+}
+
+/// Lists a user's sessions.
+pub async fn list_sessions(conn: &mut Connection, user: &UserId, page: &Page) -> Result<List<SessionRow>, AppError> {
+    let mut sql = SqlBuilder::new(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = "));
+    sql.bind(user.as_str());
+    sql.push_keyset("id", page);
+    let rows: Vec<SessionRow> =
+        sql.query().try_map(|row| SessionRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+    Ok(finish_page(rows, page, |row| row.id.clone()))
+}
+
+/// Ends every live session of a user.
+pub async fn end_sessions_of(conn: &mut Connection, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE user_id = $1 AND ended_at IS NULL")
+        .bind(user.as_str())
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Ends a session.
-pub async fn end_session(
-    conn: &mut Connection,
-    id: &SessionId,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL",
-    )
-    .bind(id.as_str())
-    .bind(now)
-    .execute(conn)
-    .await?;
+pub async fn end_session(conn: &mut Connection, id: &SessionId, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL")
+        .bind(id.as_str())
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -1215,10 +1155,7 @@ pub async fn insert_event(
 
 /// The names of the events recorded, oldest first (for tests and the audit log).
 pub async fn event_names(conn: &mut Connection) -> Result<Vec<String>, AppError> {
-    sqlx::query_scalar("SELECT event FROM events ORDER BY id")
-        .fetch_all(conn)
-        .await
-        .map_err(internal)
+    sqlx::query_scalar("SELECT event FROM events ORDER BY id").fetch_all(conn).await.map_err(internal)
 }
 
 /// Reads an install-wide setting.
@@ -1230,12 +1167,24 @@ pub async fn setting(conn: &mut Connection, key: &str) -> Result<Option<String>,
         .map_err(internal)
 }
 
-/// Writes an install-wide setting.
-pub async fn put_setting(conn: &mut Connection, key: &str, value: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+/// Writes a setting unless it is already set.
+pub async fn insert_setting_if_absent(conn: &mut Connection, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(key)
         .bind(value)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Writes an install-wide setting.
+pub async fn put_setting(conn: &mut Connection, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await?;
     Ok(())
 }

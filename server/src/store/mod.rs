@@ -4,6 +4,7 @@
 //! What differs per engine (connection set-up and the migrations) is isolated in this module
 //! and in `migrations/<backend>/`.
 
+pub mod api;
 pub mod directory;
 pub mod sql;
 
@@ -87,16 +88,8 @@ impl Store {
     /// Applies any migrations not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
     }
@@ -135,18 +128,11 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" {
-        if let Some(parent) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
     }
-    let query = if query.is_empty() {
-        "mode=rwc".to_owned()
-    } else {
-        query.to_owned()
-    };
+    let query = if query.is_empty() { "mode=rwc".to_owned() } else { query.to_owned() };
     Ok(format!("sqlite://{path}?{query}"))
 }
 
@@ -171,9 +157,7 @@ pub fn now_ms() -> i64 {
 
 /// Formats stored milliseconds as a WorkOS timestamp: ISO-8601 UTC with milliseconds.
 pub fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]
@@ -187,10 +171,7 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_the_file() {
-        assert_eq!(
-            prepare_sqlite_url("sqlite::memory:").unwrap(),
-            "sqlite://:memory:?mode=rwc"
-        );
+        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite://:memory:?mode=rwc");
         assert!(Backend::from_url("mysql://x").is_err());
     }
 }

@@ -43,10 +43,7 @@ pub struct SqlBuilder {
 impl SqlBuilder {
     /// Starts a statement.
     pub fn new(sql: &str) -> Self {
-        Self {
-            sql: sql.to_owned(),
-            values: Vec::new(),
-        }
+        Self { sql: sql.to_owned(), values: Vec::new() }
     }
 
     /// Appends SQL text.
@@ -83,16 +80,10 @@ impl SqlBuilder {
         let backwards = page.after.is_none() && page.before.is_some();
         let ascending = (page.order == Order::Asc) != backwards;
         if let Some(cursor) = page.after.as_ref().or(page.before.as_ref()) {
-            self.push(&format!(
-                " AND {column} {} ",
-                if ascending { ">" } else { "<" }
-            ));
+            self.push(&format!(" AND {column} {} ", if ascending { ">" } else { "<" }));
             self.bind(cursor.as_str());
         }
-        self.push(&format!(
-            " ORDER BY {column} {} LIMIT ",
-            if ascending { "ASC" } else { "DESC" }
-        ));
+        self.push(&format!(" ORDER BY {column} {} LIMIT ", if ascending { "ASC" } else { "DESC" }));
         self.bind(i64::from(page.limit) + 1)
     }
 
@@ -103,12 +94,10 @@ impl SqlBuilder {
 
     /// A query with every value bound.
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        self.values
-            .iter()
-            .fold(sqlx::query(&self.sql), |query, value| match value {
-                Value::Text(text) => query.bind(text.as_str()),
-                Value::Int(int) => query.bind(*int),
-            })
+        self.values.iter().fold(sqlx::query(&self.sql), |query, value| match value {
+            Value::Text(text) => query.bind(text.as_str()),
+            Value::Int(int) => query.bind(*int),
+        })
     }
 }
 
@@ -120,28 +109,14 @@ pub fn finish_page<T>(mut rows: Vec<T>, page: &Page, cursor: impl Fn(&T) -> Stri
     let backwards = page.after.is_none() && page.before.is_some();
     let list_metadata = if backwards {
         rows.reverse();
-        ListMetadata {
-            before: if more {
-                rows.first().map(&cursor)
-            } else {
-                None
-            },
-            after: rows.last().map(&cursor),
-        }
+        ListMetadata { before: if more { rows.first().map(&cursor) } else { None }, after: rows.last().map(&cursor) }
     } else {
         ListMetadata {
-            before: if page.after.is_some() {
-                rows.first().map(&cursor)
-            } else {
-                None
-            },
+            before: if page.after.is_some() { rows.first().map(&cursor) } else { None },
             after: if more { rows.last().map(&cursor) } else { None },
         }
     };
-    List {
-        data: rows,
-        list_metadata,
-    }
+    List { data: rows, list_metadata }
 }
 
 #[cfg(test)]
@@ -149,12 +124,7 @@ mod tests {
     use super::*;
 
     fn page(after: Option<&str>, before: Option<&str>) -> Page {
-        Page {
-            limit: 2,
-            after: after.map(Into::into),
-            before: before.map(Into::into),
-            order: Order::Desc,
-        }
+        Page { limit: 2, after: after.map(Into::into), before: before.map(Into::into), order: Order::Desc }
     }
 
     #[test]
@@ -168,50 +138,27 @@ mod tests {
     fn keyset_goes_backwards_for_before() {
         let mut sql = SqlBuilder::new("SELECT id FROM t WHERE 1 = 1");
         sql.push_keyset("id", &page(None, Some("c")));
-        assert_eq!(
-            sql.sql(),
-            "SELECT id FROM t WHERE 1 = 1 AND id > $1 ORDER BY id ASC LIMIT $2"
-        );
+        assert_eq!(sql.sql(), "SELECT id FROM t WHERE 1 = 1 AND id > $1 ORDER BY id ASC LIMIT $2");
     }
 
     #[test]
     fn first_page_has_only_an_after_cursor() {
         let list = finish_page(vec!["e", "d", "c"], &page(None, None), |s| s.to_string());
         assert_eq!(list.data, vec!["e", "d"]);
-        assert_eq!(
-            list.list_metadata,
-            ListMetadata {
-                before: None,
-                after: Some("d".into())
-            }
-        );
+        assert_eq!(list.list_metadata, ListMetadata { before: None, after: Some("d".into()) });
     }
 
     #[test]
     fn last_page_has_no_after_cursor() {
         let list = finish_page(vec!["b"], &page(Some("c"), None), |s| s.to_string());
-        assert_eq!(
-            list.list_metadata,
-            ListMetadata {
-                before: Some("b".into()),
-                after: None
-            }
-        );
+        assert_eq!(list.list_metadata, ListMetadata { before: Some("b".into()), after: None });
     }
 
     #[test]
     fn backwards_pages_come_out_in_list_order() {
         // Fetched ascending after the cursor "b": c, d, e (one extra).
-        let list = finish_page(vec!["c", "d", "e"], &page(None, Some("b")), |s| {
-            s.to_string()
-        });
+        let list = finish_page(vec!["c", "d", "e"], &page(None, Some("b")), |s| s.to_string());
         assert_eq!(list.data, vec!["d", "c"]);
-        assert_eq!(
-            list.list_metadata,
-            ListMetadata {
-                before: Some("d".into()),
-                after: Some("c".into())
-            }
-        );
+        assert_eq!(list.list_metadata, ListMetadata { before: Some("d".into()), after: Some("c".into()) });
     }
 }
