@@ -328,6 +328,8 @@ pub struct NewApiKey {
     pub organization_id: Option<OrganizationId>,
     /// The client ID to file the key under; a new one when `None`.
     pub client_id: Option<String>,
+    /// The secret to use (`sk_…`, at least 32 characters); a random one when `None`.
+    pub secret: Option<String>,
 }
 
 /// A grant of `POST /user_management/authenticate`.

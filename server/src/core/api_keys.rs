@@ -36,7 +36,21 @@ impl ApiKeys for Core {
             }
             None => new_client_id(),
         };
-        let secret = format!("sk_{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 40));
+        let secret = match key.secret {
+            Some(secret)
+                if secret.starts_with("sk_") && secret.len() >= 32 && secret.chars().all(|c| c.is_ascii_graphic()) =>
+            {
+                secret
+            }
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "secret",
+                    "secret_invalid",
+                    "Secrets start with sk_ and have at least 32 characters.",
+                ));
+            }
+            None => format!("sk_{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 40)),
+        };
         let now = now_ms();
         let row = ApiKeyRow {
             id: ApiKeyId::generate().to_string(),
