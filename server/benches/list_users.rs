@@ -54,7 +54,7 @@ async fn main() {
     let admin = Caller::system().admin().expect("system admin");
 
     // Walk the cursors (untimed) to the middle and to the end of the list.
-    let page_size = 10;
+    let page_size: u32 = 10;
     let mut deep_cursor = None;
     let mut last_cursor = None;
     let mut after: Option<String> = None;
@@ -68,7 +68,7 @@ async fn main() {
         }
         match list.list_metadata.after {
             Some(next) => {
-                if seen + 100 >= users - page_size {
+                if seen + 100 >= users - page_size as usize {
                     last_cursor = Some(next.clone());
                 }
                 after = Some(next);

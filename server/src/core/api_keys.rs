@@ -105,9 +105,14 @@ impl ApiKeys for Core {
         if row.revoked_at.is_some() {
             return Err(AppError::Unauthenticated);
         }
-        if let Err(error) = api::touch_api_key(&mut conn, &row.id, now_ms()).await {
-            // Bookkeeping only: a busy store must not fail the call.
-            tracing::debug!(%error, "could not record API key use");
+                // Record use at most once a minute: a write on every call would serialize all
+        // API traffic behind SQLite's single writer.
+        let now = now_ms();
+        if row.last_used_at.is_none_or(|last| last < now - 60_000) {
+            if let Err(error) = api::touch_api_key(&mut conn, &row.id, now).await {
+                // Bookkeeping only: a busy store must not fail the call.
+                tracing::debug!(%error, "could not record API key use");
+            }
         }
         let scope = match row.organization_id {
             Some(organization) => Scope::Organization(OrganizationId::from_trusted(organization)),

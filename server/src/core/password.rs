@@ -63,6 +63,16 @@ pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<(), Ap
     }
 }
 
+/// Hashes a password on the calling thread (benchmarks and tools; servers use [`hash`]).
+pub fn hash_blocking(password: &str) -> Result<String, AppError> {
+    hash_now(password)
+}
+
+/// Checks a password on the calling thread (benchmarks and tools; servers use [`verify`]).
+pub fn verify_blocking(password: &str, hash: &str) -> bool {
+    verify_now(password, hash)
+}
+
 /// Hashes a password off the async workers (it takes tens of milliseconds by design).
 pub async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AppError::Internal)?
