@@ -63,7 +63,7 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
     let session = expect_context::<SessionState>();
     let logout = ServerAction::<Logout>::new();
     session.reload_after(logout);
-        let is_admin = viewer.is_admin;
+    let is_admin = viewer.is_admin;
     let is_platform_admin = viewer.is_platform_admin;
     let location = use_location();
     let current = move |path: &'static str| {

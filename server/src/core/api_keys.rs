@@ -105,7 +105,7 @@ impl ApiKeys for Core {
         if row.revoked_at.is_some() {
             return Err(AppError::Unauthenticated);
         }
-                // Record use at most once a minute: a write on every call would serialize all
+        // Record use at most once a minute: a write on every call would serialize all
         // API traffic behind SQLite's single writer.
         let now = now_ms();
         if row.last_used_at.is_none_or(|last| last < now - 60_000) {
