@@ -31,7 +31,7 @@ pub enum Actor {
 #[derive(Clone, Debug, PartialEq)]
 enum CallerKind {
     Session(SessionContext),
-    ApiKey { scope: Scope },
+    ApiKey { client_id: String, scope: Scope },
     System,
 }
 
@@ -64,8 +64,16 @@ impl Caller {
     }
 
     /// A caller holding a verified API key. Only the key store creates these.
-    pub fn from_api_key(key: ApiKeyId, scope: Scope) -> Self {
-        Self { actor: Actor::ApiKey(key), kind: CallerKind::ApiKey { scope } }
+    pub fn from_api_key(key: ApiKeyId, client_id: String, scope: Scope) -> Self {
+        Self { actor: Actor::ApiKey(key), kind: CallerKind::ApiKey { client_id, scope } }
+    }
+
+    /// The client ID of the caller's API key, if any.
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.kind {
+            CallerKind::ApiKey { client_id, .. } => Some(client_id),
+            _ => None,
+        }
     }
 
     /// Roster acting on its own behalf, from the command line or at first start.
@@ -99,7 +107,7 @@ impl Caller {
     pub fn admin(&self) -> Result<Admin, AppError> {
         let scope = match &self.kind {
             CallerKind::System => Scope::Environment,
-            CallerKind::ApiKey { scope } => scope.clone(),
+            CallerKind::ApiKey { scope, .. } => scope.clone(),
             CallerKind::Session(context) => {
                 let Some(organization) = &context.organization_id else {
                     return Err(AppError::Forbidden("You are not a member of any organization yet.".into()));
@@ -113,6 +121,31 @@ impl Caller {
             }
         };
         Ok(Admin { scope, actor: self.actor.clone() })
+    }
+}
+
+impl Caller {
+    /// Checks that the caller may manage the whole environment: Roster itself, an
+    /// environment API key, or a platform admin's dashboard session.
+    pub fn environment_admin(&self) -> Result<Admin, AppError> {
+        let allowed = match &self.kind {
+            CallerKind::System => true,
+            CallerKind::ApiKey { scope, .. } => *scope == Scope::Environment,
+            CallerKind::Session(context) => context.is_platform_admin,
+        };
+        if allowed {
+            Ok(Admin { scope: Scope::Environment, actor: self.actor.clone() })
+        } else {
+            Err(AppError::Forbidden("Only platform admins can do that.".into()))
+        }
+    }
+
+    /// The API key behind this caller, if any.
+    pub fn api_key(&self) -> Option<&ApiKeyId> {
+        match &self.actor {
+            Actor::ApiKey(id) => Some(id),
+            _ => None,
+        }
     }
 }
 
@@ -269,6 +302,56 @@ pub struct SignedIn {
     pub session: Session,
 }
 
+/// A password hash imported from another system.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedPasswordHash {
+    pub hash: String,
+    /// `bcrypt` or `argon2`.
+    pub hash_type: String,
+}
+
+/// Changes to an organization; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OrganizationUpdate {
+    pub name: Option<String>,
+    pub domains: Option<Vec<(String, DomainState)>>,
+    pub external_id: Option<Option<String>>,
+    pub stripe_customer_id: Option<Option<String>>,
+    pub metadata: Option<Metadata>,
+}
+
+/// A request to create an API key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewApiKey {
+    pub name: String,
+    /// Limit the key to one organization; `None` reaches the whole environment.
+    pub organization_id: Option<OrganizationId>,
+    /// The client ID to file the key under; a new one when `None`.
+    pub client_id: Option<String>,
+    /// The secret to use (`sk_…`, at least 32 characters); a random one when `None`.
+    pub secret: Option<String>,
+}
+
+/// A grant of `POST /user_management/authenticate`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Grant {
+    /// Email and password.
+    Password { email: String, password: String },
+    /// A refresh token, optionally switching the session to another organization.
+    RefreshToken { refresh_token: String, organization_id: Option<OrganizationId> },
+}
+
+/// Where an authentication request comes from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClientContext {
+    pub client_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The public keys that verify access tokens, as a JWKS document.
+pub type Jwks = serde_json::Value;
+
 /// Users: create, read, update, delete.
 #[async_trait]
 pub trait Users: Send + Sync {
@@ -282,6 +365,10 @@ pub trait Users: Send + Sync {
     async fn update_user(&self, admin: &Admin, id: &UserId, update: UserUpdate) -> Result<User, AppError>;
     /// Deletes a user and their memberships; needs environment access.
     async fn delete_user(&self, admin: &Admin, id: &UserId) -> Result<(), AppError>;
+    /// Reads a user by the ID an application gave it.
+    async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError>;
+    /// Creates a user with a password hash from another system; needs environment access.
+    async fn import_user(&self, admin: &Admin, user: NewUser, hash: ImportedPasswordHash) -> Result<User, AppError>;
 }
 
 /// Organizations: create and read.
@@ -295,6 +382,18 @@ pub trait Organizations: Send + Sync {
     /// Lists the organizations the grant reaches.
     async fn list_organizations(&self, admin: &Admin, query: OrganizationQuery)
     -> Result<List<Organization>, AppError>;
+    /// Reads an organization by the ID an application gave it.
+    async fn get_organization_by_external_id(&self, admin: &Admin, external_id: &str)
+    -> Result<Organization, AppError>;
+    /// Changes an organization.
+    async fn update_organization(
+        &self,
+        admin: &Admin,
+        id: &OrganizationId,
+        update: OrganizationUpdate,
+    ) -> Result<Organization, AppError>;
+    /// Deletes an organization with its memberships and invitations; needs environment access.
+    async fn delete_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<(), AppError>;
 }
 
 /// Memberships: who belongs where, with which roles.
@@ -352,6 +451,10 @@ pub trait Invitations: Send + Sync {
     async fn resend_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError>;
     /// Withdraws a pending invitation.
     async fn revoke_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError>;
+    /// Reads an invitation by its token.
+    async fn find_invitation_by_token(&self, admin: &Admin, token: &str) -> Result<Invitation, AppError>;
+    /// Accepts a pending invitation: its email joins the organization with the invited role.
+    async fn accept_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError>;
 }
 
 /// Roles and what they permit.
@@ -378,10 +481,68 @@ pub trait Sessions: Send + Sync {
     async fn switch_organization(&self, caller: &Caller, organization: &OrganizationId) -> Result<(), AppError>;
 }
 
-/// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
-pub trait Directory: Users + Organizations + Memberships + Invitations + Roles + Sessions {}
+/// API keys: the credentials of applications.
+#[async_trait]
+pub trait ApiKeys: Send + Sync {
+    /// Creates a key; the secret is in the answer and nowhere else.
+    async fn create_api_key(&self, admin: &Admin, key: NewApiKey) -> Result<CreatedApiKey, AppError>;
+    /// Lists keys, newest first.
+    async fn list_api_keys(&self, admin: &Admin) -> Result<Vec<ApiKey>, AppError>;
+    /// Revokes a key at once.
+    async fn revoke_api_key(&self, admin: &Admin, id: &ApiKeyId) -> Result<(), AppError>;
+    /// Resolves a presented secret to its caller; fails for unknown and revoked keys.
+    async fn authenticate_api_key(&self, secret: &str) -> Result<Caller, AppError>;
+}
 
-impl<T: Users + Organizations + Memberships + Invitations + Roles + Sessions> Directory for T {}
+/// Application sign-in: tokens, refresh, sessions, and the one-time codes of email
+/// verification, password reset and magic auth.
+#[async_trait]
+pub trait Authentication: Send + Sync {
+    /// Runs a grant and issues an access token and a refresh token.
+    async fn authenticate(
+        &self,
+        admin: &Admin,
+        grant: Grant,
+        client: ClientContext,
+    ) -> Result<AuthenticationResponse, AppError>;
+    /// The JWKS that verifies access tokens.
+    async fn jwks(&self) -> Result<Jwks, AppError>;
+    /// Lists a user's sessions, newest first.
+    async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError>;
+    /// Ends a session; its refresh tokens stop working.
+    async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError>;
+    /// Sends a verification code to the user's email.
+    async fn send_email_verification(&self, admin: &Admin, user: &UserId) -> Result<User, AppError>;
+    /// Checks a verification code and marks the email verified.
+    async fn verify_email(&self, admin: &Admin, user: &UserId, code: &str) -> Result<User, AppError>;
+    /// Reads an email verification.
+    async fn get_email_verification(
+        &self,
+        admin: &Admin,
+        id: &EmailVerificationId,
+    ) -> Result<EmailVerification, AppError>;
+    /// Sends a password reset link.
+    async fn create_password_reset(&self, admin: &Admin, email: &str) -> Result<PasswordReset, AppError>;
+    /// Sets a new password with a reset token.
+    async fn reset_password(&self, admin: &Admin, token: &str, new_password: &str) -> Result<User, AppError>;
+    /// Reads a password reset.
+    async fn get_password_reset(&self, admin: &Admin, id: &PasswordResetId) -> Result<PasswordReset, AppError>;
+    /// Sends a magic-auth code.
+    async fn create_magic_auth(&self, admin: &Admin, email: &str) -> Result<MagicAuth, AppError>;
+    /// Reads a magic-auth code.
+    async fn get_magic_auth(&self, admin: &Admin, id: &MagicAuthId) -> Result<MagicAuth, AppError>;
+}
+
+/// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
+pub trait Directory:
+    Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication
+{
+}
+
+impl<T: Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication> Directory
+    for T
+{
+}
 
 /// The form in which server functions and handlers receive the directory.
 pub type SharedDirectory = Arc<dyn Directory>;

@@ -39,6 +39,9 @@ pub enum AppError {
     /// One or more fields are invalid.
     #[error("{}", summarize(.0))]
     Validation(Vec<FieldError>),
+    /// An OAuth grant failed: a bad, expired or revoked code or refresh token.
+    #[error("{0}")]
+    InvalidGrant(String),
     /// The request itself could not be read.
     #[error("{0}")]
     BadRequest(String),
@@ -93,7 +96,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             Self::Unauthenticated => 401,
-            Self::InvalidCredentials | Self::BadRequest(_) => 400,
+            Self::InvalidCredentials | Self::InvalidGrant(_) | Self::BadRequest(_) => 400,
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict { .. } => 409,

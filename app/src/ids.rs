@@ -93,6 +93,19 @@ id_type!(
     ApiKeyId, "api_key"
 );
 
+id_type!(
+    /// A pending email verification (`email_verification_…`).
+    EmailVerificationId, "email_verification"
+);
+id_type!(
+    /// A password reset (`password_reset_…`).
+    PasswordResetId, "password_reset"
+);
+id_type!(
+    /// A magic-auth code (`magic_auth_…`).
+    MagicAuthId, "magic_auth"
+);
+
 /// True when `s` is a canonical 26-character Crockford base32 ULID.
 fn is_ulid(s: &str) -> bool {
     const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";

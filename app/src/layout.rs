@@ -64,6 +64,7 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     session.reload_after(logout);
     let is_admin = viewer.is_admin;
+    let is_platform_admin = viewer.is_platform_admin;
     let location = use_location();
     let current = move |path: &'static str| {
         if location.pathname.get().starts_with(path) { "page" } else { "false" }
@@ -79,6 +80,9 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
                     <Show when=move || is_admin>
                         <li><A href="/users" attr:aria-current=move || current("/users")>"Users"</A></li>
                         <li><A href="/invitations" attr:aria-current=move || current("/invitations")>"Invitations"</A></li>
+                    </Show>
+                    <Show when=move || is_platform_admin>
+                        <li><A href="/api-keys" attr:aria-current=move || current("/api-keys")>"API keys"</A></li>
                     </Show>
                     <li><A href="/profile" attr:aria-current=move || current("/profile")>"Profile"</A></li>
                 </ul>

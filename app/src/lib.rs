@@ -1,6 +1,7 @@
 //! Roster's shared crate: the wire models, the `Directory` contract, the server functions
 //! and the dashboard's components.
 
+pub mod api_keys;
 pub mod auth;
 pub mod error;
 pub mod format;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users") view=members::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("invitations") view=invitations::InvitationsPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=profile::ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -272,6 +272,89 @@ pub struct Event {
     pub created_at: String,
 }
 
+/// A pending check that a user owns their email address.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "email_verification")]
+pub struct EmailVerification {
+    pub id: EmailVerificationId,
+    pub user_id: UserId,
+    pub email: String,
+    pub expires_at: String,
+    pub code: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A password reset link sent to a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "password_reset")]
+pub struct PasswordReset {
+    pub id: PasswordResetId,
+    pub user_id: UserId,
+    pub email: String,
+    pub password_reset_token: String,
+    pub password_reset_url: String,
+    pub expires_at: String,
+    pub created_at: String,
+}
+
+/// A one-time sign-in code sent to a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "magic_auth")]
+pub struct MagicAuth {
+    pub id: MagicAuthId,
+    pub user_id: UserId,
+    pub email: String,
+    pub expires_at: String,
+    pub code: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What owns an API key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ApiKeyOwner {
+    /// The whole environment.
+    Environment { id: String },
+    /// One organization.
+    Organization { id: OrganizationId },
+}
+
+/// An API key, without its secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "object", rename = "api_key")]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub client_id: String,
+    pub obfuscated_value: String,
+    pub owner: ApiKeyOwner,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A new API key with its secret, shown once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The `sk_…` secret; only its hash is stored.
+    pub value: String,
+}
+
+/// The answer to a successful `POST /user_management/authenticate`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthenticationResponse {
+    pub user: User,
+    pub organization_id: Option<OrganizationId>,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub authentication_method: String,
+}
+
 /// The cursors of a page: the IDs to pass as `before` / `after` for the neighbouring pages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListMetadata {

@@ -23,6 +23,33 @@ pub enum Command {
     Migrate,
     /// Generate load-test data: users spread over organizations.
     Seed(SeedArgs),
+    /// Manage API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+/// `roster api-key …`.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print its secret (shown only this once) and client ID.
+    Create {
+        /// What the key is for.
+        #[arg(long, default_value = "Command-line key")]
+        name: String,
+        /// Limit the key to one organization (`org_…`).
+        #[arg(long)]
+        organization: Option<String>,
+        /// File the key under an existing client ID instead of a new one.
+        #[arg(long)]
+        client_id: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key (`api_key_…`) at once.
+    Revoke {
+        /// The key's ID.
+        id: String,
+    },
 }
 
 /// Options of `roster serve`.
@@ -48,6 +75,14 @@ pub struct ServeArgs {
     /// Create demo organizations, users and invitations on the first start.
     #[arg(long, env = "ROSTER_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,
+
+    /// The secret of the development API key made on the first start (generated if unset).
+    #[arg(long, env = "ROSTER_BOOTSTRAP_API_KEY", hide_env_values = true)]
+    pub bootstrap_api_key: Option<String>,
+
+    /// The client ID of that key (generated if unset).
+    #[arg(long, env = "ROSTER_BOOTSTRAP_CLIENT_ID")]
+    pub bootstrap_client_id: Option<String>,
 
     /// Password of every demo user (generated and printed if unset).
     #[arg(long, env = "ROSTER_DEMO_PASSWORD", hide_env_values = true)]

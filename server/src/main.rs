@@ -1,10 +1,13 @@
 //! `roster`: serve the dashboard, migrate, or generate load-test data.
 
 use anyhow::Context;
+use app::directory::{Admin, ApiKeys, Caller, NewApiKey};
+use app::error::AppError;
+use app::ids::{ApiKeyId, OrganizationId};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use leptos::config::get_configuration;
-use server::cli::{Cli, Command, SeedArgs, ServeArgs};
+use server::cli::{ApiKeyCommand, Cli, Command, SeedArgs, ServeArgs};
 use server::core::{Core, CoreSettings};
 use server::seed::{self, Bootstrap};
 use server::store::Store;
@@ -26,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Seed(args)) => seed_command(&cli.database_url, args).await,
+        Some(Command::ApiKey(command)) => api_key_command(&cli.database_url, command).await,
         Some(Command::Serve(args)) => serve(&cli.database_url, args).await,
         None => serve(&cli.database_url, ServeArgs::default()).await,
     }
@@ -55,6 +59,18 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         if let (Some(password), Some(member)) = (&first.demo_password, &first.demo_member_email) {
             println!("  Demo users      any @acme.test user  /  {password}   (e.g. {member}, a member)");
         }
+        let key = NewApiKey {
+            name: "Development key".into(),
+            organization_id: None,
+            client_id: args.bootstrap_client_id.clone(),
+            secret: args.bootstrap_api_key.clone(),
+        };
+        let key = core
+            .create_api_key(&system_admin(), key)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the development API key: {e}"))?;
+        println!("  API key         {}", key.value);
+        println!("  Client ID       {}", key.key.client_id);
         println!();
     }
 
@@ -95,5 +111,42 @@ async fn seed_command(database_url: &str, args: SeedArgs) -> anyhow::Result<()> 
         started.elapsed().as_secs_f64(),
         seeded.organizations.first().map(|(_, size)| *size).unwrap_or(0)
     );
+    Ok(())
+}
+
+fn system_admin() -> Admin {
+    Caller::system().admin().expect("the system is an environment admin")
+}
+
+async fn api_key_command(database_url: &str, command: ApiKeyCommand) -> anyhow::Result<()> {
+    let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
+    let core = Core::new(store, CoreSettings::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fail = |e: AppError| anyhow::anyhow!("{e}");
+    match command {
+        ApiKeyCommand::Create { name, organization, client_id } => {
+            let organization_id = match organization {
+                Some(raw) => {
+                    Some(OrganizationId::parse(&raw).with_context(|| format!("{raw:?} is not an organization ID"))?)
+                }
+                None => None,
+            };
+            let key = NewApiKey { name, organization_id, client_id, secret: None };
+            let created = core.create_api_key(&system_admin(), key).await.map_err(fail)?;
+            println!("API key    {}   (shown only this once)", created.value);
+            println!("Client ID  {}", created.key.client_id);
+            println!("Key ID     {}", created.key.id);
+        }
+        ApiKeyCommand::List => {
+            for key in core.list_api_keys(&system_admin()).await.map_err(fail)? {
+                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}  {}  {}  {}  {}", key.id, key.client_id, key.obfuscated_value, state, key.name);
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            let id = ApiKeyId::parse(&id).with_context(|| format!("{id:?} is not an API key ID"))?;
+            core.revoke_api_key(&system_admin(), &id).await.map_err(fail)?;
+            println!("Revoked {id}.");
+        }
+    }
     Ok(())
 }

@@ -30,7 +30,9 @@ pub struct WebSettings {
 
 /// Builds the whole application: dashboard pages, server functions and middleware.
 pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSettings) -> Router {
+    let store = core.store().clone();
     let directory: SharedDirectory = core;
+    let rest = crate::rest::router(directory.clone(), store);
     let cookie_settings = CookieSettings { secure: settings.secure_cookies };
     let routes = generate_route_list(app::App);
     let shell_options = leptos_options.clone();
@@ -47,6 +49,8 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options)
+        .merge(rest)
+        .layer(middleware::from_fn(crate::rest::json_not_found))
         .layer(middleware::from_fn(status_from_error))
         .layer(middleware::from_fn_with_state(settings.clone(), refuse_cross_origin))
         .layer(middleware::from_fn_with_state(settings, record_client_address))

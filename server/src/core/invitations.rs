@@ -7,7 +7,7 @@
 use super::{Core, record, validate, within_reach};
 use crate::store::directory::{self as db, InvitationRow, Lockable};
 use crate::store::{Connection, internal, iso, now_ms};
-use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation};
+use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation, NewMembership, NewUser};
 use app::error::{AppError, FieldErrors};
 use app::ids::{InvitationId, OrganizationId, UserId};
 use app::model::*;
@@ -178,6 +178,74 @@ impl Invitations for Core {
             None => {}
         }
         Ok(self.invitation(row, now_ms()))
+    }
+
+    async fn find_invitation_by_token(&self, admin: &Admin, token: &str) -> Result<Invitation, AppError> {
+        let mut conn = self.store.read().await?;
+        let row =
+            db::find_invitation_by_token(&mut conn, token).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
+        match row.organization_id.clone().map(OrganizationId::from_trusted) {
+            Some(organization) => within_reach(admin, &organization, "Invitation")?,
+            None if admin.organization().is_some() => return Err(AppError::not_found("Invitation")),
+            None => {}
+        }
+        Ok(self.invitation(row, now_ms()))
+    }
+
+    async fn accept_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
+        let mut tx = self.store.begin().await?;
+        let mut row = Self::invitation_for_change(&mut tx, admin, id).await?;
+        let now = now_ms();
+        let state = state_at(&row, now);
+        if state != InvitationState::Pending {
+            return Err(AppError::conflict(
+                "invitation_not_pending",
+                format!("This invitation is {}; only pending invitations can be accepted.", state.as_str()),
+            ));
+        }
+        // The invited email joins: as the user it already is, or as a new user.
+        let user = match db::find_credentials_by_email(&mut tx, &row.email).await? {
+            Some(credentials) => UserId::from_trusted(credentials.id),
+            None => {
+                let new_user = NewUser { email: row.email.clone(), email_verified: true, ..Default::default() };
+                Self::insert_new_user(&mut tx, new_user, false).await?.id
+            }
+        };
+        if let Some(organization) = row.organization_id.clone().map(OrganizationId::from_trusted) {
+            let roles: Vec<String> = row.role_slug.clone().into_iter().collect();
+            match db::find_membership_of(&mut tx, &organization, &user).await? {
+                Some(existing) if existing.status != MembershipStatus::Active => {
+                    db::set_membership_status(&mut tx, &existing.id, MembershipStatus::Active, now)
+                        .await
+                        .map_err(internal)?;
+                    if !roles.is_empty() {
+                        db::replace_roles(&mut tx, &existing.id, &roles, now).await.map_err(internal)?;
+                    }
+                    let updated = db::find_membership(&mut tx, &existing.id).await?.ok_or(AppError::Internal)?;
+                    record(&mut tx, "organization_membership.updated", Some(&organization), &updated).await?;
+                }
+                Some(_) => {}
+                None => {
+                    let membership = NewMembership {
+                        organization_id: organization,
+                        user_id: user.clone(),
+                        role_slugs: roles,
+                        status: MembershipStatus::Active,
+                    };
+                    Self::insert_membership(&mut tx, membership).await?;
+                }
+            }
+        }
+        row.state = InvitationState::Accepted.as_str().into();
+        row.accepted_at = Some(now);
+        row.accepted_user_id = Some(user.to_string());
+        row.updated_at = now;
+        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
+        let accepted = self.invitation(row, now);
+        record(&mut tx, "invitation.accepted", organization.as_ref(), &event_data(&accepted)).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(accepted)
     }
 
     async fn resend_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {

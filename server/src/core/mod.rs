@@ -2,11 +2,14 @@
 //!
 //! Every change runs in one transaction together with the event that records it.
 
+mod api_keys;
+mod authentication;
 mod invitations;
 mod memberships;
 mod organizations;
 pub mod password;
 mod sessions;
+pub mod tokens;
 mod users;
 pub mod validate;
 
@@ -21,6 +24,7 @@ use app::ids::OrganizationId;
 use app::model::{Role, roles};
 use async_trait::async_trait;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings the rules depend on.
@@ -39,10 +43,18 @@ impl Default for CoreSettings {
 }
 
 /// The directory's implementation.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Core {
     store: Store,
     settings: CoreSettings,
+    /// Loaded on first use and shared by clones.
+    signing_key: Arc<tokio::sync::OnceCell<Arc<tokens::SigningKey>>>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("store", &self.store).field("settings", &self.settings).finish_non_exhaustive()
+    }
 }
 
 /// The roles every environment starts with.
@@ -78,7 +90,7 @@ impl Core {
             db::ensure_environment_role(&mut tx, role, now_ms()).await.map_err(internal)?;
         }
         tx.commit().await.map_err(internal)?;
-        Ok(Self { store, settings })
+        Ok(Self { store, settings, signing_key: Arc::default() })
     }
 
     /// The store underneath.

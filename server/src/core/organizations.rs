@@ -1,9 +1,9 @@
 //! Organizations: create and read.
 
 use super::{Core, record, validate, within_reach};
-use crate::store::directory as db;
+use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, internal, iso, now_ms, unique_violation};
-use app::directory::{Admin, NewOrganization, OrganizationQuery, Organizations};
+use app::directory::{Admin, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
 use app::error::{AppError, FieldErrors};
 use app::ids::{OrganizationDomainId, OrganizationId};
 use app::model::*;
@@ -106,6 +106,100 @@ impl Organizations for Core {
         within_reach(admin, id, "Organization")?;
         let mut conn = self.store.read().await?;
         db::find_organization(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Organization"))
+    }
+
+    async fn get_organization_by_external_id(
+        &self,
+        admin: &Admin,
+        external_id: &str,
+    ) -> Result<Organization, AppError> {
+        let mut conn = self.store.read().await?;
+        let organization = db::find_organization_by_external_id(&mut conn, external_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Organization"))?;
+        within_reach(admin, &organization.id, "Organization")?;
+        Ok(organization)
+    }
+
+    async fn update_organization(
+        &self,
+        admin: &Admin,
+        id: &OrganizationId,
+        update: OrganizationUpdate,
+    ) -> Result<Organization, AppError> {
+        within_reach(admin, id, "Organization")?;
+        let mut errors = FieldErrors::default();
+        let name = update.name.map(|name| name.trim().to_owned());
+        if let Some(name) = &name {
+            if name.is_empty() || name.chars().count() > 200 {
+                errors.add("name", "name_invalid", "Use 1 to 200 characters.");
+            }
+        }
+        let external_id = update.external_id.map(|id| errors.check(validate::external_id("external_id", id)).flatten());
+        if let Some(metadata) = &update.metadata {
+            errors.check(validate::metadata("metadata", metadata));
+        }
+        let domains: Option<Vec<(String, DomainState)>> = update.domains.map(|domains| {
+            domains.iter().filter_map(|(raw, state)| errors.check(domain(raw)).map(|domain| (domain, *state))).collect()
+        });
+        errors.finish()?;
+
+        let mut tx = self.store.begin().await?;
+        if !db::lock_row(&mut tx, Lockable::Organizations, id.as_str()).await? {
+            return Err(AppError::not_found("Organization"));
+        }
+        let mut organization =
+            db::find_organization(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Organization"))?;
+        let now = now_ms();
+        if let Some(name) = name {
+            organization.name = name;
+        }
+        if let Some(external_id) = external_id {
+            organization.external_id = external_id;
+        }
+        if let Some(stripe_customer_id) = update.stripe_customer_id {
+            organization.stripe_customer_id = stripe_customer_id;
+        }
+        if let Some(metadata) = update.metadata {
+            organization.metadata = metadata;
+        }
+        let replace_domains = domains.is_some();
+        if let Some(domains) = domains {
+            organization.domains = domains
+                .into_iter()
+                .map(|(domain, state)| OrganizationDomain {
+                    id: OrganizationDomainId::generate(),
+                    domain,
+                    organization_id: id.clone(),
+                    state,
+                    verification_strategy: DomainVerificationStrategy::Manual,
+                    created_at: iso(now),
+                    updated_at: iso(now),
+                })
+                .collect();
+        }
+        db::update_organization(&mut tx, &organization, replace_domains, now).await.map_err(|error| {
+            unique_violation(error, || {
+                AppError::conflict(
+                    "organization_already_exists",
+                    "An organization with this external ID already exists.",
+                )
+            })
+        })?;
+        let updated = db::find_organization(&mut tx, id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "organization.updated", Some(id), &updated).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(updated)
+    }
+
+    async fn delete_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<(), AppError> {
+        admin.require_environment()?;
+        let mut tx = self.store.begin().await?;
+        let organization =
+            db::find_organization(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Organization"))?;
+        db::delete_organization(&mut tx, id).await.map_err(internal)?;
+        record(&mut tx, "organization.deleted", Some(id), &organization).await?;
+        tx.commit().await.map_err(internal)
     }
 
     async fn list_organizations(

@@ -3,6 +3,7 @@
 use app::error::AppError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 fn hasher() -> Argon2<'static> {
@@ -23,9 +24,53 @@ fn hash_now(password: &str) -> Result<String, AppError> {
 }
 
 fn verify_now(password: &str, hash: &str) -> bool {
+    if is_bcrypt(hash) {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
     // Verification follows the parameters inside the stored hash, so imported hashes with
     // other Argon2 settings still verify.
     PasswordHash::new(hash).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2x$", "$2y$"].iter().any(|prefix| hash.starts_with(prefix))
+}
+
+/// True when a hash uses today's algorithm and parameters; older ones are replaced at the
+/// next successful sign-in.
+pub fn is_current(hash: &str) -> bool {
+    hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+}
+
+/// Checks a hash imported from another system: `bcrypt` (`$2a$`/`$2b$`/`$2y$`) or `argon2`
+/// (a PHC string of argon2i, argon2d or argon2id).
+pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<(), AppError> {
+    let valid = match hash_type {
+        "bcrypt" => is_bcrypt(hash) && bcrypt::HashParts::from_str(hash).is_ok(),
+        "argon2" => PasswordHash::new(hash).is_ok_and(|parsed| parsed.algorithm.as_str().starts_with("argon2")),
+        other => {
+            return Err(AppError::invalid(
+                "password_hash_type",
+                "password_hash_type_unsupported",
+                format!("Password hashes of type {other:?} are not supported; use bcrypt or argon2."),
+            ));
+        }
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(AppError::invalid(field, "password_hash_invalid", format!("This is not a valid {hash_type} hash.")))
+    }
+}
+
+/// Hashes a password on the calling thread (benchmarks and tools; servers use [`hash`]).
+pub fn hash_blocking(password: &str) -> Result<String, AppError> {
+    hash_now(password)
+}
+
+/// Checks a password on the calling thread (benchmarks and tools; servers use [`verify`]).
+pub fn verify_blocking(password: &str, hash: &str) -> bool {
+    verify_now(password, hash)
 }
 
 /// Hashes a password off the async workers (it takes tens of milliseconds by design).
@@ -57,5 +102,17 @@ mod tests {
         assert!(verify("correct horse".into(), Some(hashed.clone())).await);
         assert!(!verify("wrong horse".into(), Some(hashed)).await);
         assert!(!verify("anything".into(), None).await);
+    }
+
+    #[tokio::test]
+    async fn imported_bcrypt_hashes_verify_and_are_due_for_rehashing() {
+        let hash = bcrypt::hash("hunter22", 4).unwrap();
+        check_imported("password_hash", &hash, "bcrypt").unwrap();
+        assert!(verify("hunter22".into(), Some(hash.clone())).await);
+        assert!(!is_current(&hash));
+        assert!(check_imported("password_hash", "nope", "bcrypt").is_err());
+        assert!(
+            check_imported("password_hash", &hash, "md5").unwrap_err().field_message("password_hash_type").is_some()
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! Sessions are rows in the store, so they survive restarts, are shared by replicas, and can
 //! be listed and revoked. The cookie carries a random token; only its SHA-256 is stored.
 
-use super::{Core, password, record, validate};
+use super::authentication::AttemptPolicy;
+use super::{Core, record};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, internal, now_ms};
 use app::directory::{Caller, PasswordLogin, SessionContext, Sessions, SignedIn};
@@ -54,22 +55,11 @@ async fn working_organization(
 #[async_trait]
 impl Sessions for Core {
     async fn sign_in(&self, login: PasswordLogin) -> Result<SignedIn, AppError> {
-        // A malformed email fails like a wrong one, after the same work.
-        let email = validate::email("email", &login.email).unwrap_or_default();
-        let credentials = {
-            let mut conn = self.store.read().await?;
-            db::find_credentials_by_email(&mut conn, &email).await?
-        };
-        let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-        if !password::verify(login.password, hash).await {
-            return Err(AppError::InvalidCredentials);
-        }
-        let credentials = credentials.ok_or(AppError::InvalidCredentials)?;
-        let user_id = UserId::from_trusted(credentials.id);
+        let verified = self.check_password(&login.email, login.password, AttemptPolicy::FailuresOnly).await?;
+        let user_id = verified.id;
 
         let mut tx = self.store.begin().await?;
-        let (organization, _) =
-            working_organization(&mut tx, &user_id, None, credentials.is_platform_admin != 0).await?;
+        let (organization, _) = working_organization(&mut tx, &user_id, None, verified.is_platform_admin).await?;
         let now = now_ms();
         let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
         let row = SessionRow {

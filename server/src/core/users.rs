@@ -3,7 +3,7 @@
 use super::{Core, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
 use crate::store::{Connection, internal, now_ms, unique_violation};
-use app::directory::{Admin, NewUser, UserQuery, UserUpdate, Users};
+use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserUpdate, Users};
 use app::error::{AppError, FieldErrors};
 use app::ids::UserId;
 use app::model::{List, User};
@@ -158,6 +158,24 @@ impl Users for Core {
         }
         let user = db::find_user(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "user.updated", None, &user).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user)
+    }
+
+    async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError> {
+        let mut conn = self.store.read().await?;
+        let user =
+            db::find_user_by_external_id(&mut conn, external_id).await?.ok_or_else(|| AppError::not_found("User"))?;
+        Self::user_in_reach(&mut conn, admin, &user.id).await
+    }
+
+    async fn import_user(&self, admin: &Admin, user: NewUser, hash: ImportedPasswordHash) -> Result<User, AppError> {
+        admin.require_environment()?;
+        password::check_imported("password_hash", &hash.hash, &hash.hash_type)?;
+        let mut tx = self.store.begin().await?;
+        let user = Self::insert_new_user(&mut tx, NewUser { password: None, ..user }, false).await?;
+        db::set_password_hash(&mut tx, &user.id, &hash.hash, now_ms()).await.map_err(internal)?;
+        db::set_password_hash_type(&mut tx, &user.id, &hash.hash_type).await.map_err(internal)?;
         tx.commit().await.map_err(internal)?;
         Ok(user)
     }

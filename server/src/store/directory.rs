@@ -73,6 +73,16 @@ pub fn name_keys(first: Option<&str>, last: Option<&str>) -> (String, String) {
     (full.to_lowercase(), last.unwrap_or_default().to_lowercase())
 }
 
+/// Records the algorithm of an imported password hash.
+pub async fn set_password_hash_type(conn: &mut Connection, id: &UserId, hash_type: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash_type = $2 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(hash_type)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Inserts a user.
 pub async fn insert_user(conn: &mut Connection, user: &UserRecord) -> Result<(), sqlx::Error> {
     let (name_key, last_name_key) = name_keys(user.first_name.as_deref(), user.last_name.as_deref());
@@ -133,6 +143,16 @@ pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, n
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Reads a user by the ID an application gave it.
+pub async fn find_user_by_external_id(conn: &mut Connection, external_id: &str) -> Result<Option<User>, AppError> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = $1"))
+        .bind(external_id)
+        .fetch_optional(conn)
+        .await
+        .map(|row| row.map(User::from))
+        .map_err(internal)
 }
 
 /// Reads a user by ID.
@@ -301,6 +321,10 @@ pub async fn insert_organization(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    insert_domains(conn, organization, now).await
+}
+
+async fn insert_domains(conn: &mut Connection, organization: &Organization, now: i64) -> Result<(), sqlx::Error> {
     for domain in &organization.domains {
         sqlx::query(
             "INSERT INTO organization_domains (id, organization_id, domain, state, verification_strategy, created_at, updated_at) \
@@ -360,6 +384,55 @@ pub async fn find_organization(conn: &mut Connection, id: &OrganizationId) -> Re
         Some(row) => Ok(attach_domains(conn, vec![row]).await?.pop()),
         None => Ok(None),
     }
+}
+
+/// Reads an organization by the ID an application gave it.
+pub async fn find_organization_by_external_id(
+    conn: &mut Connection,
+    external_id: &str,
+) -> Result<Option<Organization>, AppError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE external_id = $1")
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(internal)?;
+    match id {
+        Some(id) => find_organization(conn, &OrganizationId::from_trusted(id)).await,
+        None => Ok(None),
+    }
+}
+
+/// Overwrites an organization's fields and, when given, its domains.
+pub async fn update_organization(
+    conn: &mut Connection,
+    organization: &Organization,
+    replace_domains: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE organizations SET name = $2, external_id = $3, stripe_customer_id = $4, metadata = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(organization.id.as_str())
+    .bind(&organization.name)
+    .bind(organization.external_id.as_deref())
+    .bind(organization.stripe_customer_id.as_deref())
+    .bind(serde_json::to_string(&organization.metadata).unwrap_or_else(|_| "{}".into()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if replace_domains {
+        sqlx::query("DELETE FROM organization_domains WHERE organization_id = $1")
+            .bind(organization.id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        insert_domains(conn, organization, now).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an organization; memberships, domains and invitations go with it.
+pub async fn delete_organization(conn: &mut Connection, id: &OrganizationId) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
 }
 
 /// Lists organizations, optionally only one, or those claiming one of `domains`.
@@ -787,7 +860,16 @@ pub async fn update_invitation(conn: &mut Connection, row: &InvitationRow) -> Re
     Ok(())
 }
 
-/// Reads an invitation, locking it on engines with row locks.
+/// Reads an invitation by its token.
+pub async fn find_invitation_by_token(conn: &mut Connection, token: &str) -> Result<Option<InvitationRow>, AppError> {
+    sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE token = $1"))
+        .bind(token)
+        .fetch_optional(conn)
+        .await
+        .map_err(internal)
+}
+
+/// Reads an invitation.
 pub async fn find_invitation(conn: &mut Connection, id: &InvitationId) -> Result<Option<InvitationRow>, AppError> {
     sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"))
         .bind(id.as_str())
@@ -994,6 +1076,35 @@ pub async fn find_session_by_token_hash(
         .map_err(internal)
 }
 
+/// Reads a session by ID.
+pub async fn find_session(conn: &mut Connection, id: &SessionId) -> Result<Option<SessionRow>, AppError> {
+    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(internal)
+}
+
+/// Lists a user's sessions.
+pub async fn list_sessions(conn: &mut Connection, user: &UserId, page: &Page) -> Result<List<SessionRow>, AppError> {
+    let mut sql = SqlBuilder::new(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = "));
+    sql.bind(user.as_str());
+    sql.push_keyset("id", page);
+    let rows: Vec<SessionRow> =
+        sql.query().try_map(|row| SessionRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+    Ok(finish_page(rows, page, |row| row.id.clone()))
+}
+
+/// Ends every live session of a user.
+pub async fn end_sessions_of(conn: &mut Connection, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE user_id = $1 AND ended_at IS NULL")
+        .bind(user.as_str())
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends a session.
 pub async fn end_session(conn: &mut Connection, id: &SessionId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL")
@@ -1054,6 +1165,16 @@ pub async fn setting(conn: &mut Connection, key: &str) -> Result<Option<String>,
         .fetch_optional(conn)
         .await
         .map_err(internal)
+}
+
+/// Writes a setting unless it is already set.
+pub async fn insert_setting_if_absent(conn: &mut Connection, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Writes an install-wide setting.

@@ -4,6 +4,7 @@
 //! What differs per engine (connection set-up and the migrations) is isolated in this module
 //! and in `migrations/<backend>/`.
 
+pub mod api;
 pub mod directory;
 pub mod sql;
 

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# REST load benchmark: list users, get one user and password sign-in under load, against a
+# bare axum hello-world measured in the same run, plus the raw Argon2id rate of this machine.
+#
+#   bash server/benches/rest_load.sh            (from anywhere in the repository)
+#
+# Needs wrk (Debian package `wrk`). Seeds 100,000 users first. Prints a Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+PORT=3901
+HELLO_PORT=3900
+KEY=sk_load_0123456789abcdef0123456789abcdef
+LOGINS=1000
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+cargo build --release -p server --bin roster --example hello
+mkdir -p target/site
+
+DB="sqlite:$WORK/load.db"
+"$TARGET/release/roster" --database-url "$DB" seed --users 100000 --orgs 10
+ROSTER_DATABASE_URL="$DB" ROSTER_ADDR="127.0.0.1:$PORT" ROSTER_DEMO_DATA=false \
+  ROSTER_BOOTSTRAP_PASSWORD=load-test-admin ROSTER_BOOTSTRAP_API_KEY="$KEY" ROSTER_BOOTSTRAP_CLIENT_ID=client_load \
+  RUST_LOG=warn "$TARGET/release/roster" serve >"$WORK/roster.log" 2>&1 &
+HELLO_ADDR="127.0.0.1:$HELLO_PORT" "$TARGET/release/examples/hello" &
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/sso/jwks/client_load" >/dev/null && break; sleep 0.2; done
+
+BASE="http://127.0.0.1:$PORT"
+USER_ID=$(curl -sf -H "Authorization: Bearer $KEY" "$BASE/user_management/users?limit=1" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+
+# Users who can sign in: enough distinct emails to stay under each one's limit of ten
+# attempts a minute.
+echo "creating $LOGINS users with passwords…"
+seq 0 $((LOGINS - 1)) | xargs -P 4 -I{} curl -sf -o /dev/null -H "Authorization: Bearer $KEY" \
+  -H 'Content-Type: application/json' -d '{"email":"login{}@load.test","password":"load-test-password"}' \
+  "$BASE/user_management/users"
+
+cat >"$WORK/login.lua" <<LUA
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"grant_type":"password","client_id":"client_load","client_secret":"$KEY","email":"login%d@load.test","password":"load-test-password"}', counter % $LOGINS)
+  return wrk.format("POST", "/user_management/authenticate", { ["Content-Type"] = "application/json" }, body)
+end
+LUA
+
+# Runs wrk and prints "requests/s p50(ms) p99(ms) non-2xx".
+measure() {
+  local out
+  out=$(wrk --latency -t2 -c"$1" -d"$DURATION" "${@:2}")
+  python3 - "$out" <<'PY'
+import re, sys
+out = sys.argv[1]
+def ms(label):
+    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+print(f"{rps:.0f} {ms('50%'):.2f} {ms('99%'):.2f} {bad.group(1) if bad else 0}")
+PY
+}
+
+AUTH=(-H "Authorization: Bearer $KEY")
+read -r hello_rps hello_p50 hello_p99 _ < <(measure "$CONNECTIONS" "http://127.0.0.1:$HELLO_PORT/")
+read -r list_rps list_p50 list_p99 list_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users?limit=10")
+read -r get_rps get_p50 get_p99 get_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users/$USER_ID")
+read -r login_rps login_p50 login_p99 login_bad < <(measure 8 -s "$WORK/login.lua" "$BASE")
+argon2_rate=$(cargo bench -q -p server --bench argon2_rate 2>/dev/null | awk -F': ' '/verifications/ { print $2 }')
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+echo
+echo "| endpoint | requests/s | p50 | p99 | ratio to baseline | errors |"
+echo "|---|---|---|---|---|---|"
+echo "| baseline: bare axum hello-world | $hello_rps | ${hello_p50} ms | ${hello_p99} ms | 1.00 | 0 |"
+echo "| GET /user_management/users?limit=10 | $list_rps | ${list_p50} ms | ${list_p99} ms | $(ratio "$list_rps" "$hello_rps") | $list_bad |"
+echo "| GET /user_management/users/{id} | $get_rps | ${get_p50} ms | ${get_p99} ms | $(ratio "$get_rps" "$hello_rps") | $get_bad |"
+echo "| POST /user_management/authenticate (password, 8 connections) | $login_rps | ${login_p50} ms | ${login_p99} ms | $(ratio "$login_rps" "$argon2_rate") of raw argon2id ($argon2_rate/s) | $login_bad |"

@@ -1,0 +1,162 @@
+//! API keys: `sk_…` secrets for applications, stored as hashes and shown once.
+
+use super::{Core, record};
+use crate::store::api::{self, ApiKeyRow};
+use crate::store::directory as db;
+use crate::store::{internal, now_ms};
+use app::directory::{Admin, ApiKeys, Caller, NewApiKey, Scope};
+use app::error::AppError;
+use app::ids::{ApiKeyId, OrganizationId};
+use app::model::{ApiKey, CreatedApiKey};
+use async_trait::async_trait;
+use rand::distributions::{Alphanumeric, DistString};
+use sha2::{Digest, Sha256};
+
+fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new client ID, `client_<ULID>`.
+pub fn new_client_id() -> String {
+    format!("client_{}", app::ids::new_ulid())
+}
+
+#[async_trait]
+impl ApiKeys for Core {
+    async fn create_api_key(&self, admin: &Admin, key: NewApiKey) -> Result<CreatedApiKey, AppError> {
+        admin.require_environment()?;
+        let name = key.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("name", "name_invalid", "Name the key with 1 to 100 characters."));
+        }
+        let client_id = match key.client_id.map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()) {
+            Some(id) if id.starts_with("client_") && id.len() <= 64 => id,
+            Some(_) => {
+                return Err(AppError::invalid("client_id", "client_id_invalid", "Client IDs look like client_…"));
+            }
+            None => new_client_id(),
+        };
+        let secret = match key.secret {
+            Some(secret)
+                if secret.starts_with("sk_") && secret.len() >= 32 && secret.chars().all(|c| c.is_ascii_graphic()) =>
+            {
+                secret
+            }
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "secret",
+                    "secret_invalid",
+                    "Secrets start with sk_ and have at least 32 characters.",
+                ));
+            }
+            None => format!("sk_{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 40)),
+        };
+        let now = now_ms();
+        let row = ApiKeyRow {
+            id: ApiKeyId::generate().to_string(),
+            client_id,
+            name,
+            obfuscated_value: format!("sk_…{}", &secret[secret.len() - 4..]),
+            organization_id: key.organization_id.as_ref().map(ToString::to_string),
+            last_used_at: None,
+            revoked_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        if let Some(organization) = &key.organization_id {
+            if db::find_organization(&mut tx, organization).await?.is_none() {
+                return Err(AppError::invalid(
+                    "organization_id",
+                    "organization_not_found",
+                    "There is no such organization.",
+                ));
+            }
+        }
+        api::insert_api_key(&mut tx, &row, &secret_hash(&secret)).await.map_err(internal)?;
+        let created: ApiKey = row.into();
+        record(&mut tx, "api_key.created", key.organization_id.as_ref(), &created).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(CreatedApiKey { key: created, value: secret })
+    }
+
+    async fn list_api_keys(&self, admin: &Admin) -> Result<Vec<ApiKey>, AppError> {
+        admin.require_environment()?;
+        let mut conn = self.store.read().await?;
+        Ok(api::list_api_keys(&mut conn).await?.into_iter().map(ApiKey::from).collect())
+    }
+
+    async fn revoke_api_key(&self, admin: &Admin, id: &ApiKeyId) -> Result<(), AppError> {
+        admin.require_environment()?;
+        let mut tx = self.store.begin().await?;
+        if !api::revoke_api_key(&mut tx, id, now_ms()).await.map_err(internal)? {
+            return Err(AppError::not_found("API key"));
+        }
+        record(&mut tx, "api_key.revoked", None, &serde_json::json!({ "object": "api_key", "id": id })).await?;
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn authenticate_api_key(&self, secret: &str) -> Result<Caller, AppError> {
+        if !secret.starts_with("sk_") {
+            return Err(AppError::Unauthenticated);
+        }
+        let mut conn = self.store.read().await?;
+        let row = api::find_api_key_by_hash(&mut conn, &secret_hash(secret)).await?.ok_or(AppError::Unauthenticated)?;
+        if row.revoked_at.is_some() {
+            return Err(AppError::Unauthenticated);
+        }
+        // Record use at most once a minute: a write on every call would serialize all
+        // API traffic behind SQLite's single writer.
+        let now = now_ms();
+        if row.last_used_at.is_none_or(|last| last < now - 60_000) {
+            if let Err(error) = api::touch_api_key(&mut conn, &row.id, now).await {
+                // Bookkeeping only: a busy store must not fail the call.
+                tracing::debug!(%error, "could not record API key use");
+            }
+        }
+        let scope = match row.organization_id {
+            Some(organization) => Scope::Organization(OrganizationId::from_trusted(organization)),
+            None => Scope::Environment,
+        };
+        Ok(Caller::from_api_key(ApiKeyId::from_trusted(row.id), row.client_id, scope))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::testing::Fixture;
+    use app::directory::*;
+    use app::error::AppError;
+
+    #[tokio::test]
+    async fn keys_authenticate_until_revoked_and_are_stored_hashed() {
+        let fx = Fixture::new().await;
+        let created = fx
+            .core
+            .create_api_key(&fx.system(), NewApiKey { name: "backend".into(), ..Default::default() })
+            .await
+            .unwrap();
+        assert!(created.value.starts_with("sk_"));
+        assert!(created.key.client_id.starts_with("client_"));
+        let caller = fx.core.authenticate_api_key(&created.value).await.unwrap();
+        assert!(caller.admin().unwrap().require_environment().is_ok());
+        let mut conn = fx.core.store().read().await.unwrap();
+        let stored: String =
+            sqlx::query_scalar("SELECT secret_hash FROM api_keys").fetch_one(&mut *conn).await.unwrap();
+        assert_ne!(stored, created.value);
+        drop(conn);
+        fx.core.revoke_api_key(&fx.system(), &created.key.id).await.unwrap();
+        assert_eq!(fx.core.authenticate_api_key(&created.value).await.unwrap_err(), AppError::Unauthenticated);
+        assert_eq!(fx.core.authenticate_api_key("sk_unknown").await.unwrap_err(), AppError::Unauthenticated);
+    }
+
+    #[tokio::test]
+    async fn organization_keys_reach_one_organization() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let key = NewApiKey { name: "acme app".into(), organization_id: Some(acme.id.clone()), ..Default::default() };
+        let created = fx.core.create_api_key(&fx.system(), key).await.unwrap();
+        let admin = fx.core.authenticate_api_key(&created.value).await.unwrap().admin().unwrap();
+        assert_eq!(admin.organization(), Some(&acme.id));
+    }
+}

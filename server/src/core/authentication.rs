@@ -1,0 +1,627 @@
+//! Application sign-in over the REST API: the password and refresh-token grants, sessions,
+//! and the one-time codes of email verification, password reset and magic auth.
+
+use super::tokens::SigningKey;
+use super::{Core, password, record, validate};
+use crate::store::api::{self, CodePurpose, CodeRow};
+use crate::store::directory::{self as db, SessionRow};
+use crate::store::{Connection, internal, iso, now_ms};
+use app::directory::{Admin, Authentication, ClientContext, Grant, Jwks};
+use app::error::AppError;
+use app::ids::*;
+use app::model::*;
+use async_trait::async_trait;
+use rand::Rng;
+use rand::distributions::{Alphanumeric, DistString};
+use sha2::{Digest, Sha256};
+
+/// Password attempts allowed per email in one window.
+pub const PASSWORD_ATTEMPTS: i64 = 10;
+/// The length of that window.
+pub const PASSWORD_WINDOW_MS: i64 = 60_000;
+
+const EMAIL_VERIFICATION_MS: i64 = 24 * 3600 * 1000;
+const PASSWORD_RESET_MS: i64 = 30 * 60 * 1000;
+const MAGIC_AUTH_MS: i64 = 10 * 60 * 1000;
+
+/// Which password attempts count against the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AttemptPolicy {
+    /// Every attempt, as the REST API promises.
+    Every,
+    /// Only wrong passwords: people signing in to the dashboard again and again are fine.
+    FailuresOnly,
+}
+
+/// A user whose password was just checked.
+pub(crate) struct VerifiedUser {
+    pub id: UserId,
+    pub is_platform_admin: bool,
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn six_digits() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+fn rate_limited(window_start: i64, now: i64) -> AppError {
+    let retry_after_seconds = ((window_start + PASSWORD_WINDOW_MS - now + 999) / 1000).max(1) as u64;
+    AppError::RateLimited { retry_after_seconds }
+}
+
+impl Core {
+    /// Checks an email and password, within the per-email attempt limit kept in the store
+    /// (so every replica counts the same attempts). A stale hash is replaced on success.
+    pub(crate) async fn check_password(
+        &self,
+        email: &str,
+        password: String,
+        policy: AttemptPolicy,
+    ) -> Result<VerifiedUser, AppError> {
+        // A malformed email fails like a wrong one, after the same work.
+        let email = validate::email("email", email).unwrap_or_default();
+        let bucket = format!("password:{email}");
+        let now = now_ms();
+        if policy == AttemptPolicy::Every {
+            let mut tx = self.store.begin().await?;
+            let (attempts, window_start) = api::count_attempt(&mut tx, &bucket, now, PASSWORD_WINDOW_MS).await?;
+            tx.commit().await.map_err(internal)?;
+            if attempts > PASSWORD_ATTEMPTS {
+                return Err(rate_limited(window_start, now));
+            }
+        } else {
+            let mut conn = self.store.read().await?;
+            if let Some((attempts, window_start)) =
+                api::peek_attempts(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?
+            {
+                if attempts >= PASSWORD_ATTEMPTS {
+                    return Err(rate_limited(window_start, now));
+                }
+            }
+        }
+        let credentials = {
+            let mut conn = self.store.read().await?;
+            db::find_credentials_by_email(&mut conn, &email).await?
+        };
+        let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
+        if !password::verify(password.clone(), hash.clone()).await {
+            let mut tx = self.store.begin().await?;
+            if policy == AttemptPolicy::FailuresOnly {
+                api::count_attempt(&mut tx, &bucket, now, PASSWORD_WINDOW_MS).await?;
+            }
+            record(&mut tx, "authentication.password_failed", None, &serde_json::json!({ "email": email })).await?;
+            tx.commit().await.map_err(internal)?;
+            return Err(AppError::InvalidCredentials);
+        }
+        let credentials = credentials.ok_or(AppError::InvalidCredentials)?;
+        let id = UserId::from_trusted(credentials.id);
+        if hash.as_deref().is_some_and(|hash| !password::is_current(hash)) {
+            let fresh = password::hash(password).await?;
+            let mut tx = self.store.begin().await?;
+            db::set_password_hash(&mut tx, &id, &fresh, now_ms()).await.map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+        }
+        Ok(VerifiedUser { id, is_platform_admin: credentials.is_platform_admin != 0 })
+    }
+
+    /// The roles and permissions of a user in an organization, from an active membership.
+    async fn grants_in(
+        conn: &mut Connection,
+        user: &UserId,
+        organization: &OrganizationId,
+    ) -> Result<Option<(Vec<String>, Vec<String>)>, AppError> {
+        let Some(membership) = db::find_membership_of(conn, organization, user).await? else { return Ok(None) };
+        if membership.status != MembershipStatus::Active {
+            return Ok(None);
+        }
+        let roles: Vec<String> = membership.roles.iter().map(|r| r.slug.clone()).collect();
+        let mut permissions: Vec<String> = db::list_roles(conn, Some(organization))
+            .await?
+            .into_iter()
+            .filter(|role| roles.contains(&role.slug))
+            .flat_map(|role| role.permissions)
+            .collect();
+        permissions.sort();
+        permissions.dedup();
+        Ok(Some((roles, permissions)))
+    }
+
+    /// Issues a refresh token and an access token for a session.
+    ///
+    /// The signing key is loaded by the caller before its transaction: loading it may write.
+    async fn issue_tokens(
+        &self,
+        key: &SigningKey,
+        conn: &mut Connection,
+        session: &SessionRow,
+        organization: Option<&OrganizationId>,
+    ) -> Result<(String, String), AppError> {
+        let user = UserId::from_trusted(session.user_id.clone());
+        let (roles, permissions) = match organization {
+            Some(organization) => Self::grants_in(conn, &user, organization).await?.unwrap_or_default(),
+            None => Default::default(),
+        };
+        let refresh_token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
+        let session_id = SessionId::from_trusted(session.id.clone());
+        api::insert_refresh_token(conn, &token_hash(&refresh_token), &session_id, session.expires_at, now_ms())
+            .await
+            .map_err(internal)?;
+        let claims = self.access_claims(
+            &session.user_id,
+            &session.id,
+            organization.map(OrganizationId::as_str),
+            roles,
+            permissions,
+        );
+        let access_token = key.sign(&claims)?;
+        Ok((access_token, refresh_token))
+    }
+
+    async fn password_grant(
+        &self,
+        admin: &Admin,
+        email: &str,
+        password: String,
+        client: ClientContext,
+    ) -> Result<AuthenticationResponse, AppError> {
+        let verified = self.check_password(email, password, AttemptPolicy::Every).await?;
+        let key = self.signing_key().await?;
+        let mut tx = self.store.begin().await?;
+        let user = db::find_user(&mut tx, &verified.id).await?.ok_or(AppError::InvalidCredentials)?;
+        let memberships = db::active_memberships_of(&mut tx, &verified.id).await?;
+        // An organization key signs users in to its organization only; an environment key
+        // picks the user's organization when there is exactly one.
+        let organization = match admin.organization() {
+            Some(own) if memberships.iter().any(|m| &m.organization_id == own) => Some(own.clone()),
+            Some(_) => return Err(AppError::InvalidCredentials),
+            None if memberships.len() == 1 => Some(memberships[0].organization_id.clone()),
+            None => None,
+        };
+        let now = now_ms();
+        let session = SessionRow {
+            id: SessionId::generate().to_string(),
+            user_id: verified.id.to_string(),
+            organization_id: organization.as_ref().map(ToString::to_string),
+            auth_method: "password".into(),
+            ip_address: client.ip_address,
+            user_agent: client.user_agent,
+            expires_at: now + self.settings.session_lifetime.as_millis() as i64,
+            ended_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        // API sessions have no cookie; a random hash keeps the column unique.
+        let unused_cookie = token_hash(&Alphanumeric.sample_string(&mut rand::thread_rng(), 43));
+        db::insert_session(&mut tx, &session, &unused_cookie).await.map_err(internal)?;
+        db::touch_last_sign_in(&mut tx, &verified.id, now).await.map_err(internal)?;
+        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, organization.as_ref()).await?;
+        record(&mut tx, "session.created", organization.as_ref(), &session.clone().into_session(now)).await?;
+        record(
+            &mut tx,
+            "authentication.password_succeeded",
+            organization.as_ref(),
+            &serde_json::json!({ "user_id": user.id }),
+        )
+        .await?;
+        tx.commit().await.map_err(internal)?;
+        let user = User { last_sign_in_at: Some(iso(now)), ..user };
+        Ok(AuthenticationResponse {
+            user,
+            organization_id: organization,
+            access_token,
+            refresh_token,
+            authentication_method: "Password".into(),
+        })
+    }
+
+    async fn refresh_grant(
+        &self,
+        admin: &Admin,
+        refresh_token: &str,
+        wanted: Option<OrganizationId>,
+    ) -> Result<AuthenticationResponse, AppError> {
+        let invalid = || AppError::InvalidGrant("The refresh token is invalid, expired or revoked.".into());
+        let hash = token_hash(refresh_token);
+        let key = self.signing_key().await?;
+        let now = now_ms();
+        let mut tx = self.store.begin().await?;
+        let token = api::find_refresh_token(&mut tx, &hash).await?.ok_or_else(invalid)?;
+        if token.used_at.is_some() || token.expires_at <= now {
+            return Err(invalid());
+        }
+        let session =
+            db::find_session(&mut tx, &SessionId::from_trusted(token.session_id.clone())).await?.ok_or_else(invalid)?;
+        if session.ended_at.is_some() || session.expires_at <= now {
+            return Err(invalid());
+        }
+        let user_id = UserId::from_trusted(session.user_id.clone());
+        let organization = match wanted.or_else(|| session.organization_id.clone().map(OrganizationId::from_trusted)) {
+            Some(organization) => {
+                if !admin.reaches(&organization) || Self::grants_in(&mut tx, &user_id, &organization).await?.is_none() {
+                    return Err(AppError::InvalidGrant(
+                        "The user is not an active member of that organization.".into(),
+                    ));
+                }
+                Some(organization)
+            }
+            None => None,
+        };
+        if !api::use_refresh_token(&mut tx, &hash, now).await.map_err(internal)? {
+            return Err(invalid());
+        }
+        let session_id = SessionId::from_trusted(session.id.clone());
+        if let Some(organization) = &organization {
+            db::set_session_organization(&mut tx, &session_id, organization, now).await.map_err(internal)?;
+        }
+        let user = db::find_user(&mut tx, &user_id).await?.ok_or_else(invalid)?;
+        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, organization.as_ref()).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(AuthenticationResponse {
+            user,
+            organization_id: organization,
+            access_token,
+            refresh_token,
+            authentication_method: "Password".into(),
+        })
+    }
+
+    /// Creates a one-time code for a user and queues the message that carries it.
+    async fn issue_code(
+        &self,
+        purpose: CodePurpose,
+        user: &User,
+        secret: String,
+        lifetime_ms: i64,
+        message: (&str, String),
+    ) -> Result<CodeRow, AppError> {
+        let now = now_ms();
+        let id = match purpose {
+            CodePurpose::EmailVerification => EmailVerificationId::generate().to_string(),
+            CodePurpose::PasswordReset => PasswordResetId::generate().to_string(),
+            CodePurpose::MagicAuth => MagicAuthId::generate().to_string(),
+        };
+        let row = CodeRow {
+            id,
+            user_id: user.id.to_string(),
+            email: user.email.clone(),
+            secret,
+            consumed_at: None,
+            expires_at: now + lifetime_ms,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        api::insert_code(&mut tx, purpose, &row).await.map_err(internal)?;
+        api::queue_message(&mut tx, &user.email, message.0, &message.1, now).await.map_err(internal)?;
+        let event = match purpose {
+            CodePurpose::EmailVerification => "email_verification.created",
+            CodePurpose::PasswordReset => "password_reset.created",
+            CodePurpose::MagicAuth => "magic_auth.created",
+        };
+        record(&mut tx, event, None, &serde_json::json!({ "id": row.id, "user_id": row.user_id, "email": row.email }))
+            .await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(row)
+    }
+
+    async fn user_by_email(&self, admin: &Admin, email: &str) -> Result<User, AppError> {
+        let email = validate::email("email", email)?;
+        let mut conn = self.store.read().await?;
+        let credentials =
+            db::find_credentials_by_email(&mut conn, &email).await?.ok_or_else(|| AppError::not_found("User"))?;
+        Self::user_in_reach(&mut conn, admin, &UserId::from_trusted(credentials.id)).await
+    }
+
+    async fn code_in_reach(
+        &self,
+        admin: &Admin,
+        purpose: CodePurpose,
+        id: &str,
+        what: &str,
+    ) -> Result<CodeRow, AppError> {
+        let mut conn = self.store.read().await?;
+        let row = api::find_code(&mut conn, purpose, id).await?.ok_or_else(|| AppError::not_found(what))?;
+        Self::user_in_reach(&mut conn, admin, &UserId::from_trusted(row.user_id.clone()))
+            .await
+            .map_err(|_| AppError::not_found(what))?;
+        Ok(row)
+    }
+
+    fn password_reset(&self, row: CodeRow) -> PasswordReset {
+        PasswordReset {
+            password_reset_url: format!(
+                "{}/reset-password?token={}",
+                self.settings.public_url.trim_end_matches('/'),
+                row.secret
+            ),
+            id: PasswordResetId::from_trusted(row.id),
+            user_id: UserId::from_trusted(row.user_id),
+            email: row.email,
+            password_reset_token: row.secret,
+            expires_at: iso(row.expires_at),
+            created_at: iso(row.created_at),
+        }
+    }
+}
+
+fn magic_auth(row: CodeRow) -> MagicAuth {
+    MagicAuth {
+        id: MagicAuthId::from_trusted(row.id),
+        user_id: UserId::from_trusted(row.user_id),
+        email: row.email,
+        expires_at: iso(row.expires_at),
+        code: row.secret,
+        created_at: iso(row.created_at),
+        updated_at: iso(row.updated_at),
+    }
+}
+
+#[async_trait]
+impl Authentication for Core {
+    async fn authenticate(
+        &self,
+        admin: &Admin,
+        grant: Grant,
+        client: ClientContext,
+    ) -> Result<AuthenticationResponse, AppError> {
+        match grant {
+            Grant::Password { email, password } => self.password_grant(admin, &email, password, client).await,
+            Grant::RefreshToken { refresh_token, organization_id } => {
+                self.refresh_grant(admin, &refresh_token, organization_id).await
+            }
+        }
+    }
+
+    async fn jwks(&self) -> Result<Jwks, AppError> {
+        Ok(serde_json::json!({ "keys": [self.signing_key().await?.jwk()] }))
+    }
+
+    async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError> {
+        let mut conn = self.store.read().await?;
+        Self::user_in_reach(&mut conn, admin, user).await?;
+        let rows = db::list_sessions(&mut conn, user, &page).await?;
+        let now = now_ms();
+        Ok(rows.map(|row| row.into_session(now)))
+    }
+
+    async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        let session = db::find_session(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Session"))?;
+        Self::user_in_reach(&mut tx, admin, &UserId::from_trusted(session.user_id.clone()))
+            .await
+            .map_err(|_| AppError::not_found("Session"))?;
+        let now = now_ms();
+        db::end_session(&mut tx, id, now).await.map_err(internal)?;
+        let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "session.revoked", None, &ended.into_session(now)).await?;
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn send_email_verification(&self, admin: &Admin, user: &UserId) -> Result<User, AppError> {
+        let user = {
+            let mut conn = self.store.read().await?;
+            Self::user_in_reach(&mut conn, admin, user).await?
+        };
+        let code = six_digits();
+        let message = ("Verify your email", format!("Your verification code is {code}. It expires in 24 hours."));
+        self.issue_code(CodePurpose::EmailVerification, &user, code, EMAIL_VERIFICATION_MS, message).await?;
+        Ok(user)
+    }
+
+    async fn verify_email(&self, admin: &Admin, user: &UserId, code: &str) -> Result<User, AppError> {
+        let mut tx = self.store.begin().await?;
+        let mut found = Self::user_in_reach(&mut tx, admin, user).await?;
+        let now = now_ms();
+        let row = api::find_live_code(&mut tx, CodePurpose::EmailVerification, code.trim(), Some(user.as_str()), now)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid("code", "email_verification_code_invalid", "The code is wrong or has expired.")
+            })?;
+        api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?;
+        found.email_verified = true;
+        db::update_user(&mut tx, &found, now).await.map_err(internal)?;
+        let updated = db::find_user(&mut tx, user).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "user.updated", None, &updated).await?;
+        record(&mut tx, "authentication.email_verification_succeeded", None, &serde_json::json!({ "user_id": user }))
+            .await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(updated)
+    }
+
+    async fn get_email_verification(
+        &self,
+        admin: &Admin,
+        id: &EmailVerificationId,
+    ) -> Result<EmailVerification, AppError> {
+        let row = self.code_in_reach(admin, CodePurpose::EmailVerification, id.as_str(), "Email verification").await?;
+        Ok(EmailVerification {
+            id: EmailVerificationId::from_trusted(row.id),
+            user_id: UserId::from_trusted(row.user_id),
+            email: row.email,
+            expires_at: iso(row.expires_at),
+            code: row.secret,
+            created_at: iso(row.created_at),
+            updated_at: iso(row.updated_at),
+        })
+    }
+
+    async fn create_password_reset(&self, admin: &Admin, email: &str) -> Result<PasswordReset, AppError> {
+        let user = self.user_by_email(admin, email).await?;
+        let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
+        let url = format!("{}/reset-password?token={token}", self.settings.public_url.trim_end_matches('/'));
+        let message =
+            ("Reset your password", format!("Choose a new password at {url}. The link expires in 30 minutes."));
+        let row = self.issue_code(CodePurpose::PasswordReset, &user, token, PASSWORD_RESET_MS, message).await?;
+        Ok(self.password_reset(row))
+    }
+
+    async fn reset_password(&self, admin: &Admin, token: &str, new_password: &str) -> Result<User, AppError> {
+        validate::password("new_password", new_password)?;
+        let hash = password::hash(new_password.to_owned()).await?;
+        let mut tx = self.store.begin().await?;
+        let now = now_ms();
+        let row = api::find_live_code(&mut tx, CodePurpose::PasswordReset, token.trim(), None, now).await?.ok_or_else(
+            || AppError::invalid("token", "password_reset_token_invalid", "The reset link is wrong or has expired."),
+        )?;
+        let user_id = UserId::from_trusted(row.user_id.clone());
+        Self::user_in_reach(&mut tx, admin, &user_id).await?;
+        api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?;
+        db::set_password_hash(&mut tx, &user_id, &hash, now).await.map_err(internal)?;
+        // A new password ends every session that the old one started.
+        db::end_sessions_of(&mut tx, &user_id, now).await.map_err(internal)?;
+        let user = db::find_user(&mut tx, &user_id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "password_reset.succeeded", None, &serde_json::json!({ "user_id": user_id })).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user)
+    }
+
+    async fn get_password_reset(&self, admin: &Admin, id: &PasswordResetId) -> Result<PasswordReset, AppError> {
+        let row = self.code_in_reach(admin, CodePurpose::PasswordReset, id.as_str(), "Password reset").await?;
+        Ok(self.password_reset(row))
+    }
+
+    async fn create_magic_auth(&self, admin: &Admin, email: &str) -> Result<MagicAuth, AppError> {
+        let user = self.user_by_email(admin, email).await?;
+        let code = six_digits();
+        let message = ("Your sign-in code", format!("Your sign-in code is {code}. It expires in 10 minutes."));
+        let row = self.issue_code(CodePurpose::MagicAuth, &user, code, MAGIC_AUTH_MS, message).await?;
+        Ok(magic_auth(row))
+    }
+
+    async fn get_magic_auth(&self, admin: &Admin, id: &MagicAuthId) -> Result<MagicAuth, AppError> {
+        self.code_in_reach(admin, CodePurpose::MagicAuth, id.as_str(), "Magic auth").await.map(magic_auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::testing::Fixture;
+    use app::directory::*;
+    use app::error::AppError;
+    use app::model::roles;
+
+    fn password(email: &str, password: &str) -> Grant {
+        Grant::Password { email: email.into(), password: password.into() }
+    }
+
+    #[tokio::test]
+    async fn password_then_refresh_then_revoke() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        fx.member(&acme, "ada@acme.test", roles::ADMIN).await;
+        let admin = fx.system();
+        let signed_in = fx
+            .core
+            .authenticate(&admin, password("ada@acme.test", "correct horse"), ClientContext::default())
+            .await
+            .unwrap();
+        assert_eq!(signed_in.organization_id, Some(acme.id.clone()));
+        let refreshed = fx
+            .core
+            .authenticate(
+                &admin,
+                Grant::RefreshToken {
+                    refresh_token: signed_in.refresh_token.clone(),
+                    organization_id: Some(acme.id.clone()),
+                },
+                ClientContext::default(),
+            )
+            .await
+            .unwrap();
+        // A refresh token works once.
+        let reused = fx
+            .core
+            .authenticate(
+                &admin,
+                Grant::RefreshToken { refresh_token: signed_in.refresh_token, organization_id: None },
+                ClientContext::default(),
+            )
+            .await;
+        assert!(matches!(reused, Err(AppError::InvalidGrant(_))));
+        let sessions = fx.core.list_sessions(&admin, &signed_in.user.id, Default::default()).await.unwrap();
+        fx.core.revoke_session(&admin, &sessions.data[0].id).await.unwrap();
+        let after_revoke = fx
+            .core
+            .authenticate(
+                &admin,
+                Grant::RefreshToken { refresh_token: refreshed.refresh_token, organization_id: None },
+                ClientContext::default(),
+            )
+            .await;
+        assert!(matches!(after_revoke, Err(AppError::InvalidGrant(_))));
+    }
+
+    #[tokio::test]
+    async fn refresh_into_an_organization_needs_a_membership() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        fx.member(&acme, "ada@acme.test", roles::MEMBER).await;
+        let admin = fx.system();
+        let signed_in = fx
+            .core
+            .authenticate(&admin, password("ada@acme.test", "correct horse"), ClientContext::default())
+            .await
+            .unwrap();
+        let refresh = Grant::RefreshToken { refresh_token: signed_in.refresh_token, organization_id: Some(globex.id) };
+        assert!(matches!(
+            fx.core.authenticate(&admin, refresh, ClientContext::default()).await,
+            Err(AppError::InvalidGrant(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_eleventh_attempt_in_a_minute_is_rate_limited() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        for _ in 0..10 {
+            let result = fx
+                .core
+                .authenticate(&admin, password("ada@acme.test", "wrong password"), ClientContext::default())
+                .await;
+            assert_eq!(result.unwrap_err(), AppError::InvalidCredentials);
+        }
+        let limited =
+            fx.core.authenticate(&admin, password("ada@acme.test", "correct horse"), ClientContext::default()).await;
+        assert!(
+            matches!(limited, Err(AppError::RateLimited { retry_after_seconds }) if (1..=60).contains(&retry_after_seconds))
+        );
+    }
+
+    #[tokio::test]
+    async fn email_verification_codes_are_checked() {
+        let fx = Fixture::new().await;
+        let user = fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        fx.core.send_email_verification(&admin, &user.id).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        let code: String = sqlx::query_scalar("SELECT secret FROM one_time_codes WHERE purpose = 'email_verification'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (_, body) = crate::store::api::latest_message_to(&mut conn, "ada@acme.test").await.unwrap().unwrap();
+        assert!(body.contains(&code));
+        drop(conn);
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        assert!(fx.core.verify_email(&admin, &user.id, wrong).await.unwrap_err().field_message("code").is_some());
+        assert!(fx.core.verify_email(&admin, &user.id, &code).await.unwrap().email_verified);
+    }
+
+    #[tokio::test]
+    async fn password_resets_set_a_new_password_once() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        let reset = fx.core.create_password_reset(&admin, "ada@acme.test").await.unwrap();
+        fx.core.reset_password(&admin, &reset.password_reset_token, "a brand new secret").await.unwrap();
+        assert!(fx.core.reset_password(&admin, &reset.password_reset_token, "another secret").await.is_err());
+        fx.core
+            .authenticate(&admin, password("ada@acme.test", "a brand new secret"), ClientContext::default())
+            .await
+            .unwrap();
+    }
+}

@@ -1,0 +1,103 @@
+//! `Idempotency-Key`: a POST retried with the same key and API key gets the first answer
+//! again instead of running twice. Answers are kept in the store, so a retry that lands on
+//! another replica is answered the same way.
+
+use super::{ApiError, RestState, bearer};
+use crate::store::api::{self, IdempotencyClaim};
+use crate::store::now_ms;
+use app::error::AppError;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+/// The largest body considered for replays.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// Replays answers to repeated `Idempotency-Key`s and records first answers.
+pub async fn remember_responses(State(state): State<RestState>, request: Request, next: Next) -> Response {
+    let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // Sign-in answers carry tokens, which are never stored; a retried sign-in signs in again.
+    let replayable = request.method() == Method::POST && request.uri().path() != "/user_management/authenticate";
+    let (Some(key), true) = (key, replayable) else { return next.run(request).await };
+    let (parts, body) = request.into_parts();
+    let caller = match bearer(&parts) {
+        Some(secret) => state.directory.authenticate_api_key(secret).await.ok(),
+        None => None,
+    };
+    let Some(api_key) = caller.as_ref().and_then(|caller| caller.api_key()).map(ToString::to_string) else {
+        // The handler answers 401.
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return ApiError(AppError::BadRequest("The request body is too large.".into())).into_response();
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(parts.uri.to_string().as_bytes());
+    hasher.update([0]);
+    hasher.update(&bytes);
+    let fingerprint = hex::encode(hasher.finalize());
+
+    let claim = match state.store.read().await {
+        Ok(mut conn) => api::claim_idempotency_key(&mut conn, &api_key, &key, &fingerprint, now_ms()).await,
+        Err(error) => Err(error),
+    };
+    match claim {
+        Err(error) => return ApiError(error).into_response(),
+        Ok(IdempotencyClaim::Answered { status, body }) => return replay(status, body),
+        Ok(IdempotencyClaim::InProgress) => {
+            return ApiError(AppError::conflict(
+                "idempotency_key_in_progress",
+                "A request with this Idempotency-Key is still running.",
+            ))
+            .into_response();
+        }
+        Ok(IdempotencyClaim::Mismatch) => {
+            return ApiError(AppError::conflict(
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different request.",
+            ))
+            .into_response();
+        }
+        Ok(IdempotencyClaim::Claimed) => {}
+    }
+
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY * 8).await else {
+        return ApiError(AppError::Internal).into_response();
+    };
+    if let Ok(mut conn) = state.store.read().await {
+        let stored = if parts.status.is_server_error() {
+            // Let a retry run the request again.
+            api::release_idempotency_key(&mut conn, &api_key, &key).await
+        } else {
+            api::record_idempotent_answer(
+                &mut conn,
+                &api_key,
+                &key,
+                parts.status.as_u16(),
+                &String::from_utf8_lossy(&bytes),
+            )
+            .await
+        };
+        if let Err(error) = stored {
+            tracing::warn!(?error, "could not record an idempotent answer");
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn replay(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    if status == StatusCode::NO_CONTENT {
+        *response.body_mut() = Body::empty();
+    }
+    response
+}

@@ -1,0 +1,188 @@
+//! The WorkOS-compatible REST API, mounted at the host root.
+//!
+//! Handlers are thin: authenticate the API key, parse the request, call the [`Directory`],
+//! and shape the answer (or the error) the way the official SDKs expect. No business rule
+//! lives here.
+//!
+//! [`Directory`]: app::directory::Directory
+
+mod authentication;
+mod idempotency;
+mod invitations;
+mod memberships;
+mod organizations;
+mod request;
+mod users;
+
+use app::directory::{Admin, Caller, SharedDirectory};
+use app::error::AppError;
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use axum::Router;
+use serde::Serialize;
+
+pub use idempotency::remember_responses;
+
+/// What every REST handler can reach.
+#[derive(Clone)]
+pub struct RestState {
+    pub directory: SharedDirectory,
+    /// For transport concerns that need shared state, such as idempotent replays.
+    pub store: crate::store::Store,
+}
+
+impl FromRef<RestState> for SharedDirectory {
+    fn from_ref(state: &RestState) -> Self {
+        state.directory.clone()
+    }
+}
+
+/// The REST routes.
+pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router {
+    let state = RestState { directory, store };
+    Router::new()
+        .merge(users::routes())
+        .merge(memberships::routes())
+        .merge(invitations::routes())
+        .merge(organizations::routes())
+        .merge(authentication::routes())
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), remember_responses))
+        .with_state(state)
+}
+
+/// The path prefixes of the API.
+const API_PREFIXES: [&str; 4] = ["/user_management/", "/organizations", "/authorization/", "/sso/"];
+
+/// Answers unknown API paths with a JSON 404 (the SDKs parse every error body as JSON)
+/// rather than the dashboard's "page not found".
+pub async fn json_not_found(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_api = API_PREFIXES.iter().any(|prefix| request.uri().path().starts_with(prefix));
+    let response = next.run(request).await;
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_api && response.status() == StatusCode::NOT_FOUND && !is_json {
+        return ApiError(AppError::NotFound("The requested path".into())).into_response();
+    }
+    response
+}
+
+async fn method_not_allowed() -> Response {
+    let body =
+        serde_json::json!({ "code": "method_not_allowed", "message": "This method is not allowed on this path." });
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
+/// An API call authenticated with an `sk_…` key.
+pub struct ApiCaller(pub Caller);
+
+impl ApiCaller {
+    /// The admin grant of the key: its organization, or the whole environment.
+    pub fn admin(&self) -> Result<Admin, ApiError> {
+        self.0.admin().map_err(ApiError)
+    }
+}
+
+/// The bearer secret of a request, if any.
+pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+impl<S> FromRequestParts<S> for ApiCaller
+where
+    S: Send + Sync,
+    SharedDirectory: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let secret = bearer(parts).ok_or(ApiError(AppError::Unauthenticated))?;
+        let directory = SharedDirectory::from_ref(state);
+        directory.authenticate_api_key(secret).await.map(ApiCaller).map_err(ApiError)
+    }
+}
+
+/// An error in the shape the WorkOS SDKs turn into their exception classes.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        Self(error)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldErrorBody<'a>>>,
+}
+
+#[derive(Serialize)]
+struct FieldErrorBody<'a> {
+    field: &'a str,
+    code: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let error = &self.0;
+        let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let plain = |code: &str| serde_json::to_value(ErrorBody { code, message: error.to_string(), errors: None });
+        let body = match error {
+            AppError::Unauthenticated => plain("unauthorized"),
+            AppError::InvalidCredentials => plain("invalid_credentials"),
+            AppError::Forbidden(_) => plain("forbidden"),
+            AppError::NotFound(_) => plain("entity_not_found"),
+            AppError::Conflict { code, .. } => plain(code),
+            AppError::BadRequest(_) => plain("bad_request"),
+            AppError::RateLimited { .. } => plain("rate_limit_exceeded"),
+            AppError::Internal | AppError::Transport(_) => plain("server_error"),
+            AppError::Validation(errors) => serde_json::to_value(ErrorBody {
+                code: "invalid_request_parameters",
+                message: error.to_string(),
+                errors: Some(
+                    errors
+                        .iter()
+                        .map(|e| FieldErrorBody { field: &e.field, code: &e.code, message: &e.message })
+                        .collect(),
+                ),
+            }),
+            // OAuth errors have their own form, which the SDKs map to OauthException and
+            // which session refresh reads as `invalid_grant`.
+            AppError::InvalidGrant(description) => {
+                Ok(serde_json::json!({ "error": "invalid_grant", "error_description": description }))
+            }
+        }
+        .unwrap_or_default();
+        let mut response = (status, axum::Json(body)).into_response();
+        if let AppError::RateLimited { retry_after_seconds } = error {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `201 Created` with a JSON body.
+pub fn created<T: Serialize>(value: T) -> Response {
+    (StatusCode::CREATED, axum::Json(value)).into_response()
+}
+
+/// `204 No Content`.
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The directory, for handlers.
+pub type Dir = State<SharedDirectory>;

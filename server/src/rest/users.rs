@@ -1,0 +1,185 @@
+//! `/user_management/users…`: users, their sessions, identities and email verification.
+
+use super::request::{Body, Query, path_id, required};
+use super::{ApiCaller, ApiResult, Dir, created, no_content};
+use app::directory::{ImportedPasswordHash, NewUser, UserQuery, UserUpdate};
+use app::error::AppError;
+use app::ids::UserId;
+use app::model::{List, Metadata, Session, User};
+use axum::extract::Path;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub(super) fn routes() -> Router<super::RestState> {
+    Router::new()
+        .route("/user_management/users", get(list).post(create))
+        .route("/user_management/users/external_id/{external_id}", get(get_by_external_id))
+        .route("/user_management/users/{id}", get(get_one).put(update).delete(delete))
+        .route("/user_management/users/{id}/identities", get(identities))
+        .route("/user_management/users/{id}/sessions", get(sessions))
+}
+
+fn user_id(raw: &str) -> ApiResult<UserId> {
+    path_id(raw, UserId::parse, "User")
+}
+
+async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json<List<User>>> {
+    let admin = caller.admin()?;
+    let organization_id = query.id("organization_id", app::ids::OrganizationId::parse)?;
+    let users = UserQuery { email: query.get("email"), organization_id, page: query.page()? };
+    Ok(Json(directory.list_users(&admin, users).await?))
+}
+
+async fn get_one(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<User>> {
+    Ok(Json(directory.get_user(&caller.admin()?, &user_id(&id)?).await?))
+}
+
+async fn get_by_external_id(
+    directory: Dir,
+    caller: ApiCaller,
+    Path(external_id): Path<String>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(directory.get_user_by_external_id(&caller.admin()?, &external_id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CreateUser {
+    email: Option<String>,
+    password: Option<String>,
+    password_hash: Option<String>,
+    password_hash_type: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email_verified: Option<bool>,
+    external_id: Option<String>,
+    metadata: Option<Metadata>,
+}
+
+async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateUser>) -> ApiResult<Response> {
+    let admin = caller.admin()?;
+    let user = NewUser {
+        email: required(body.email, "email")?,
+        password: body.password,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email_verified: body.email_verified.unwrap_or(false),
+        external_id: body.external_id,
+        metadata: body.metadata.unwrap_or_default(),
+    };
+    let created_user = match (body.password_hash, body.password_hash_type) {
+        (None, None) => directory.create_user(&admin, user).await?,
+        (Some(hash), Some(hash_type)) => {
+            if user.password.is_some() {
+                return Err(AppError::invalid(
+                    "password",
+                    "password_and_hash",
+                    "Send a password or a password_hash, not both.",
+                )
+                .into());
+            }
+            directory.import_user(&admin, user, ImportedPasswordHash { hash, hash_type }).await?
+        }
+        (Some(_), None) => {
+            return Err(AppError::invalid(
+                "password_hash_type",
+                "password_hash_type_required",
+                "password_hash_type is required with password_hash.",
+            )
+            .into());
+        }
+        (None, Some(_)) => {
+            return Err(AppError::invalid(
+                "password_hash",
+                "password_hash_required",
+                "password_hash is required with password_hash_type.",
+            )
+            .into());
+        }
+    };
+    Ok(created(created_user))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UpdateUser {
+    email: Option<String>,
+    email_verified: Option<bool>,
+    #[serde(deserialize_with = "present")]
+    first_name: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    last_name: Option<Option<String>>,
+    password: Option<String>,
+    password_hash: Option<String>,
+    #[serde(deserialize_with = "present")]
+    external_id: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    locale: Option<Option<String>>,
+    metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// Tells a field sent as `null` (clear it) from a field left out (keep it).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+async fn update(
+    directory: Dir,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    Body(body): Body<UpdateUser>,
+) -> ApiResult<Json<User>> {
+    if body.password_hash.is_some() {
+        return Err(AppError::invalid(
+            "password_hash",
+            "password_hash_unsupported",
+            "Set a password hash when creating the user; updates take a password.",
+        )
+        .into());
+    }
+    let update = UserUpdate {
+        email: body.email,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email_verified: body.email_verified,
+        password: body.password,
+        external_id: body.external_id,
+        locale: body.locale,
+        metadata: body.metadata,
+    };
+    Ok(Json(directory.update_user(&caller.admin()?, &user_id(&id)?, update).await?))
+}
+
+async fn delete(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Response> {
+    directory.delete_user(&caller.admin()?, &user_id(&id)?).await?;
+    Ok(no_content())
+}
+
+/// Roster has no social sign-in yet, so every user's identities are an empty list.
+async fn identities(
+    directory: Dir,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    directory.get_user(&caller.admin()?, &user_id(&id)?).await?;
+    Ok(Json(Vec::new()))
+}
+
+async fn sessions(
+    directory: Dir,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    query: Query,
+) -> ApiResult<Json<List<Session>>> {
+    Ok(Json(directory.list_sessions(&caller.admin()?, &user_id(&id)?, query.page()?).await?))
+}
+
+/// Accepts the routes of email verification under a user, registered by `authentication`.
+pub(super) fn parse_user_id(raw: &str) -> ApiResult<UserId> {
+    user_id(raw)
+}
