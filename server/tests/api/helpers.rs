@@ -80,6 +80,22 @@ impl TestApp {
         self.core.send_invitation(&system(), invitation).await.expect("invitation")
     }
 
+    /// Creates an API key, for the whole environment or one organization.
+    pub async fn api_key(&self, organization: Option<&Organization>) -> Api {
+        let key = NewApiKey {
+            name: "tests".into(),
+            organization_id: organization.map(|o| o.id.clone()),
+            ..Default::default()
+        };
+        let created = self.core.create_api_key(&system(), key).await.expect("API key");
+        Api {
+            http: reqwest::Client::new(),
+            base: self.base.clone(),
+            secret: created.value,
+            client_id: created.key.client_id,
+        }
+    }
+
     /// A client with a cookie jar that is not signed in.
     pub fn client(&self) -> Client {
         Client {
@@ -143,4 +159,45 @@ impl Client {
 /// The JSON body of a response.
 pub async fn body(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("a JSON body")
+}
+
+/// A REST client holding an API key.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub secret: String,
+    pub client_id: String,
+}
+
+impl Api {
+    /// A request with the key's bearer token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.secret)
+    }
+
+    /// GET, answered with status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        answer(
+            self.request(reqwest::Method::GET, path)
+                .header("Content-Type", "application/json")
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    /// A request with a JSON body, answered with status and JSON body (null when empty).
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        answer(self.request(method, path).json(&body).send().await.expect("request")).await
+    }
+}
+
+/// Status and JSON body (null for an empty body) of a response.
+pub async fn answer(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.expect("body");
+    let body =
+        if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(&bytes).expect("a JSON body") };
+    (status, body)
 }

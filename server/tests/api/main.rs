@@ -1,4 +1,5 @@
 //! HTTP-level tests of the server, each against a fresh SQLite database.
 
 mod helpers;
+mod rest;
 mod server_functions;
