@@ -33,9 +33,21 @@ read -r e2e_passed e2e_failed < <(node -e '
   } catch { console.log("0 1"); }
 ')
 
+echo "== Official WorkOS SDKs against the REST API =="
+sdk_log=$(mktemp)
+set +e
+bash .ci/sdk-tests.sh 2>&1 | tee "$sdk_log"
+sdk_status=${PIPESTATUS[0]}
+set -e
+sdk_passed=$(awk '/^sdk-(node|python):/ { sum += $2 } END { print sum + 0 }' "$sdk_log")
+sdk_failed=$(awk '/^sdk-(node|python):/ { sum += $4 } END { print sum + 0 }' "$sdk_log")
+rm -f "$sdk_log"
+
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
 echo "e2e: ${e2e_passed} passed, ${e2e_failed} failed"
-echo "$((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
-if [ "$rust_status" -ne 0 ] || [ "$e2e_status" -ne 0 ] || [ "$rust_passed" -eq 0 ] || [ "$e2e_passed" -eq 0 ]; then
+echo "sdk: ${sdk_passed} passed, ${sdk_failed} failed"
+echo "$((rust_passed + e2e_passed + sdk_passed)) passed, $((rust_failed + e2e_failed + sdk_failed)) failed"
+if [ "$rust_status" -ne 0 ] || [ "$e2e_status" -ne 0 ] || [ "$sdk_status" -ne 0 ] \
+  || [ "$rust_passed" -eq 0 ] || [ "$e2e_passed" -eq 0 ] || [ "$sdk_passed" -eq 0 ]; then
   exit 1
 fi

@@ -365,6 +365,8 @@ pub trait Users: Send + Sync {
     async fn update_user(&self, admin: &Admin, id: &UserId, update: UserUpdate) -> Result<User, AppError>;
     /// Deletes a user and their memberships; needs environment access.
     async fn delete_user(&self, admin: &Admin, id: &UserId) -> Result<(), AppError>;
+        /// Reads several users at once, skipping those out of reach.
+    async fn users_by_id(&self, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, AppError>;
     /// Reads a user by the ID an application gave it.
     async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError>;
     /// Creates a user with a password hash from another system; needs environment access.

@@ -162,6 +162,11 @@ impl Users for Core {
         Ok(user)
     }
 
+        async fn users_by_id(&self, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, AppError> {
+        let mut conn = self.store.read().await?;
+        db::users_by_id(&mut conn, ids, admin.organization()).await
+    }
+
     async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError> {
         let mut conn = self.store.read().await?;
         let user =

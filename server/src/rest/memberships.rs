@@ -2,10 +2,10 @@
 
 use super::request::{Body, Query, path_id, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
-use app::directory::{MembershipQuery, NewMembership};
+use app::directory::{Admin, MembershipQuery, NewMembership, SharedDirectory};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId, UserId};
-use app::model::{List, MembershipStatus, OrganizationMembership};
+use app::model::{List, MembershipStatus, OrganizationMembership, User};
 use axum::extract::Path;
 use axum::response::Response;
 use axum::routing::{get, put};
@@ -20,6 +20,19 @@ pub(super) fn routes() -> Router<super::RestState> {
         .route("/user_management/organization_memberships/{id}/reactivate", put(reactivate))
 }
 
+/// A membership as WorkOS answers for a single one: with its user embedded (newer SDKs
+/// require it; older ones ignore it).
+async fn with_user(directory: &SharedDirectory, admin: &Admin, membership: OrganizationMembership) -> ApiResult<Json<serde_json::Value>> {
+    let user = directory.get_user(admin, &membership.user_id).await?;
+    Ok(Json(embed_user(&membership, Some(&user))))
+}
+
+fn embed_user(membership: &OrganizationMembership, user: Option<&User>) -> serde_json::Value {
+    let mut value = serde_json::to_value(membership).unwrap_or_default();
+    value["user"] = serde_json::to_value(user).unwrap_or_default();
+    value
+}
+
 fn membership_id(raw: &str) -> ApiResult<MembershipId> {
     path_id(raw, MembershipId::parse, "Membership")
 }
@@ -29,7 +42,7 @@ fn role_slugs(role_slug: Option<String>, role_slugs: Option<Vec<String>>) -> Vec
     role_slugs.unwrap_or_else(|| role_slug.into_iter().collect())
 }
 
-async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json<List<OrganizationMembership>>> {
+async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json<List<serde_json::Value>>> {
     let admin = caller.admin()?;
     let organization_id = query.id("organization_id", OrganizationId::parse)?;
     let user_id = query.id("user_id", UserId::parse)?;
@@ -57,7 +70,13 @@ async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json
         statuses.push(MembershipStatus::Active);
     }
     let memberships = MembershipQuery { organization_id, user_id, statuses, page: query.page()? };
-    Ok(Json(directory.list_memberships(&admin, memberships).await?))
+    let list = directory.list_memberships(&admin, memberships).await?;
+    // Each membership carries its user, read in one query for the page.
+    let ids: Vec<UserId> = list.data.iter().map(|m| m.user_id.clone()).collect();
+    let users: std::collections::HashMap<UserId, User> =
+        directory.users_by_id(&admin, &ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+    let list = list.map(|membership| embed_user(&membership, users.get(&membership.user_id)));
+    Ok(Json(list))
 }
 
 #[derive(Deserialize, Default)]
@@ -82,11 +101,15 @@ async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateMember
         role_slugs: role_slugs(body.role_slug, body.role_slugs),
         status: MembershipStatus::Active,
     };
-    Ok(created(directory.create_membership(&admin, membership).await?))
+    let created_membership = directory.create_membership(&admin, membership).await?;
+    let Json(body) = with_user(&directory, &admin, created_membership).await?;
+    Ok(created(body))
 }
 
-async fn get_one(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<OrganizationMembership>> {
-    Ok(Json(directory.get_membership(&caller.admin()?, &membership_id(&id)?).await?))
+async fn get_one(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    let admin = caller.admin()?;
+    let membership = directory.get_membership(&admin, &membership_id(&id)?).await?;
+    with_user(&directory, &admin, membership).await
 }
 
 #[derive(Deserialize, Default)]
@@ -101,13 +124,15 @@ async fn update(
     caller: ApiCaller,
     Path(id): Path<String>,
     Body(body): Body<UpdateMembership>,
-) -> ApiResult<Json<OrganizationMembership>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let admin = caller.admin()?;
     let id = membership_id(&id)?;
-    if body.role_slug.is_none() && body.role_slugs.is_none() {
-        return Ok(Json(directory.get_membership(&admin, &id).await?));
-    }
-    Ok(Json(directory.set_membership_roles(&admin, &id, role_slugs(body.role_slug, body.role_slugs)).await?))
+    let membership = if body.role_slug.is_none() && body.role_slugs.is_none() {
+        directory.get_membership(&admin, &id).await?
+    } else {
+        directory.set_membership_roles(&admin, &id, role_slugs(body.role_slug, body.role_slugs)).await?
+    };
+    with_user(&directory, &admin, membership).await
 }
 
 async fn delete(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Response> {
@@ -115,18 +140,14 @@ async fn delete(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> Ap
     Ok(no_content())
 }
 
-async fn deactivate(
-    directory: Dir,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<OrganizationMembership>> {
-    Ok(Json(directory.deactivate_membership(&caller.admin()?, &membership_id(&id)?).await?))
+async fn deactivate(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    let admin = caller.admin()?;
+    let membership = directory.deactivate_membership(&admin, &membership_id(&id)?).await?;
+    with_user(&directory, &admin, membership).await
 }
 
-async fn reactivate(
-    directory: Dir,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<OrganizationMembership>> {
-    Ok(Json(directory.reactivate_membership(&caller.admin()?, &membership_id(&id)?).await?))
+async fn reactivate(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    let admin = caller.admin()?;
+    let membership = directory.reactivate_membership(&admin, &membership_id(&id)?).await?;
+    with_user(&directory, &admin, membership).await
 }

@@ -145,6 +145,22 @@ pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, n
     Ok(())
 }
 
+/// Reads users by ID, optionally only members of an organization.
+pub async fn users_by_id(conn: &mut Connection, ids: &[UserId], organization: Option<&OrganizationId>) -> Result<Vec<User>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = SqlBuilder::new(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id IN "));
+    sql.bind_list(ids.iter().map(UserId::as_str));
+    if let Some(organization) = organization {
+        sql.push(" AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.organization_id = ")
+            .bind(organization.as_str())
+            .push(")");
+    }
+    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
 /// Reads a user by the ID an application gave it.
 pub async fn find_user_by_external_id(conn: &mut Connection, external_id: &str) -> Result<Option<User>, AppError> {
     sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = $1"))
