@@ -23,6 +23,9 @@ test('a member sees their profile and is denied the admin pages', async ({ page 
     await expect(page.getByRole('heading', { name: 'You need the admin role' })).toBeVisible();
     await expect(page.locator('table.data')).toHaveCount(0);
   }
+  await page.goto('/api-keys');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'You need to be a platform admin' })).toBeVisible();
 });
 
 test('forms work before the app loads: sign in without JavaScript', async ({ browser }) => {
@@ -52,7 +55,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await page.goto('/login');
     await scan('login');
     await signIn(page);
-    for (const path of ['/users', '/invitations', '/profile']) {
+    for (const path of ['/users', '/invitations', '/profile', '/api-keys']) {
       await page.goto(path);
       await scan(path);
     }

@@ -178,6 +178,20 @@ test('invite errors appear next to their field', async ({ page }) => {
   await expect(rows(page)).toHaveCount(4);
 });
 
+test('a platform admin creates and revokes an API key', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await expect(page).toHaveURL(/\/api-keys$/);
+  await expect(page.locator('tr', { hasText: 'Development key' })).toBeVisible();
+  await page.getByLabel('Name').fill('E2E service');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByRole('status')).toContainText('Copy this secret now');
+  await expect(page.locator('code.secret')).toHaveText(/^sk_[A-Za-z0-9]{40}$/);
+  const row = page.locator('tr', { hasText: 'E2E service' });
+  await row.getByRole('button', { name: 'Revoke E2E service' }).click();
+  await expect(row.locator('.badge')).toHaveText('Revoked');
+});
+
 test('signing out ends the session', async ({ page }) => {
   await signIn(page);
   await page.getByRole('button', { name: 'Sign out' }).click();
