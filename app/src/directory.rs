@@ -185,6 +185,16 @@ impl Admin {
         }
     }
 
+    /// Narrows a list's organization filter to the grant: `None` when the filter names an
+    /// organization out of reach, whose list is then empty rather than an error.
+    pub fn narrow(&self, asked: Option<OrganizationId>) -> Option<Option<OrganizationId>> {
+        match (self.organization(), asked) {
+            (Some(own), Some(asked)) if own != &asked => None,
+            (Some(own), _) => Some(Some(own.clone())),
+            (None, asked) => Some(asked),
+        }
+    }
+
     /// Fails unless the grant reaches every organization.
     pub fn require_environment(&self) -> Result<(), AppError> {
         match self.scope {
@@ -365,7 +375,7 @@ pub trait Users: Send + Sync {
     async fn update_user(&self, admin: &Admin, id: &UserId, update: UserUpdate) -> Result<User, AppError>;
     /// Deletes a user and their memberships; needs environment access.
     async fn delete_user(&self, admin: &Admin, id: &UserId) -> Result<(), AppError>;
-        /// Reads several users at once, skipping those out of reach.
+    /// Reads several users at once, skipping those out of reach.
     async fn users_by_id(&self, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, AppError>;
     /// Reads a user by the ID an application gave it.
     async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError>;

@@ -29,6 +29,16 @@ fn new_token() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
 }
 
+/// Fails with "not found" unless the grant reaches the invitation's organization; invitations
+/// without one are for environment grants only.
+fn invitation_in_reach(admin: &Admin, row: &InvitationRow) -> Result<(), AppError> {
+    match row.organization_id.clone().map(OrganizationId::from_trusted) {
+        Some(organization) => within_reach(admin, &organization, "Invitation"),
+        None if admin.organization().is_some() => Err(AppError::not_found("Invitation")),
+        None => Ok(()),
+    }
+}
+
 /// An invitation as an event carries it: without its secret token and link.
 fn event_data(invitation: &Invitation) -> serde_json::Value {
     let mut data = serde_json::to_value(invitation).unwrap_or_default();
@@ -71,18 +81,27 @@ impl Core {
         id: &InvitationId,
     ) -> Result<InvitationRow, AppError> {
         let row = db::find_invitation(conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
-        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
-        match &organization {
-            Some(organization) => {
-                within_reach(admin, organization, "Invitation")?;
-                db::lock_row(conn, Lockable::Organizations, organization.as_str()).await?;
-            }
-            None if admin.organization().is_some() => {
-                return Err(AppError::not_found("Invitation"));
-            }
-            None => {}
+        invitation_in_reach(admin, &row)?;
+        if let Some(organization) = &row.organization_id {
+            db::lock_row(conn, Lockable::Organizations, organization).await?;
         }
         db::find_invitation(conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))
+    }
+
+    /// Writes a changed invitation with its event and commits.
+    async fn save_invitation(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        row: InvitationRow,
+        now: i64,
+        event: &str,
+    ) -> Result<Invitation, AppError> {
+        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
+        let saved = self.invitation(row, now);
+        record(&mut tx, event, organization.as_ref(), &event_data(&saved)).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(saved)
     }
 
     /// Sends an invitation inside a transaction; shared by `send_invitation` and seeding.
@@ -153,12 +172,8 @@ impl Invitations for Core {
     }
 
     async fn list_invitations(&self, admin: &Admin, query: InvitationQuery) -> Result<List<Invitation>, AppError> {
-        let organization = match (admin.organization(), query.organization_id) {
-            (Some(own), Some(asked)) if own != &asked => {
-                return Ok(List { data: vec![], list_metadata: Default::default() });
-            }
-            (Some(own), _) => Some(own.clone()),
-            (None, asked) => asked,
+        let Some(organization) = admin.narrow(query.organization_id) else {
+            return Ok(List { data: vec![], list_metadata: Default::default() });
         };
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
@@ -170,13 +185,7 @@ impl Invitations for Core {
     async fn get_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
         let mut conn = self.store.read().await?;
         let row = db::find_invitation(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
-        match row.organization_id.clone().map(OrganizationId::from_trusted) {
-            Some(organization) => within_reach(admin, &organization, "Invitation")?,
-            None if admin.organization().is_some() => {
-                return Err(AppError::not_found("Invitation"));
-            }
-            None => {}
-        }
+        invitation_in_reach(admin, &row)?;
         Ok(self.invitation(row, now_ms()))
     }
 
@@ -184,11 +193,7 @@ impl Invitations for Core {
         let mut conn = self.store.read().await?;
         let row =
             db::find_invitation_by_token(&mut conn, token).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
-        match row.organization_id.clone().map(OrganizationId::from_trusted) {
-            Some(organization) => within_reach(admin, &organization, "Invitation")?,
-            None if admin.organization().is_some() => return Err(AppError::not_found("Invitation")),
-            None => {}
-        }
+        invitation_in_reach(admin, &row)?;
         Ok(self.invitation(row, now_ms()))
     }
 
@@ -240,12 +245,7 @@ impl Invitations for Core {
         row.accepted_at = Some(now);
         row.accepted_user_id = Some(user.to_string());
         row.updated_at = now;
-        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
-        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
-        let accepted = self.invitation(row, now);
-        record(&mut tx, "invitation.accepted", organization.as_ref(), &event_data(&accepted)).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(accepted)
+        self.save_invitation(tx, row, now, "invitation.accepted").await
     }
 
     async fn resend_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
@@ -268,12 +268,7 @@ impl Invitations for Core {
         row.token = new_token();
         row.expires_at = now + lifetime_days * DAY_MS;
         row.updated_at = now;
-        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
-        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
-        let resent = self.invitation(row, now);
-        record(&mut tx, "invitation.resent", organization.as_ref(), &event_data(&resent)).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(resent)
+        self.save_invitation(tx, row, now, "invitation.resent").await
     }
 
     async fn revoke_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
@@ -290,12 +285,7 @@ impl Invitations for Core {
         row.state = InvitationState::Revoked.as_str().into();
         row.revoked_at = Some(now);
         row.updated_at = now;
-        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
-        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
-        let revoked = self.invitation(row, now);
-        record(&mut tx, "invitation.revoked", organization.as_ref(), &event_data(&revoked)).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(revoked)
+        self.save_invitation(tx, row, now, "invitation.revoked").await
     }
 }
 

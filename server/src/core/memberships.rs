@@ -147,12 +147,8 @@ impl Memberships for Core {
         admin: &Admin,
         query: MembershipQuery,
     ) -> Result<List<OrganizationMembership>, AppError> {
-        let organization = match (admin.organization(), query.organization_id) {
-            (Some(own), Some(asked)) if own != &asked => {
-                return Ok(List { data: vec![], list_metadata: Default::default() });
-            }
-            (Some(own), _) => Some(own.clone()),
-            (None, asked) => asked,
+        let Some(organization) = admin.narrow(query.organization_id) else {
+            return Ok(List { data: vec![], list_metadata: Default::default() });
         };
         let mut conn = self.store.read().await?;
         db::list_memberships(&mut conn, organization.as_ref(), query.user_id.as_ref(), &query.statuses, &query.page)

@@ -77,12 +77,8 @@ impl Core {
 #[async_trait]
 impl Users for Core {
     async fn list_users(&self, admin: &Admin, query: UserQuery) -> Result<List<User>, AppError> {
-        let organization = match (admin.organization(), query.organization_id) {
-            (Some(own), Some(asked)) if own != &asked => {
-                return Ok(List { data: vec![], list_metadata: Default::default() });
-            }
-            (Some(own), _) => Some(own.clone()),
-            (None, asked) => asked,
+        let Some(organization) = admin.narrow(query.organization_id) else {
+            return Ok(List { data: vec![], list_metadata: Default::default() });
         };
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
@@ -162,7 +158,7 @@ impl Users for Core {
         Ok(user)
     }
 
-        async fn users_by_id(&self, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, AppError> {
+    async fn users_by_id(&self, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, AppError> {
         let mut conn = self.store.read().await?;
         db::users_by_id(&mut conn, ids, admin.organization()).await
     }

@@ -22,7 +22,11 @@ pub(super) fn routes() -> Router<super::RestState> {
 
 /// A membership as WorkOS answers for a single one: with its user embedded (newer SDKs
 /// require it; older ones ignore it).
-async fn with_user(directory: &SharedDirectory, admin: &Admin, membership: OrganizationMembership) -> ApiResult<Json<serde_json::Value>> {
+async fn with_user(
+    directory: &SharedDirectory,
+    admin: &Admin,
+    membership: OrganizationMembership,
+) -> ApiResult<Json<serde_json::Value>> {
     let user = directory.get_user(admin, &membership.user_id).await?;
     Ok(Json(embed_user(&membership, Some(&user))))
 }

@@ -1,7 +1,7 @@
 //! The SQL behind the REST API: API keys, refresh tokens, idempotent replays, rate limits,
 //! one-time codes and the outbox.
 
-use super::{Connection, internal, iso};
+use super::{Connection, fetch_optional_by, internal, iso};
 use app::error::AppError;
 use app::ids::{ApiKeyId, OrganizationId, SessionId};
 use app::model::{ApiKey, ApiKeyOwner};
@@ -73,11 +73,8 @@ pub async fn list_api_keys(conn: &mut Connection) -> Result<Vec<ApiKeyRow>, AppE
 
 /// The key with this secret hash.
 pub async fn find_api_key_by_hash(conn: &mut Connection, secret_hash: &str) -> Result<Option<ApiKeyRow>, AppError> {
-    sqlx::query_as(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"))
-        .bind(secret_hash)
-        .fetch_optional(conn)
+    fetch_optional_by(conn, &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"), secret_hash)
         .await
-        .map_err(internal)
 }
 
 /// Marks a key revoked; returns whether it existed.
@@ -139,11 +136,12 @@ pub async fn insert_refresh_token(
 
 /// Reads a refresh token.
 pub async fn find_refresh_token(conn: &mut Connection, token_hash: &str) -> Result<Option<RefreshTokenRow>, AppError> {
-    sqlx::query_as("SELECT session_id, used_at, expires_at FROM refresh_tokens WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+    fetch_optional_by(
+        conn,
+        "SELECT session_id, used_at, expires_at FROM refresh_tokens WHERE token_hash = $1",
+        token_hash,
+    )
+    .await
 }
 
 /// Marks a refresh token used; false when another request used it first.

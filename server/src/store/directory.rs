@@ -2,7 +2,7 @@
 //! sessions and events. Rules live in `core`; this module only reads and writes rows.
 
 use super::sql::{SqlBuilder, finish_page};
-use super::{Connection, internal, iso};
+use super::{Connection, fetch_optional_by, internal, iso};
 use app::error::AppError;
 use app::ids::*;
 use app::model::*;
@@ -146,7 +146,11 @@ pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, n
 }
 
 /// Reads users by ID, optionally only members of an organization.
-pub async fn users_by_id(conn: &mut Connection, ids: &[UserId], organization: Option<&OrganizationId>) -> Result<Vec<User>, AppError> {
+pub async fn users_by_id(
+    conn: &mut Connection,
+    ids: &[UserId],
+    organization: Option<&OrganizationId>,
+) -> Result<Vec<User>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -157,28 +161,27 @@ pub async fn users_by_id(conn: &mut Connection, ids: &[UserId], organization: Op
             .bind(organization.as_str())
             .push(")");
     }
-    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
+    let rows: Vec<UserRow> =
+        sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
     Ok(rows.into_iter().map(User::from).collect())
 }
 
 /// Reads a user by the ID an application gave it.
 pub async fn find_user_by_external_id(conn: &mut Connection, external_id: &str) -> Result<Option<User>, AppError> {
-    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = $1"))
-        .bind(external_id)
-        .fetch_optional(conn)
-        .await
-        .map(|row| row.map(User::from))
-        .map_err(internal)
+    Ok(fetch_optional_by::<UserRow>(
+        conn,
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.external_id = $1"),
+        external_id,
+    )
+    .await?
+    .map(User::from))
 }
 
 /// Reads a user by ID.
 pub async fn find_user(conn: &mut Connection, id: &UserId) -> Result<Option<User>, AppError> {
-    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map(|row| row.map(User::from))
-        .map_err(internal)
+    Ok(fetch_optional_by::<UserRow>(conn, &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"), id.as_str())
+        .await?
+        .map(User::from))
 }
 
 /// What sign-in needs to know about a user.
@@ -191,11 +194,7 @@ pub struct Credentials {
 
 /// Reads the credentials of the user with this (normalized) email.
 pub async fn find_credentials_by_email(conn: &mut Connection, email: &str) -> Result<Option<Credentials>, AppError> {
-    sqlx::query_as("SELECT id, password_hash, is_platform_admin FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+    fetch_optional_by(conn, "SELECT id, password_hash, is_platform_admin FROM users WHERE email = $1", email).await
 }
 
 /// True when the user may manage every organization.
@@ -878,20 +877,12 @@ pub async fn update_invitation(conn: &mut Connection, row: &InvitationRow) -> Re
 
 /// Reads an invitation by its token.
 pub async fn find_invitation_by_token(conn: &mut Connection, token: &str) -> Result<Option<InvitationRow>, AppError> {
-    sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE token = $1"))
-        .bind(token)
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+    fetch_optional_by(conn, &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE token = $1"), token).await
 }
 
 /// Reads an invitation.
 pub async fn find_invitation(conn: &mut Connection, id: &InvitationId) -> Result<Option<InvitationRow>, AppError> {
-    sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+    fetch_optional_by(conn, &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"), id.as_str()).await
 }
 
 /// True when this email already has an unexpired pending invitation to the organization.
@@ -1085,20 +1076,12 @@ pub async fn find_session_by_token_hash(
     conn: &mut Connection,
     token_hash: &str,
 ) -> Result<Option<SessionRow>, AppError> {
-    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"))
-        .bind(token_hash)
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+    fetch_optional_by(conn, &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"), token_hash).await
 }
 
 /// Reads a session by ID.
 pub async fn find_session(conn: &mut Connection, id: &SessionId) -> Result<Option<SessionRow>, AppError> {
-    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(internal)
+    fetch_optional_by(conn, &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"), id.as_str()).await
 }
 
 /// Lists a user's sessions.

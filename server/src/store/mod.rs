@@ -136,6 +136,14 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
+/// Reads at most one row of a query with a single text parameter.
+pub async fn fetch_optional_by<T>(conn: &mut Connection, sql: &str, value: &str) -> Result<Option<T>, AppError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).bind(value).fetch_optional(conn).await.map_err(internal)
+}
+
 /// Logs a database failure and hides it from the caller.
 pub fn internal(error: sqlx::Error) -> AppError {
     tracing::error!(%error, "database call failed");

@@ -1,0 +1,45 @@
+import { chromium } from '@playwright/test';
+const base = 'http://127.0.0.1:3177';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox','--disable-gpu'] });
+const ctx = await browser.newContext({ baseURL: base });
+const page = await ctx.newPage();
+page.on('pageerror', e => console.log('PAGEERROR', e.message));
+page.on('console', m => { if (m.type() === 'error' || m.type()==='warning') console.log('CONSOLE', m.type(), m.text().slice(0,300)); });
+const hyd = () => page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
+const nav = async () => (await page.locator('nav[aria-label=Main] a').allInnerTexts()).join(',');
+async function login(email, pw) {
+  await page.fill('#login-email', email); await page.fill('#login-password', pw);
+  await page.click('button[type=submit]'); await page.waitForURL(/users|profile/); await page.waitForTimeout(800);
+}
+await page.goto('/login'); await hyd();
+await login('admin@roster.test', 'e2e-admin-password');
+console.log('A', page.url(), await nav(), await page.locator('table.data tbody tr').count());
+await page.selectOption('#organization-switcher', { label: 'Globex Inc' }); await page.click('button:has-text("Switch")');
+await page.waitForTimeout(1500);
+console.log('Globex', page.url(), await page.locator('.page-head p').allInnerTexts(), await page.locator('table.data tbody th').allInnerTexts());
+await page.click('nav >> text=Invitations'); await page.waitForTimeout(800);
+console.log('Globex inv', page.url(), await page.locator('table.data tbody th').allInnerTexts());
+await page.selectOption('#organization-switcher', { label: 'Acme Corporation' }); await page.click('button:has-text("Switch")');
+await page.waitForTimeout(1500);
+console.log('Acme again', page.url(), await page.locator('.page-head p').allInnerTexts(), await page.locator('table.data tbody tr').count());
+await page.click('button:has-text("Sign out")'); await page.waitForURL(/login/); await page.waitForTimeout(500);
+console.log('out', page.url());
+await page.goBack(); await page.waitForTimeout(1500);
+console.log('back after logout', page.url(), await page.locator('table.data tbody tr').count());
+await page.goto('/login'); await hyd();
+await login('elena.mensah@acme.test', 'e2e-demo-password');
+console.log('member', page.url(), await nav(), await page.locator('h1').allInnerTexts(), await page.locator('.facts').innerText());
+await page.goto('/users'); await hyd(); await page.waitForTimeout(300);
+console.log('member /users', await page.locator('h1').allInnerTexts(), await page.locator('table').count(), await page.title());
+await page.click('button:has-text("Sign out")'); await page.waitForURL(/login/); await page.waitForTimeout(500);
+await login('admin@roster.test', 'e2e-admin-password');
+console.log('admin again client-side', page.url(), await nav(), await page.locator('table.data tbody tr').count());
+await page.click('button:has-text("Sign out")'); await page.waitForURL(/login/); await page.waitForTimeout(500);
+await login('elena.mensah@acme.test', 'e2e-demo-password');
+console.log('member again client-side', page.url(), await nav(), await page.locator('h1').allInnerTexts());
+// deactivated member login
+await page.click('button:has-text("Sign out")'); await page.waitForURL(/login/); await page.waitForTimeout(500);
+await page.fill('#login-email', 'mateo.tanaka@acme.test'); await page.fill('#login-password', 'e2e-demo-password');
+await page.click('button[type=submit]'); await page.waitForTimeout(2000);
+console.log('inactive member', page.url(), await nav(), await page.locator('h1').allInnerTexts(), await page.locator('[role=alert]').allInnerTexts(), await page.locator('.topbar').innerText().catch(()=>''));
+await browser.close();
