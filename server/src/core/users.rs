@@ -264,4 +264,29 @@ mod tests {
         let user = fx.core.update_user(&fx.system(), &user.id, unset).await.unwrap();
         assert!(user.metadata.is_empty());
     }
+
+    #[tokio::test]
+    async fn imported_argon2_hashes_sign_in_and_are_upgraded() {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let fx = Fixture::new().await;
+        // An argon2i hash with other parameters, as another system might have stored it.
+        let params = argon2::Params::new(8 * 1024, 1, 1, None).unwrap();
+        let foreign = argon2::Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x13, params)
+            .hash_password(b"imported secret", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        let user = NewUser { email: "ada@example.com".into(), ..Default::default() };
+        let hash = ImportedPasswordHash { hash: foreign.clone(), hash_type: "argon2".into() };
+        fx.core.import_user(&fx.system(), user, hash).await.unwrap();
+        let login = PasswordLogin {
+            email: "ada@example.com".into(),
+            password: "imported secret".into(),
+            ip_address: None,
+            user_agent: None,
+        };
+        fx.core.sign_in(login).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&mut *conn).await.unwrap();
+        assert!(crate::core::password::is_current(&stored), "rehashed to today's parameters: {stored}");
+    }
 }
