@@ -42,6 +42,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null; then
+  say "installing PostgreSQL"
+  apt_install postgresql
+fi
+
 if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "installing the end-to-end test packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

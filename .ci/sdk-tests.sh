@@ -2,6 +2,7 @@
 # Drives the REST API with the official WorkOS SDKs (Node and Python), each against its own
 # freshly started `roster` on a free port with a fresh SQLite database.
 # Prints `sdk-node: N passed, M failed` and `sdk-python: N passed, M failed`.
+# With ROSTER_TEST_POSTGRES set, the servers run on PostgreSQL databases of that cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,12 +17,13 @@ mkdir -p target/site
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Starts a fresh server; sets PORT and DB.
+# Starts a fresh server on a fresh database (PostgreSQL when ROSTER_TEST_POSTGRES is set);
+# sets PORT and DB_URL.
 start_server() {
   [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
   PORT=$(free_port)
-  DB="$WORK/$1.db"
-  ROSTER_DATABASE_URL="sqlite:$DB" ROSTER_ADDR="127.0.0.1:$PORT" ROSTER_DEMO_DATA=false \
+  if [ -n "${ROSTER_TEST_POSTGRES:-}" ]; then DB_URL=$(bash .ci/postgres.sh createdb); else DB_URL="sqlite:$WORK/$1.db"; fi
+  ROSTER_DATABASE_URL="$DB_URL" ROSTER_ADDR="127.0.0.1:$PORT" ROSTER_DEMO_DATA=false \
     ROSTER_BOOTSTRAP_PASSWORD=sdk-admin-password ROSTER_BOOTSTRAP_API_KEY=$KEY ROSTER_BOOTSTRAP_CLIENT_ID=$CLIENT \
     RUST_LOG=warn "$BIN" serve >"$WORK/$1.log" 2>&1 &
   SERVER=$!
@@ -58,7 +60,7 @@ if [ ! -x "$VENV/bin/pytest" ] || [ end2end/sdk/python/requirements.txt -nt "$VE
 fi
 start_server python
 set +e
-ROSTER_PORT=$PORT ROSTER_DB="$DB" "$VENV/bin/pytest" -q -p no:cacheprovider --junitxml="$WORK/python.xml" end2end/sdk/python
+ROSTER_PORT=$PORT ROSTER_DB_URL="$DB_URL" "$VENV/bin/pytest" -q -p no:cacheprovider --junitxml="$WORK/python.xml" end2end/sdk/python
 python_status=$?
 set -e
 read -r python_passed python_failed < <(python3 - "$WORK/python.xml" <<'PY'

@@ -1,53 +1,77 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and integration tests, then the browser suite against a fresh
-# build. Prints one closing line with the totals.
+# Runs every test on both backends: Rust unit and integration tests, the browser suite and
+# the official SDK suites, first on SQLite, then on a throwaway PostgreSQL cluster.
+# Prints a line per suite and backend, then one closing line with the totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-rust_log=$(mktemp)
-trap 'rm -f "$rust_log"' EXIT
+LOG=$(mktemp -d)
+PGDIR=""
+cleanup() { [ -n "$PGDIR" ] && bash .ci/postgres.sh stop "$PGDIR"; rm -rf "$LOG"; }
+trap cleanup EXIT
 
 echo "== build (server and WASM) =="
 cargo leptos build
+# Build the test binaries once, before any of them run.
+cargo test -p app -p server --features app/ssr --no-run
 
-echo "== Rust tests =="
-# app with ssr and server in one invocation, so dependencies build once.
-set +e
-cargo test -p app -p server --features app/ssr 2>&1 | tee "$rust_log"
-rust_status=${PIPESTATUS[0]}
-set -e
-rust_passed=$(awk '/^test result:/ { sum += $4 } END { print sum + 0 }' "$rust_log")
-rust_failed=$(awk '/^test result:/ { sum += $6 } END { print sum + 0 }' "$rust_log")
+passed=0
+failed=0
+status=0
+summary=()
 
-echo "== Browser tests (Playwright, Chromium) =="
-set +e
-(cd end2end && npx playwright test)
-e2e_status=$?
-set -e
-read -r e2e_passed e2e_failed < <(node -e '
-  const fs = require("fs");
-  try {
-    const r = JSON.parse(fs.readFileSync("end2end/test-results/results.json", "utf8"));
-    console.log((r.stats.expected || 0) + " " + ((r.stats.unexpected || 0) + (r.stats.flaky || 0)));
-  } catch { console.log("0 1"); }
-')
+# Records a suite's counts: name, passed, failed, exit status.
+tally() {
+  summary+=("$1: $2 passed, $3 failed")
+  passed=$((passed + $2))
+  failed=$((failed + $3))
+  if [ "$4" -ne 0 ] || [ "$2" -eq 0 ]; then status=1; fi
+}
 
-echo "== Official WorkOS SDKs against the REST API =="
-sdk_log=$(mktemp)
-set +e
-bash .ci/sdk-tests.sh 2>&1 | tee "$sdk_log"
-sdk_status=${PIPESTATUS[0]}
-set -e
-sdk_passed=$(awk '/^sdk-(node|python):/ { sum += $2 } END { print sum + 0 }' "$sdk_log")
-sdk_failed=$(awk '/^sdk-(node|python):/ { sum += $4 } END { print sum + 0 }' "$sdk_log")
-rm -f "$sdk_log"
+run_suites() {
+  local backend=$1
+  echo "== Rust tests ($backend) =="
+  set +e
+  cargo test -p app -p server --features app/ssr 2>&1 | tee "$LOG/rust.log"
+  local rust_status=${PIPESTATUS[0]}
+  set -e
+  tally "rust ($backend)" \
+    "$(awk '/^test result:/ { sum += $4 } END { print sum + 0 }' "$LOG/rust.log")" \
+    "$(awk '/^test result:/ { sum += $6 } END { print sum + 0 }' "$LOG/rust.log")" "$rust_status"
 
-echo "rust: ${rust_passed} passed, ${rust_failed} failed"
-echo "e2e: ${e2e_passed} passed, ${e2e_failed} failed"
-echo "sdk: ${sdk_passed} passed, ${sdk_failed} failed"
-echo "$((rust_passed + e2e_passed + sdk_passed)) passed, $((rust_failed + e2e_failed + sdk_failed)) failed"
-if [ "$rust_status" -ne 0 ] || [ "$e2e_status" -ne 0 ] || [ "$sdk_status" -ne 0 ] \
-  || [ "$rust_passed" -eq 0 ] || [ "$e2e_passed" -eq 0 ] || [ "$sdk_passed" -eq 0 ]; then
-  exit 1
-fi
+  echo "== Browser tests ($backend) =="
+  set +e
+  (cd end2end && rm -f test-results/results.json && npx playwright test)
+  local e2e_status=$?
+  set -e
+  local counts
+  counts=$(node -e '
+    try {
+      const r = JSON.parse(require("fs").readFileSync("end2end/test-results/results.json", "utf8"));
+      console.log((r.stats.expected || 0) + " " + ((r.stats.unexpected || 0) + (r.stats.flaky || 0)));
+    } catch { console.log("0 1"); }')
+  tally "e2e ($backend)" ${counts% *} ${counts#* } "$e2e_status"
+
+  echo "== Official WorkOS SDKs ($backend) =="
+  set +e
+  bash .ci/sdk-tests.sh 2>&1 | tee "$LOG/sdk.log"
+  local sdk_status=${PIPESTATUS[0]}
+  set -e
+  tally "sdk ($backend)" \
+    "$(awk '/^sdk-(node|python):/ { sum += $2 } END { print sum + 0 }' "$LOG/sdk.log")" \
+    "$(awk '/^sdk-(node|python):/ { sum += $4 } END { print sum + 0 }' "$LOG/sdk.log")" "$sdk_status"
+}
+
+run_suites sqlite
+
+echo "== PostgreSQL: starting a throwaway cluster =="
+eval "$(bash .ci/postgres.sh start)"
+PGDIR=$ROSTER_TEST_PGDATA
+E2E_DATABASE_URL=$(bash .ci/postgres.sh createdb)
+export ROSTER_TEST_POSTGRES E2E_DATABASE_URL
+run_suites postgres
+
+printf '%s\n' "${summary[@]}"
+echo "${passed} passed, ${failed} failed"
+exit "$status"

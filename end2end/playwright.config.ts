@@ -37,7 +37,8 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'pipe',
     env: {
-      ROSTER_DATABASE_URL: `sqlite:${join(dataDir, 'roster.db')}`,
+      // A fresh database: the one the test script made (PostgreSQL), or a new SQLite file.
+      ROSTER_DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite:${join(dataDir, 'roster.db')}`,
       ROSTER_ADDR: `127.0.0.1:${port}`,
       ROSTER_BOOTSTRAP_EMAIL: 'admin@roster.test',
       ROSTER_BOOTSTRAP_PASSWORD: 'e2e-admin-password',

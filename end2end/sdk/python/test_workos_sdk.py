@@ -1,12 +1,13 @@
 """The official WorkOS Python SDK, unmodified, against a running Roster.
 
 Started by .ci/sdk-tests.sh, which passes ROSTER_PORT, ROSTER_API_KEY, ROSTER_CLIENT_ID and
-ROSTER_DB (the server's SQLite file, read only to fetch a code from the outbox).
+ROSTER_DB_URL (the server's database, read only to fetch a code from the outbox).
 """
 
 import os
 import re
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -16,6 +17,16 @@ from workos.user_management._resource import PasswordPlaintext
 
 RUN = format(int(time.time() * 1000), "x")
 PORT = os.environ["ROSTER_PORT"]
+
+
+def latest_message_to(recipient: str) -> str:
+    """The newest outbox message to a recipient, read from the server's database."""
+    url = os.environ["ROSTER_DB_URL"]
+    query = "SELECT body FROM outbox WHERE recipient = '%s' ORDER BY id DESC LIMIT 1" % recipient.replace("'", "''")
+    if url.startswith("postgres"):
+        return subprocess.run(["psql", url, "-tAc", query], check=True, capture_output=True, text=True).stdout.strip()
+    with sqlite3.connect(url.removeprefix("sqlite:")) as db:
+        return db.execute(query).fetchone()[0]
 
 
 def email(name: str) -> str:
@@ -105,8 +116,7 @@ def test_password_sign_in_refresh_and_revoke(workos: WorkOSClient) -> None:
 def test_email_verification_with_the_code_from_the_outbox(workos: WorkOSClient) -> None:
     user = workos.user_management.create_user(email=email("verify"))
     workos.user_management.send_verification_email(user.id)
-    with sqlite3.connect(os.environ["ROSTER_DB"]) as db:
-        (body,) = db.execute("SELECT body FROM outbox WHERE recipient = ? ORDER BY id DESC LIMIT 1", (user.email,)).fetchone()
+    body = latest_message_to(user.email)
     code = re.search(r"\b(\d{6})\b", body).group(1)
     with pytest.raises(UnprocessableEntityError):
         workos.user_management.verify_email(user.id, code="000000" if code != "000000" else "111111")

@@ -1,25 +1,24 @@
 //! A fresh core on its own SQLite file, for unit tests.
 
 use super::{Core, CoreSettings};
-use crate::store::Store;
+use crate::store::{ScratchDatabase, Store};
 use app::directory::*;
 use app::ids::*;
 use app::model::*;
 
-/// A core over a fresh database file that lives as long as the fixture.
+/// A core over a fresh database that lives as long as the fixture.
 pub struct Fixture {
     pub core: Core,
-    _dir: tempfile::TempDir,
+    _database: ScratchDatabase,
 }
 
 impl Fixture {
     /// Opens a fresh database.
     pub async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite:{}", dir.path().join("roster.db").display());
-        let store = Store::open(&url).await.expect("store opens");
+        let database = ScratchDatabase::new().await.expect("a scratch database");
+        let store = Store::open(&database.url).await.expect("store opens");
         let core = Core::new(store, CoreSettings::default()).await.expect("core starts");
-        Self { core, _dir: dir }
+        Self { core, _database: database }
     }
 
     /// An environment-wide admin grant.

@@ -5,6 +5,7 @@
 //! and in `migrations/<backend>/`.
 
 pub mod api;
+mod scratch;
 pub mod directory;
 pub mod sql;
 
@@ -14,6 +15,7 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use scratch::ScratchDatabase;
 pub use sqlx::AnyConnection as Connection;
 
 /// The database engine behind a store.

@@ -4,7 +4,7 @@ use app::directory::*;
 use app::model::*;
 use leptos::config::LeptosOptions;
 use server::core::{Core, CoreSettings};
-use server::store::Store;
+use server::store::{ScratchDatabase, Store};
 use server::web::{WebSettings, router};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,13 +16,13 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub base: String,
     pub core: Core,
-    _dir: tempfile::TempDir,
+    _database: ScratchDatabase,
 }
 
 /// Starts the server on 127.0.0.1 with a fresh database file.
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&format!("sqlite:{}", dir.path().join("roster.db").display())).await.expect("store");
+    let database = ScratchDatabase::new().await.expect("a scratch database");
+    let store = Store::open(&database.url).await.expect("store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     let base = format!("http://{addr}");
@@ -32,7 +32,7 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { base, core, _dir: dir }
+    TestApp { base, core, _database: database }
 }
 
 /// An environment-wide grant for fixtures.
