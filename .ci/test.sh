@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on both backends: Rust unit and integration tests, the browser suite and
-# the official SDK suites, first on SQLite, then on a throwaway PostgreSQL cluster.
+# the official SDK suites, first on SQLite, then on a throwaway PostgreSQL cluster, where
+# two replicas behind nginx are tested too.
 # Prints a line per suite and backend, then one closing line with the totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +24,13 @@ summary=()
 
 # Records a suite's counts: name, passed, failed, exit status.
 tally() {
-  summary+=("$1: $2 passed, $3 failed")
-  passed=$((passed + $2))
-  failed=$((failed + $3))
-  if [ "$4" -ne 0 ] || [ "$2" -eq 0 ]; then status=1; fi
+  local suite=$1 ok=${2:-0} bad=${3:-0}
+  [ -n "$ok" ] || ok=0
+  [ -n "$bad" ] || bad=0
+  summary+=("$suite: $ok passed, $bad failed")
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  if [ "$4" -ne 0 ] || [ "$ok" -eq 0 ]; then status=1; fi
 }
 
 run_suites() {
@@ -71,6 +75,15 @@ PGDIR=$ROSTER_TEST_PGDATA
 E2E_DATABASE_URL=$(bash .ci/postgres.sh createdb)
 export ROSTER_TEST_POSTGRES E2E_DATABASE_URL
 run_suites postgres
+
+echo "== Two replicas behind nginx (PostgreSQL) =="
+set +e
+bash .ci/replicas-test.sh 2>&1 | tee "$LOG/replicas.log"
+replicas_status=${PIPESTATUS[0]}
+set -e
+tally "replicas (postgres)" \
+  "$(awk '/^replicas:/ { print $2 }' "$LOG/replicas.log" | tail -n 1)" \
+  "$(awk '/^replicas:/ { print $4 }' "$LOG/replicas.log" | tail -n 1)" "$replicas_status"
 
 printf '%s\n' "${summary[@]}"
 echo "${passed} passed, ${failed} failed"
