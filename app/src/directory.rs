@@ -99,6 +99,29 @@ impl Caller {
         self.session().map(|context| &context.user_id)
     }
 
+    /// Checks that the caller may manage the whole environment: Roster itself, an
+    /// environment API key, or a platform admin's dashboard session.
+    pub fn environment_admin(&self) -> Result<Admin, AppError> {
+        let allowed = match &self.kind {
+            CallerKind::System => true,
+            CallerKind::ApiKey { scope, .. } => *scope == Scope::Environment,
+            CallerKind::Session(context) => context.is_platform_admin,
+        };
+        if allowed {
+            Ok(Admin { scope: Scope::Environment, actor: self.actor.clone() })
+        } else {
+            Err(AppError::Forbidden("Only platform admins can do that.".into()))
+        }
+    }
+
+    /// The API key behind this caller, if any.
+    pub fn api_key(&self) -> Option<&ApiKeyId> {
+        match &self.actor {
+            Actor::ApiKey(id) => Some(id),
+            _ => None,
+        }
+    }
+
     /// Checks that the caller may manage organizations and returns what they may touch.
     ///
     /// A dashboard user is an admin of the organization their session is working on when
@@ -121,31 +144,6 @@ impl Caller {
             }
         };
         Ok(Admin { scope, actor: self.actor.clone() })
-    }
-}
-
-impl Caller {
-    /// Checks that the caller may manage the whole environment: Roster itself, an
-    /// environment API key, or a platform admin's dashboard session.
-    pub fn environment_admin(&self) -> Result<Admin, AppError> {
-        let allowed = match &self.kind {
-            CallerKind::System => true,
-            CallerKind::ApiKey { scope, .. } => *scope == Scope::Environment,
-            CallerKind::Session(context) => context.is_platform_admin,
-        };
-        if allowed {
-            Ok(Admin { scope: Scope::Environment, actor: self.actor.clone() })
-        } else {
-            Err(AppError::Forbidden("Only platform admins can do that.".into()))
-        }
-    }
-
-    /// The API key behind this caller, if any.
-    pub fn api_key(&self) -> Option<&ApiKeyId> {
-        match &self.actor {
-            Actor::ApiKey(id) => Some(id),
-            _ => None,
-        }
     }
 }
 

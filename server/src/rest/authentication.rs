@@ -2,7 +2,7 @@
 //! revocation, email verification, password reset and magic auth.
 
 use super::request::{Body, path_id, required};
-use super::users::parse_user_id;
+use super::users::user_id;
 use super::{ApiCaller, ApiError, ApiResult, Dir, created};
 use app::directory::{ClientContext, Grant};
 use app::error::AppError;
@@ -125,7 +125,7 @@ struct UserEnvelope {
 }
 
 async fn send_verification(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<UserEnvelope>> {
-    let user = directory.send_email_verification(&caller.admin()?, &parse_user_id(&id)?).await?;
+    let user = directory.send_email_verification(&caller.admin()?, &user_id(&id)?).await?;
     Ok(Json(UserEnvelope { user }))
 }
 
@@ -142,7 +142,7 @@ async fn verify_email(
     Body(body): Body<VerifyEmail>,
 ) -> ApiResult<Json<UserEnvelope>> {
     let code = required(body.code, "code")?;
-    let user = directory.verify_email(&caller.admin()?, &parse_user_id(&id)?, &code).await?;
+    let user = directory.verify_email(&caller.admin()?, &user_id(&id)?, &code).await?;
     Ok(Json(UserEnvelope { user }))
 }
 

@@ -22,7 +22,8 @@ pub(super) fn routes() -> Router<super::RestState> {
         .route("/user_management/users/{id}/sessions", get(sessions))
 }
 
-fn user_id(raw: &str) -> ApiResult<UserId> {
+/// Parses a user ID from a path.
+pub(super) fn user_id(raw: &str) -> ApiResult<UserId> {
     path_id(raw, UserId::parse, "User")
 }
 
@@ -177,9 +178,4 @@ async fn sessions(
     query: Query,
 ) -> ApiResult<Json<List<Session>>> {
     Ok(Json(directory.list_sessions(&caller.admin()?, &user_id(&id)?, query.page()?).await?))
-}
-
-/// Accepts the routes of email verification under a user, registered by `authentication`.
-pub(super) fn parse_user_id(raw: &str) -> ApiResult<UserId> {
-    user_id(raw)
 }

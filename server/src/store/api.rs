@@ -98,13 +98,6 @@ pub async fn touch_api_key(conn: &mut Connection, id: &str, now: i64) -> Result<
     Ok(())
 }
 
-/// True when some key was ever created (the first start makes a development key).
-pub async fn any_api_key(conn: &mut Connection) -> Result<bool, AppError> {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM api_keys LIMIT 1").fetch_optional(conn).await.map_err(internal)?;
-    Ok(found.is_some())
-}
-
 // ---------------------------------------------------------------------------------------
 // Refresh tokens
 

@@ -5,8 +5,8 @@
 //! and in `migrations/<backend>/`.
 
 pub mod api;
-mod scratch;
 pub mod directory;
+mod scratch;
 pub mod sql;
 
 use app::error::AppError;
