@@ -1,6 +1,6 @@
 //! `/organizations…` and the role lists under `/authorization`.
 
-use super::request::{Body, Query, path_id, required};
+use super::request::{Body, Query, path_id, present, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{NewOrganization, OrganizationQuery, OrganizationUpdate};
 use app::ids::OrganizationId;
@@ -90,12 +90,6 @@ struct UpdateOrganization {
     #[serde(deserialize_with = "present")]
     stripe_customer_id: Option<Option<String>>,
     metadata: Option<Metadata>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 async fn update(

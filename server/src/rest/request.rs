@@ -112,3 +112,11 @@ pub fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
         ApiError(AppError::invalid(field, &format!("{field}_required"), format!("{field} is required.")))
     })
 }
+
+/// Tells a field sent as `null` (clear it) from a field left out (keep it); use with
+/// `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

@@ -1,6 +1,6 @@
 //! `/user_management/users…`: users, their sessions, identities and email verification.
 
-use super::request::{Body, Query, path_id, required};
+use super::request::{Body, Query, path_id, present, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{ImportedPasswordHash, NewUser, UserQuery, UserUpdate};
 use app::error::AppError;
@@ -120,13 +120,6 @@ struct UpdateUser {
     #[serde(deserialize_with = "present")]
     locale: Option<Option<String>>,
     metadata: Option<BTreeMap<String, Option<String>>>,
-}
-
-/// Tells a field sent as `null` (clear it) from a field left out (keep it).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 async fn update(
