@@ -104,19 +104,35 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
+/// The orders the table offers: URL value, label, what it sorts by and in which direction.
+pub const SORTS: [(&str, &str, MemberSort, Order); 6] = [
+    ("newest", "Newest first", MemberSort::Created, Order::Desc),
+    ("oldest", "Oldest first", MemberSort::Created, Order::Asc),
+    ("email", "Email A–Z", MemberSort::Email, Order::Asc),
+    ("email_desc", "Email Z–A", MemberSort::Email, Order::Desc),
+    ("recent_sign_in", "Signed in most recently", MemberSort::LastSignIn, Order::Desc),
+    ("oldest_sign_in", "Signed in least recently", MemberSort::LastSignIn, Order::Asc),
+];
+
 impl TableQuery {
     /// Reads the table state from the query, ignoring values it does not understand.
     pub fn from_params(params: &ParamsMap) -> Self {
         let text = |key: &str| params.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let limit =
             text("limit").and_then(|v| v.parse().ok()).filter(|v| PAGE_SIZES.contains(v)).unwrap_or(PAGE_SIZES[0]);
+        let (_, _, sort, order) =
+            text("sort").and_then(|v| SORTS.into_iter().find(|(value, ..)| *value == v)).unwrap_or(SORTS[0]);
+        let search_match =
+            if text("match").as_deref() == Some("contains") { SearchMatch::Contains } else { SearchMatch::Prefix };
         Self {
             filter: MemberFilter {
                 search: text("q"),
+                search_match,
                 role: text("role"),
                 status: text("status").and_then(|v| MembershipStatus::parse(&v)),
+                sort,
             },
-            page: Page { limit, after: text("after"), before: text("before"), order: Order::Desc },
+            page: Page { limit, after: text("after"), before: text("before"), order },
         }
     }
 
@@ -126,11 +142,17 @@ impl TableQuery {
         if let Some(search) = &self.filter.search {
             pairs.push(("q", search.clone()));
         }
+        if self.filter.search_match == SearchMatch::Contains {
+            pairs.push(("match", "contains".to_owned()));
+        }
         if let Some(role) = &self.filter.role {
             pairs.push(("role", role.clone()));
         }
         if let Some(status) = self.filter.status {
             pairs.push(("status", status.as_str().to_owned()));
+        }
+        if let Some((value, ..)) = self.sort_option().filter(|(value, ..)| *value != SORTS[0].0) {
+            pairs.push(("sort", value.to_owned()));
         }
         if self.page.limit != PAGE_SIZES[0] {
             pairs.push(("limit", self.page.limit.to_string()));
@@ -154,8 +176,13 @@ impl TableQuery {
         Self { filter: self.filter.clone(), page: Page { after, before, ..self.page.clone() } }
     }
 
+    /// The entry of [`SORTS`] this state is ordered by.
+    fn sort_option(&self) -> Option<(&'static str, &'static str, MemberSort, Order)> {
+        SORTS.into_iter().find(|(_, _, sort, order)| *sort == self.filter.sort && *order == self.page.order)
+    }
+
     fn is_filtered(&self) -> bool {
-        self.filter != MemberFilter::default()
+        self.filter.search.is_some() || self.filter.role.is_some() || self.filter.status.is_some()
     }
 }
 
@@ -232,9 +259,16 @@ fn Filters(query: Memo<TableQuery>, roles: Resource<Result<Vec<Role>, AppError>>
                     id="member-search"
                     type="search"
                     name="q"
-                    placeholder="Name or email starts with…"
+                    placeholder="Name or email"
                     prop:value=move || query.get().filter.search.unwrap_or_default()
                 />
+            </div>
+            <div class="field">
+                <label for="member-match">"Match"</label>
+                <select id="member-match" name="match">
+                    <option value="prefix" selected=move || query.get().filter.search_match == SearchMatch::Prefix>"Starts with"</option>
+                    <option value="contains" selected=move || query.get().filter.search_match == SearchMatch::Contains>"Contains"</option>
+                </select>
             </div>
             <div class="field">
                 <label for="member-role">"Role"</label>
@@ -252,6 +286,18 @@ fn Filters(query: Memo<TableQuery>, roles: Resource<Result<Vec<Role>, AppError>>
                         .map(|status| {
                             let selected = move || query.get().filter.status == Some(status);
                             view! { <option value=status.as_str() selected=selected>{status.label()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="member-sort">"Sort"</label>
+                <select id="member-sort" name="sort">
+                    {SORTS
+                        .into_iter()
+                        .map(|(value, label, ..)| {
+                            let selected = move || query.get().sort_option().map(|(v, ..)| v) == Some(value);
+                            view! { <option value=value selected=selected>{label}</option> }
                         })
                         .collect_view()}
                 </select>
@@ -442,27 +488,27 @@ mod tests {
         let query = TableQuery {
             filter: MemberFilter {
                 search: Some("ada l".into()),
+                search_match: SearchMatch::Contains,
                 role: Some("admin".into()),
                 status: Some(MembershipStatus::Inactive),
+                sort: MemberSort::Email,
             },
             page: Page {
                 limit: 25,
-                after: Some("om_01H5JQDV7R7ATEYZDEG0W5PRYS".into()),
+                after: Some("om_01H5JQDV7R7ATEYZDEG0W5PRYS~ada@x.test".into()),
                 before: None,
-                order: Order::Desc,
+                order: Order::Asc,
             },
         };
+        let href = query.href();
         assert_eq!(
-            query.href(),
-            "/users?q=ada%20l&role=admin&status=inactive&limit=25&after=om_01H5JQDV7R7ATEYZDEG0W5PRYS"
+            href,
+            "/users?q=ada%20l&match=contains&role=admin&status=inactive&sort=email&limit=25&after=om_01H5JQDV7R7ATEYZDEG0W5PRYS~ada%40x.test"
         );
-        let params = ParamsMap::from_iter([
-            ("q".to_owned(), "ada l".to_owned()),
-            ("role".to_owned(), "admin".to_owned()),
-            ("status".to_owned(), "inactive".to_owned()),
-            ("limit".to_owned(), "25".to_owned()),
-            ("after".to_owned(), "om_01H5JQDV7R7ATEYZDEG0W5PRYS".to_owned()),
-        ]);
+        let params = ParamsMap::from_iter(href.split_once('?').unwrap().1.split('&').map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap();
+            (key.to_owned(), percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
+        }));
         assert_eq!(TableQuery::from_params(&params), query);
     }
 

@@ -418,13 +418,57 @@ pub struct Member {
     pub membership: OrganizationMembership,
 }
 
-/// The filters of the users table.
+/// The filters and order of the users table.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemberFilter {
-    /// Case-insensitive prefix of the email, the full name or the last name.
+    /// Case-insensitive text to look for in the email, the full name or the last name.
     pub search: Option<String>,
+    /// How `search` matches.
+    pub search_match: SearchMatch,
     pub role: Option<String>,
     pub status: Option<MembershipStatus>,
+    /// What the list is ordered by; the direction is the page's `order`.
+    pub sort: MemberSort,
+}
+
+/// How a search matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchMatch {
+    /// The email, full name or last name starts with the text.
+    #[default]
+    Prefix,
+    /// The email or full name contains the text (three characters or more).
+    Contains,
+}
+
+/// What the users table is ordered by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberSort {
+    /// When the membership was created.
+    #[default]
+    Created,
+    Email,
+    /// The user's last sign-in; never signed in counts as earliest.
+    LastSignIn,
+}
+
+impl MemberSort {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Email => "email",
+            Self::LastSignIn => "last_sign_in",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Created, Self::Email, Self::LastSignIn].into_iter().find(|sort| sort.as_str() == raw)
+    }
 }
 
 /// A short reference to an organization, for menus.

@@ -36,6 +36,26 @@ test('search narrows the table and lives in the URL', async ({ page }) => {
   noErrors();
 });
 
+test('contains search and sorting by email', async ({ page }) => {
+  await signIn(page);
+  await page.getByLabel('Search').fill('ilss');
+  await page.getByLabel('Match').selectOption('contains');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/match=contains/);
+  await expect(rows(page)).toHaveCount(1);
+  await expect(memberRow(page, 'Erik Nilsson')).toBeVisible();
+
+  await page.goto('/users?sort=email');
+  await hydrated(page);
+  await expect(page.getByLabel('Sort')).toHaveValue('email');
+  const emails = await rows(page).locator('td:nth-child(2)').allInnerTexts();
+  expect(emails).toEqual([...emails].sort());
+  expect(emails[0]).toBe('admin@roster.test');
+  await page.getByRole('link', { name: 'Next →' }).click();
+  const next = await rows(page).locator('td:nth-child(2)').allInnerTexts();
+  expect(next[0] > emails[emails.length - 1]).toBe(true);
+});
+
 test('paging goes forward and back, by link and by history', async ({ page }) => {
   await signIn(page);
   const firstPage = await rows(page).locator('th').allInnerTexts();

@@ -163,8 +163,16 @@ impl Memberships for Core {
         page: Page,
     ) -> Result<List<Member>, AppError> {
         within_reach(admin, organization, "Organization")?;
+        let search_chars = filter.search.as_deref().map(|s| s.trim().chars().count()).unwrap_or(0);
+        if filter.search_match == SearchMatch::Contains && (1..3).contains(&search_chars) {
+            return Err(AppError::invalid(
+                "search",
+                "search_too_short",
+                "Type at least three characters to search within names and emails.",
+            ));
+        }
         let mut conn = self.store.read().await?;
-        db::list_members(&mut conn, organization, &filter, &page).await
+        db::list_members(&mut conn, self.store.backend(), organization, &filter, &page).await
     }
 
     async fn set_membership_roles(
@@ -374,5 +382,78 @@ mod tests {
             .unwrap();
         assert_eq!(back.data, first.data);
         assert_eq!(back.list_metadata.before, None);
+    }
+
+    async fn walk(fx: &Fixture, organization: &Organization, filter: MemberFilter, order: Order) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = Page { limit: 2, after, before: None, order };
+            let list = fx.core.list_members(&fx.system(), &organization.id, filter.clone(), page).await.unwrap();
+            seen.extend(list.data.iter().map(|m| m.user.email.clone()));
+            match list.list_metadata.after {
+                Some(cursor) => after = Some(cursor),
+                None => return seen,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn sorted_lists_page_through_ties_without_gaps_or_repeats() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        for name in ["gus", "ada", "fay", "bob", "eve", "cal", "dee"] {
+            fx.member(&acme, &format!("{name}@acme.test"), roles::MEMBER).await;
+        }
+        for name in ["eve", "bob"] {
+            let login = PasswordLogin {
+                email: format!("{name}@acme.test"),
+                password: "correct horse".into(),
+                ip_address: None,
+                user_agent: None,
+            };
+            fx.core.sign_in(login).await.unwrap();
+        }
+        let by_email = MemberFilter { sort: MemberSort::Email, ..Default::default() };
+        let ascending = walk(&fx, &acme, by_email.clone(), Order::Asc).await;
+        let mut expected: Vec<String> =
+            ["ada", "bob", "cal", "dee", "eve", "fay", "gus"].iter().map(|n| format!("{n}@acme.test")).collect();
+        assert_eq!(ascending, expected);
+        expected.reverse();
+        assert_eq!(walk(&fx, &acme, by_email, Order::Desc).await, expected);
+
+        // Five members never signed in: they tie, and the membership ID breaks the tie.
+        let by_sign_in = MemberFilter { sort: MemberSort::LastSignIn, ..Default::default() };
+        let recent_first = walk(&fx, &acme, by_sign_in.clone(), Order::Desc).await;
+        assert_eq!(&recent_first[..2], ["bob@acme.test", "eve@acme.test"]);
+        assert_eq!(recent_first.len(), 7);
+        let mut unique = recent_first.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 7, "no member seen twice: {recent_first:?}");
+        let oldest_first = walk(&fx, &acme, by_sign_in, Order::Asc).await;
+        assert_eq!(oldest_first.iter().rev().cloned().collect::<Vec<_>>(), recent_first);
+    }
+
+    #[tokio::test]
+    async fn contains_search_finds_text_anywhere_in_names_and_emails() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        for email in ["ada.lovelace@acme.test", "grace.hopper@acme.test", "alan.turing@acme.test"] {
+            fx.member(&acme, email, roles::MEMBER).await;
+        }
+        let contains = |text: &str| MemberFilter {
+            search: Some(text.into()),
+            search_match: SearchMatch::Contains,
+            ..Default::default()
+        };
+        let found = fx.core.list_members(&fx.system(), &acme.id, contains("LACE"), Page::default()).await.unwrap();
+        assert_eq!(found.data.iter().map(|m| m.user.email.as_str()).collect::<Vec<_>>(), ["ada.lovelace@acme.test"]);
+        let prefix = MemberFilter { search: Some("lace".into()), ..Default::default() };
+        assert!(fx.core.list_members(&fx.system(), &acme.id, prefix, Page::default()).await.unwrap().data.is_empty());
+        let odd = fx.core.list_members(&fx.system(), &acme.id, contains("a\"%_'"), Page::default()).await.unwrap();
+        assert!(odd.data.is_empty(), "quotes and wildcards are plain text");
+        let short = fx.core.list_members(&fx.system(), &acme.id, contains("la"), Page::default()).await.unwrap_err();
+        assert!(short.field_message("search").is_some());
     }
 }

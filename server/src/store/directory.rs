@@ -1,7 +1,8 @@
 //! The SQL of the directory: users, organizations, memberships, invitations, roles,
 //! sessions and events. Rules live in `core`; this module only reads and writes rows.
 
-use super::sql::{SqlBuilder, finish_page};
+use super::Backend;
+use super::sql::{SqlBuilder, Value, finish_page};
 use super::{Connection, fetch_optional_by, internal, iso};
 use app::error::AppError;
 use app::ids::*;
@@ -129,6 +130,20 @@ pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) ->
     .bind(user.external_id.as_deref())
     .bind(serde_json::to_string(&user.metadata).unwrap_or_else(|_| "{}".into()))
     .bind(updated_at)
+    .execute(&mut *conn)
+    .await?;
+    copy_user_keys(conn, &user.id).await
+}
+
+/// Copies a user's search and sort keys onto their memberships, which the users table
+/// filters and orders by within one organization.
+async fn copy_user_keys(conn: &mut Connection, user: &UserId) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE memberships SET user_email = u.email, user_name_key = u.name_key, \
+         user_last_name_key = u.last_name_key, user_last_sign_in_at = COALESCE(u.last_sign_in_at, 0) \
+         FROM users u WHERE u.id = $1 AND memberships.user_id = u.id",
+    )
+    .bind(user.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -212,9 +227,9 @@ pub async fn touch_last_sign_in(conn: &mut Connection, id: &UserId, now: i64) ->
     sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    copy_user_keys(conn, id).await
 }
 
 /// Deletes a user; memberships and sessions go with them.
@@ -573,9 +588,12 @@ pub async fn insert_membership(
     role_slugs: &[String],
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    // The membership carries its user's search and sort keys (see `copy_user_keys`).
     sqlx::query(
-        "INSERT INTO memberships (id, organization_id, user_id, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO memberships (id, organization_id, user_id, status, created_at, updated_at, \
+         user_email, user_name_key, user_last_name_key, user_last_sign_in_at) \
+         SELECT $1, $2, $3, $4, $5, $5, email, name_key, last_name_key, COALESCE(last_sign_in_at, 0) \
+         FROM users WHERE id = $3",
     )
     .bind(id.as_str())
     .bind(organization.as_str())
@@ -756,9 +774,14 @@ pub async fn active_memberships_of(
     with_roles(conn, rows).await
 }
 
-/// The users-table query: an organization's members with their users, filtered and paged.
+/// The users-table query: an organization's members with their users, filtered, ordered and
+/// paged.
+///
+/// Every filter and order uses the keys copied onto the membership, so each variant is a range
+/// of one index within the organization; the user row is only read for the page's members.
 pub async fn list_members(
     conn: &mut Connection,
+    backend: Backend,
     organization: &OrganizationId,
     filter: &MemberFilter,
     page: &Page,
@@ -777,36 +800,79 @@ pub async fn list_members(
             .bind(role.as_str())
             .push(")");
     }
-    if let Some(search) = filter.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty()) {
-        // A range scan is a prefix match that every engine can answer from an index.
-        let upper = format!("{search}{}", char::MAX);
-        sql.push(" AND (");
-        for (index, column) in ["u.email", "u.name_key", "u.last_name_key"].into_iter().enumerate() {
-            if index > 0 {
-                sql.push(" OR ");
+    if let Some(search) = filter.search.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
+        match filter.search_match {
+            SearchMatch::Prefix => {
+                // A range scan is a prefix match that every engine answers from an index.
+                let upper = format!("{search}{}", char::MAX);
+                sql.push(" AND (");
+                for (index, column) in
+                    ["m.user_email", "m.user_name_key", "m.user_last_name_key"].into_iter().enumerate()
+                {
+                    if index > 0 {
+                        sql.push(" OR ");
+                    }
+                    sql.push(&format!("({column} >= "))
+                        .bind(search.as_str())
+                        .push(&format!(" AND {column} < "))
+                        .bind(upper.as_str())
+                        .push(")");
+                }
+                sql.push(")");
             }
-            sql.push(&format!("({column} >= "))
-                .bind(search.as_str())
-                .push(&format!(" AND {column} < "))
-                .bind(upper.as_str())
-                .push(")");
+            SearchMatch::Contains => {
+                sql.push(" AND ");
+                backend.push_contains(&mut sql, &search);
+            }
         }
-        sql.push(")");
     }
-    sql.push_keyset("m.id", page);
+    let sort_key = match filter.sort {
+        MemberSort::Created => None,
+        MemberSort::Email => Some("m.user_email"),
+        MemberSort::LastSignIn => Some("m.user_last_sign_in_at"),
+    };
+    let cursor = |raw: &Option<String>| raw.as_deref().and_then(|raw| SortCursor::parse(raw, filter.sort));
+    match sort_key {
+        None => sql.push_keyset("m.id", page),
+        Some(column) => sql.push_sorted_keyset(column, "m.id", cursor(&page.after).or(cursor(&page.before)), page),
+    };
     let rows = sql
         .query()
         .try_map(|row| Ok((MembershipRow::from_row(&row)?, UserRow::from_row(&row)?)))
         .fetch_all(&mut *conn)
         .await
         .map_err(internal)?;
-    let list = finish_page(rows, page, |(membership, _)| membership.membership_id.clone());
+    let list = finish_page(rows, page, |(membership, user)| SortCursor::of(filter.sort, membership, user));
     let ids: Vec<&str> = list.data.iter().map(|(m, _)| m.membership_id.as_str()).collect();
     let mut roles = roles_of(conn, &ids).await?;
     Ok(list.map(|(membership, user)| {
         let slugs = roles.remove(&membership.membership_id).unwrap_or_default();
         Member { membership: membership.into_membership(slugs), user: user.into() }
     }))
+}
+
+/// A position in a list ordered by something other than creation: the sort value and the
+/// membership ID that breaks ties, as `om_…~value` (IDs never contain `~`).
+struct SortCursor;
+
+impl SortCursor {
+    fn of(sort: MemberSort, membership: &MembershipRow, user: &UserRow) -> String {
+        match sort {
+            MemberSort::Created => membership.membership_id.clone(),
+            MemberSort::Email => format!("{}~{}", membership.membership_id, user.email),
+            MemberSort::LastSignIn => format!("{}~{}", membership.membership_id, user.last_sign_in_at.unwrap_or(0)),
+        }
+    }
+
+    fn parse(raw: &str, sort: MemberSort) -> Option<(String, Value)> {
+        let (id, value) = raw.split_once('~')?;
+        let value = match sort {
+            MemberSort::Created => return None,
+            MemberSort::Email => Value::Text(value.to_owned()),
+            MemberSort::LastSignIn => Value::Int(value.parse().ok()?),
+        };
+        Some((id.to_owned(), value))
+    }
 }
 
 // ---------------------------------------------------------------------------------------

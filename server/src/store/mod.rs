@@ -40,6 +40,25 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Appends a "contains" condition on a user's email and full name (lower-case `needle`),
+    /// answered from each engine's trigram index: SQLite's FTS5 `trigram` tokenizer, or
+    /// PostgreSQL's `pg_trgm`.
+    pub fn push_contains(self, sql: &mut sql::SqlBuilder, needle: &str) {
+        match self {
+            Backend::Sqlite => {
+                // An FTS5 phrase: double quotes inside are doubled.
+                let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+                sql.push("u.rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH ").bind(phrase).push(")");
+            }
+            Backend::Postgres => {
+                let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                sql.push("u.search_text LIKE ").bind(format!("%{escaped}%"));
+            }
+        }
+    }
+}
+
 /// A connection pool with its engine.
 #[derive(Clone, Debug)]
 pub struct Store {

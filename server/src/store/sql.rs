@@ -87,6 +87,28 @@ impl SqlBuilder {
         self.bind(i64::from(page.limit) + 1)
     }
 
+    /// Like [`push_keyset`](Self::push_keyset), for a list ordered by `sort` with `id`
+    /// breaking ties; the cursor is the last (or first) row's `(sort value, id)`.
+    ///
+    /// Without a cursor this pages from the start; a malformed cursor is treated the same.
+    pub fn push_sorted_keyset(
+        &mut self,
+        sort: &str,
+        id: &str,
+        cursor: Option<(String, Value)>,
+        page: &Page,
+    ) -> &mut Self {
+        let backwards = page.after.is_none() && page.before.is_some();
+        let ascending = (page.order == Order::Asc) != backwards;
+        let (direction, comparison) = if ascending { ("ASC", ">") } else { ("DESC", "<") };
+        if let Some((cursor_id, value)) = cursor {
+            self.push(&format!(" AND ({sort}, {id}) {comparison} ("));
+            self.bind(value).push(", ").bind(cursor_id).push(")");
+        }
+        self.push(&format!(" ORDER BY {sort} {direction}, {id} {direction} LIMIT "));
+        self.bind(i64::from(page.limit) + 1)
+    }
+
     /// The SQL text.
     pub fn sql(&self) -> &str {
         &self.sql
