@@ -2,7 +2,7 @@
 //! bulk data generator behind `roster seed` and the benchmarks.
 
 use crate::core::{Core, password};
-use crate::store::directory::{self as db, UserRecord};
+use crate::store::directory::{self as db, SeedMember, UserRecord};
 use crate::store::{internal, now_ms};
 use app::directory::{NewInvitation, NewMembership, NewOrganization, NewUser};
 use app::error::AppError;
@@ -238,25 +238,33 @@ pub struct BulkSeed {
 
 /// Loads `users` users into `organizations` organizations for benchmarks and load tests.
 ///
-/// Membership is skewed as in real installs: the first organization holds about half the
-/// users, the rest share the remainder by a harmonic law. Rows are written in large
-/// transactions without events; this is test data, not history.
+/// Membership is skewed as in real installs: a few large organizations (one per 2,000, at
+/// least one) share half the users, and the rest spread evenly over the others. Rows are
+/// written through multi-row inserts in large transactions, without events: this is test
+/// data, not history. About seven in ten users have signed in at some point.
 pub async fn seed_bulk(
     core: &Core,
     users: usize,
     organizations: usize,
     progress: impl Fn(usize),
 ) -> Result<BulkSeed, AppError> {
+    const BATCH: usize = 500;
     let organizations = organizations.max(1);
-    let weights: Vec<f64> = (0..organizations).map(|i| if i == 0 { 1.0 } else { 1.0 / (i as f64 + 1.0) }).collect();
-    let share_of_rest: f64 = weights.iter().skip(1).sum();
-    let sizes: Vec<usize> = (0..organizations)
-        .map(|i| match (i, organizations) {
-            (_, 1) => users,
-            (0, _) => users / 2,
-            _ => ((users - users / 2) as f64 * weights[i] / share_of_rest).round() as usize,
-        })
-        .collect();
+    let large = (organizations / 2_000).max(1);
+    let sizes: Vec<usize> = if organizations == 1 {
+        vec![users]
+    } else {
+        let (half, rest, small) = (users / 2, users - users / 2, organizations - large);
+        (0..organizations)
+            .map(|i| {
+                if i < large {
+                    half / large + usize::from(i < half % large)
+                } else {
+                    rest / small + usize::from(i - large < rest % small)
+                }
+            })
+            .collect()
+    };
 
     let run = ulid::Ulid::new().to_string().to_lowercase();
     let mut created = Vec::new();
@@ -271,49 +279,51 @@ pub async fn seed_bulk(
     }
     tx.commit().await.map_err(internal)?;
 
+    let started = now_ms();
     let mut written = 0;
+    let mut batch = Vec::with_capacity(BATCH);
     let mut tx = core.store().begin().await?;
     for (organization, size) in &created {
         for _ in 0..*size {
             let first = FIRST_NAMES[written % FIRST_NAMES.len()];
             let last = LAST_NAMES[(written / FIRST_NAMES.len()) % LAST_NAMES.len()];
             let now = now_ms();
-            let user = UserRecord {
-                id: UserId::generate(),
-                email: format!("{}.{}.{written}.{run}@load.test", ascii_lower(first), ascii_lower(last)),
-                email_verified: true,
-                first_name: Some(first.into()),
-                last_name: Some(last.into()),
-                locale: None,
-                external_id: None,
-                metadata: Metadata::new(),
-                password_hash: None,
-                is_platform_admin: false,
-                created_at: now,
-                updated_at: now,
-            };
-            db::insert_user(&mut tx, &user).await.map_err(internal)?;
-            let role = if written % 50 == 0 { roles::ADMIN } else { roles::MEMBER };
-            let status = if written % 97 == 0 { MembershipStatus::Inactive } else { MembershipStatus::Active };
-            db::insert_membership(
-                &mut tx,
-                &MembershipId::generate(),
-                organization,
-                &user.id,
-                status,
-                &[role.into()],
-                now,
-            )
-            .await
-            .map_err(internal)?;
+            batch.push(SeedMember {
+                user: UserRecord {
+                    id: UserId::generate(),
+                    email: format!("{}.{}.{written}.{run}@load.test", ascii_lower(first), ascii_lower(last)),
+                    email_verified: true,
+                    first_name: Some(first.into()),
+                    last_name: Some(last.into()),
+                    locale: None,
+                    external_id: None,
+                    metadata: Metadata::new(),
+                    password_hash: None,
+                    is_platform_admin: false,
+                    created_at: now,
+                    updated_at: now,
+                },
+                // Spread over the last thirty days, deterministically.
+                last_sign_in_at: (written % 10 < 7)
+                    .then(|| started - ((written as i64 * 7_919) % (30 * 24 * 3_600_000))),
+                membership_id: MembershipId::generate(),
+                organization_id: organization.clone(),
+                status: if written % 97 == 0 { MembershipStatus::Inactive } else { MembershipStatus::Active },
+                role: if written % 50 == 0 { roles::ADMIN } else { roles::MEMBER },
+            });
             written += 1;
-            if written % 5_000 == 0 {
-                tx.commit().await.map_err(internal)?;
-                tx = core.store().begin().await?;
-                progress(written);
+            if batch.len() == BATCH {
+                db::insert_seed_members(&mut tx, &batch).await.map_err(internal)?;
+                batch.clear();
+                if written % 20_000 == 0 {
+                    tx.commit().await.map_err(internal)?;
+                    tx = core.store().begin().await?;
+                    progress(written);
+                }
             }
         }
     }
+    db::insert_seed_members(&mut tx, &batch).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     progress(written);
     Ok(BulkSeed { organizations: created })
