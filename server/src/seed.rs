@@ -328,3 +328,60 @@ pub async fn seed_bulk(
     progress(written);
     Ok(BulkSeed { organizations: created })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testing::Fixture;
+    use app::directory::{Caller, Invitations, Memberships, UserQuery, Users};
+    use app::model::{MemberFilter, Page};
+
+    fn bootstrap() -> Bootstrap {
+        Bootstrap {
+            admin_email: "admin@roster.test".into(),
+            admin_password: Some("first admin password".into()),
+            demo_data: true,
+            demo_password: Some("demo password".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_start_seeds_once_and_a_second_start_creates_nothing() {
+        let fx = Fixture::new().await;
+        let first = first_start(&fx.core, bootstrap()).await.unwrap().expect("the first start seeds");
+        assert_eq!(first.admin_email, "admin@roster.test");
+        let admin = Caller::system().admin().unwrap();
+        let all = || UserQuery { page: Page { limit: 100, ..Page::default() }, ..Default::default() };
+        let users = fx.core.list_users(&admin, all()).await.unwrap().data.len();
+        assert_eq!(users, 50, "the admin and 49 demo users");
+        let invitations = fx.core.list_invitations(&admin, Default::default()).await.unwrap().data.len();
+        assert_eq!(invitations, 4);
+
+        assert!(first_start(&fx.core, bootstrap()).await.unwrap().is_none());
+        assert_eq!(fx.core.list_users(&admin, all()).await.unwrap().data.len(), users);
+        assert_eq!(fx.core.list_invitations(&admin, Default::default()).await.unwrap().data.len(), invitations);
+    }
+
+    #[tokio::test]
+    async fn bulk_seeding_skews_organizations_and_lists_every_member() {
+        let fx = Fixture::new().await;
+        let seeded = seed_bulk(&fx.core, 1_000, 20, |_| {}).await.unwrap();
+        assert_eq!(seeded.organizations.len(), 20);
+        assert_eq!(seeded.organizations.iter().map(|o| o.1).sum::<usize>(), 1_000);
+        assert_eq!(seeded.organizations[0].1, 500, "the one large organization holds half");
+        let admin = Caller::system().admin().unwrap();
+        let (largest, size) = seeded.organizations[0].clone();
+        let mut seen = 0;
+        let mut after = None;
+        loop {
+            let page = Page { limit: 100, after, ..Page::default() };
+            let list = fx.core.list_members(&admin, &largest, MemberFilter::default(), page).await.unwrap();
+            seen += list.data.len();
+            match list.list_metadata.after {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        assert_eq!(seen, size);
+    }
+}
