@@ -325,6 +325,8 @@ pub async fn seed_bulk(
     }
     db::insert_seed_members(&mut tx, &batch).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
+    // Plans for freshly loaded tables are only good once the planner has statistics.
+    core.store().analyze().await?;
     progress(written);
     Ok(BulkSeed { organizations: created })
 }

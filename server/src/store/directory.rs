@@ -136,7 +136,8 @@ pub async fn insert_seed_members(conn: &mut Connection, members: &[SeedMember]) 
         "INSERT INTO memberships (id, organization_id, user_id, status, created_at, updated_at, \
          user_email, user_name_key, user_last_name_key, user_last_sign_in_at) VALUES ",
     );
-    let mut roles = SqlBuilder::new("INSERT INTO membership_roles (membership_id, role_slug, position) VALUES ");
+    let mut roles =
+        SqlBuilder::new("INSERT INTO membership_roles (membership_id, role_slug, position, organization_id) VALUES ");
     for (index, member) in members.iter().enumerate() {
         let separator = if index == 0 { "(" } else { ", (" };
         let user = &member.user;
@@ -167,7 +168,8 @@ pub async fn insert_seed_members(conn: &mut Connection, members: &[SeedMember]) 
         memberships.push(", ").bind(user.email.as_str()).push(", ").bind(name_key).push(", ").bind(last_name_key);
         memberships.push(", ").bind(member.last_sign_in_at.unwrap_or(0)).push(")");
 
-        roles.push(separator).bind(member.membership_id.as_str()).push(", ").bind(member.role).push(", 0)");
+        roles.push(separator).bind(member.membership_id.as_str()).push(", ").bind(member.role).push(", 0, ");
+        roles.bind(member.organization_id.as_str()).push(")");
     }
     users.query().execute(&mut *conn).await?;
     memberships.query().execute(&mut *conn).await?;
@@ -677,12 +679,16 @@ pub async fn insert_membership(
 
 async fn write_roles(conn: &mut Connection, id: &MembershipId, role_slugs: &[String]) -> Result<(), sqlx::Error> {
     for (position, slug) in role_slugs.iter().enumerate() {
-        sqlx::query("INSERT INTO membership_roles (membership_id, role_slug, position) VALUES ($1, $2, $3)")
-            .bind(id.as_str())
-            .bind(slug)
-            .bind(position as i64)
-            .execute(&mut *conn)
-            .await?;
+        // The organization is copied from the membership, for the role filter's index.
+        sqlx::query(
+            "INSERT INTO membership_roles (membership_id, role_slug, position, organization_id) \
+             SELECT $1, $2, $3, organization_id FROM memberships WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .bind(slug)
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -866,7 +872,9 @@ pub async fn list_members(
         sql.push(" AND m.status = ").bind(status.as_str());
     }
     if let Some(role) = &filter.role {
-        sql.push(" AND EXISTS (SELECT 1 FROM membership_roles r WHERE r.membership_id = m.id AND r.role_slug = ")
+        sql.push(" AND m.id IN (SELECT r.membership_id FROM membership_roles r WHERE r.organization_id = ")
+            .bind(organization.as_str())
+            .push(" AND r.role_slug = ")
             .bind(role.as_str())
             .push(")");
     }

@@ -115,6 +115,11 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics, as after a bulk load.
+    pub async fn analyze(&self) -> Result<(), AppError> {
+        self.pool.execute("ANALYZE").await.map(drop).map_err(internal)
+    }
+
     /// The engine behind this store.
     pub fn backend(&self) -> Backend {
         self.backend
