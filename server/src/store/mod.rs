@@ -85,12 +85,20 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
+                    match backend {
                         // Foreign keys and the busy timeout are per connection in SQLite.
-                        conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
+                        Backend::Sqlite => {
+                            conn.execute(
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                        }
+                        // The users table's best plan depends on the values (a common search
+                        // prefix walks the index in order, a rare one looks matches up), which
+                        // a cached generic plan cannot see.
+                        Backend::Postgres => {
+                            conn.execute("SET plan_cache_mode = force_custom_plan").await?;
+                        }
                     }
                     Ok(())
                 })
