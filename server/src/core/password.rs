@@ -75,11 +75,24 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
 
 /// Hashes a password off the async workers (it takes tens of milliseconds by design).
 pub async fn hash(password: String) -> Result<String, AppError> {
+    let _slot = hashing_slot().await;
     tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AppError::Internal)?
+}
+
+/// One of as many hashing slots as there are cores.
+///
+/// Each hash fills 19 MiB of memory; running more at once than there are cores only makes
+/// them evict each other from the caches, so extra requests wait their turn instead.
+async fn hashing_slot() -> tokio::sync::SemaphorePermit<'static> {
+    static SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+    });
+    SLOTS.acquire().await.expect("the hashing semaphore is never closed")
 }
 
 /// Checks a password against a stored hash; with no hash, spends the same time and fails.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
+    let _slot = hashing_slot().await;
     tokio::task::spawn_blocking(move || match hash {
         Some(hash) => verify_now(&password, &hash),
         None => {
