@@ -224,6 +224,8 @@ pub struct UserUpdate {
     pub last_name: Option<Option<String>>,
     pub email_verified: Option<bool>,
     pub password: Option<String>,
+    /// A password hash from another system, instead of `password`.
+    pub password_hash: Option<ImportedPasswordHash>,
     pub external_id: Option<Option<String>>,
     pub locale: Option<Option<String>>,
     /// Keys to set; a `None` value removes the key.

@@ -152,6 +152,7 @@ impl Core {
         let claims = self.access_claims(
             &session.user_id,
             &session.id,
+            session.created_at,
             organization.map(OrganizationId::as_str),
             roles,
             permissions,

@@ -38,12 +38,16 @@ pub struct AccessClaims {
     pub iss: String,
     pub sub: String,
     pub sid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     pub roles: Vec<String>,
     pub permissions: Vec<String>,
     pub exp: i64,
     pub iat: i64,
+    /// When the user signed in (seconds), kept across refreshes; the Python SDK requires it.
+    pub auth_time: i64,
     pub jti: String,
 }
 
@@ -127,6 +131,7 @@ impl Core {
         &self,
         user: &str,
         session: &str,
+        signed_in_at_ms: i64,
         organization: Option<&str>,
         roles: Vec<String>,
         permissions: Vec<String>,
@@ -142,6 +147,7 @@ impl Core {
             permissions,
             exp: now + ACCESS_TOKEN_SECONDS,
             iat: now,
+            auth_time: signed_in_at_ms / 1000,
             jti: app::ids::new_ulid(),
         }
     }
@@ -156,7 +162,14 @@ mod tests {
     async fn tokens_verify_with_the_published_key_and_the_key_survives_a_restart() {
         let fx = Fixture::new().await;
         let key = fx.core.signing_key().await.unwrap();
-        let claims = fx.core.access_claims("user_1", "session_1", Some("org_1"), vec!["admin".into()], vec![]);
+        let claims = fx.core.access_claims(
+            "user_1",
+            "session_1",
+            1_700_000_000_000,
+            Some("org_1"),
+            vec!["admin".into()],
+            vec![],
+        );
         let token = key.sign(&claims).unwrap();
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key.jwk().clone()).unwrap();
         assert_eq!(decode_header(&token).unwrap().kid.as_deref(), jwk.common.key_id.as_deref());

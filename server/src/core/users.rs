@@ -108,9 +108,21 @@ impl Users for Core {
             errors.check(validate::password("password", password));
         }
         errors.finish()?;
-        let password_hash = match update.password {
-            Some(password) => Some(password::hash(password).await?),
-            None => None,
+        // A new password (hashed here), or a hash from another system with its algorithm.
+        let password_hash = match (update.password, update.password_hash) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::invalid(
+                    "password",
+                    "password_and_hash",
+                    "Send a password or a password_hash, not both.",
+                ));
+            }
+            (Some(password), None) => Some((password::hash(password).await?, None)),
+            (None, Some(imported)) => {
+                password::check_imported("password_hash", &imported.hash, &imported.hash_type)?;
+                Some((imported.hash, Some(imported.hash_type)))
+            }
+            (None, None) => None,
         };
 
         let mut tx = self.store.begin().await?;
@@ -149,8 +161,11 @@ impl Users for Core {
                 AppError::conflict("user_already_exists", "A user with this email or external ID already exists.")
             })
         })?;
-        if let Some(hash) = password_hash {
+        if let Some((hash, hash_type)) = password_hash {
             db::set_password_hash(&mut tx, id, &hash, now).await.map_err(internal)?;
+            if let Some(hash_type) = hash_type {
+                db::set_password_hash_type(&mut tx, id, &hash_type).await.map_err(internal)?;
+            }
         }
         let user = db::find_user(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "user.updated", None, &user).await?;

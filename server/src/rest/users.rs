@@ -115,6 +115,7 @@ struct UpdateUser {
     last_name: Option<Option<String>>,
     password: Option<String>,
     password_hash: Option<String>,
+    password_hash_type: Option<String>,
     #[serde(deserialize_with = "present")]
     external_id: Option<Option<String>>,
     #[serde(deserialize_with = "present")]
@@ -128,20 +129,33 @@ async fn update(
     Path(id): Path<String>,
     Body(body): Body<UpdateUser>,
 ) -> ApiResult<Json<User>> {
-    if body.password_hash.is_some() {
-        return Err(AppError::invalid(
-            "password_hash",
-            "password_hash_unsupported",
-            "Set a password hash when creating the user; updates take a password.",
-        )
-        .into());
-    }
+    let password_hash = match (body.password_hash, body.password_hash_type) {
+        (Some(hash), Some(hash_type)) => Some(ImportedPasswordHash { hash, hash_type }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(AppError::invalid(
+                "password_hash_type",
+                "password_hash_type_required",
+                "password_hash_type is required with password_hash.",
+            )
+            .into());
+        }
+        (None, Some(_)) => {
+            return Err(AppError::invalid(
+                "password_hash",
+                "password_hash_required",
+                "password_hash is required with password_hash_type.",
+            )
+            .into());
+        }
+    };
     let update = UserUpdate {
         email: body.email,
         first_name: body.first_name,
         last_name: body.last_name,
         email_verified: body.email_verified,
         password: body.password,
+        password_hash,
         external_id: body.external_id,
         locale: body.locale,
         metadata: body.metadata,

@@ -60,6 +60,11 @@ test('422 UnprocessableEntityException lists the field codes', async () => {
   const badDomain = await rejection(createOrganization('Bad', { domainData: [{ domain: 'not a domain', state: 'verified' }] }));
   assert.match(badDomain.message, /domain_invalid/);
 
+  const org = await createOrganization('Invite limits');
+  const days = await rejection(um.sendInvitation({ email: email('late'), organizationId: org.id, expiresInDays: 31 }));
+  assert.ok(days instanceof UnprocessableEntityException, `${days}`);
+  assert.match(days.message, /expires_in_days_out_of_range/);
+
   const statuses = await rejection(um.listOrganizationMemberships({ userId: 'user_01H5JQDV7R7ATEYZDEG0W5PRYS', statuses: ['bogus'] }));
   assert.ok(statuses instanceof UnprocessableEntityException, `${statuses}`);
 });
@@ -72,6 +77,9 @@ test('409 ConflictException on a duplicate email or external id', async () => {
   assert.equal(duplicate.status, 409);
   const sameExternal = await rejection(um.createUser({ email: email('dup2'), externalId: `dup-${email('dup')}` }));
   assert.equal(sameExternal.status, 409);
+  const other = await um.createUser({ email: email('dup3') });
+  const renamed = await rejection(um.updateUser({ userId: other.id, email: email('dup') }));
+  assert.equal(renamed.name, 'ConflictException', `changing to a taken email: ${renamed}`);
 });
 
 test('the 11th password attempt for one email is a 429 RateLimitExceededException', async () => {

@@ -97,6 +97,13 @@ test('get, get by external id, update, delete', async () => {
   assert.equal((await orgs.getOrganizationByExternalId(newExternal)).id, created.id);
   assert.ok((await rejection(orgs.getOrganizationByExternalId(externalId))) instanceof NotFoundException);
 
+  // null clears the nullable fields.
+  const cleared = await orgs.updateOrganization({ organization: created.id, externalId: null, stripeCustomerId: null });
+  assert.equal(cleared.externalId, null);
+  assert.equal(cleared.stripeCustomerId, null);
+  assert.ok((await rejection(orgs.getOrganizationByExternalId(newExternal))) instanceof NotFoundException);
+  await orgs.updateOrganization({ organization: created.id, externalId: newExternal });
+
   await orgs.deleteOrganization(created.id);
   const gone = await rejection(orgs.getOrganization(created.id));
   assert.ok(gone instanceof NotFoundException, `${gone}`);
