@@ -71,35 +71,17 @@ async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateUser>)
         external_id: body.external_id,
         metadata: body.metadata.unwrap_or_default(),
     };
-    let created_user = match (body.password_hash, body.password_hash_type) {
-        (None, None) => directory.create_user(&admin, user).await?,
-        (Some(hash), Some(hash_type)) => {
-            if user.password.is_some() {
-                return Err(AppError::invalid(
-                    "password",
-                    "password_and_hash",
-                    "Send a password or a password_hash, not both.",
-                )
-                .into());
-            }
-            directory.import_user(&admin, user, ImportedPasswordHash { hash, hash_type }).await?
-        }
-        (Some(_), None) => {
+    let created_user = match imported_hash(body.password_hash, body.password_hash_type)? {
+        None => directory.create_user(&admin, user).await?,
+        Some(_) if user.password.is_some() => {
             return Err(AppError::invalid(
-                "password_hash_type",
-                "password_hash_type_required",
-                "password_hash_type is required with password_hash.",
+                "password",
+                "password_and_hash",
+                "Send a password or a password_hash, not both.",
             )
             .into());
         }
-        (None, Some(_)) => {
-            return Err(AppError::invalid(
-                "password_hash",
-                "password_hash_required",
-                "password_hash is required with password_hash_type.",
-            )
-            .into());
-        }
+        Some(hash) => directory.import_user(&admin, user, hash).await?,
     };
     Ok(created(created_user))
 }
@@ -129,26 +111,7 @@ async fn update(
     Path(id): Path<String>,
     Body(body): Body<UpdateUser>,
 ) -> ApiResult<Json<User>> {
-    let password_hash = match (body.password_hash, body.password_hash_type) {
-        (Some(hash), Some(hash_type)) => Some(ImportedPasswordHash { hash, hash_type }),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(AppError::invalid(
-                "password_hash_type",
-                "password_hash_type_required",
-                "password_hash_type is required with password_hash.",
-            )
-            .into());
-        }
-        (None, Some(_)) => {
-            return Err(AppError::invalid(
-                "password_hash",
-                "password_hash_required",
-                "password_hash is required with password_hash_type.",
-            )
-            .into());
-        }
-    };
+    let password_hash = imported_hash(body.password_hash, body.password_hash_type)?;
     let update = UserUpdate {
         email: body.email,
         first_name: body.first_name,
@@ -185,4 +148,24 @@ async fn sessions(
     query: Query,
 ) -> ApiResult<Json<List<Session>>> {
     Ok(Json(directory.list_sessions(&caller.admin()?, &user_id(&id)?, query.page()?).await?))
+}
+
+/// A password hash from another system: both fields or neither.
+fn imported_hash(hash: Option<String>, hash_type: Option<String>) -> ApiResult<Option<ImportedPasswordHash>> {
+    match (hash, hash_type) {
+        (Some(hash), Some(hash_type)) => Ok(Some(ImportedPasswordHash { hash, hash_type })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(AppError::invalid(
+            "password_hash_type",
+            "password_hash_type_required",
+            "password_hash_type is required with password_hash.",
+        )
+        .into()),
+        (None, Some(_)) => Err(AppError::invalid(
+            "password_hash",
+            "password_hash_required",
+            "password_hash is required with password_hash_type.",
+        )
+        .into()),
+    }
 }
