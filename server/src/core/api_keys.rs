@@ -11,6 +11,40 @@ use app::model::{ApiKey, CreatedApiKey};
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+
+/// How long a verified key is trusted without asking the store again. A key revoked on this
+/// replica stops working at once; on the others, within this time.
+pub const VERIFIED_KEY_TTL: Duration = Duration::from_secs(2);
+
+/// Recently verified API keys, by secret hash.
+///
+/// Nearly every API call presents the same few keys, and looking each one up again would
+/// cost a store query per call.
+pub(crate) struct VerifiedKeys {
+    callers: quick_cache::sync::Cache<String, (Caller, Instant)>,
+}
+
+impl Default for VerifiedKeys {
+    fn default() -> Self {
+        Self { callers: quick_cache::sync::Cache::new(1024) }
+    }
+}
+
+impl VerifiedKeys {
+    fn get(&self, secret_hash: &str) -> Option<Caller> {
+        let (caller, verified_at) = self.callers.get(secret_hash)?;
+        (verified_at.elapsed() < VERIFIED_KEY_TTL).then_some(caller)
+    }
+
+    fn remember(&self, secret_hash: String, caller: Caller) {
+        self.callers.insert(secret_hash, (caller, Instant::now()));
+    }
+
+    fn forget_all(&self) {
+        self.callers.clear();
+    }
+}
 
 fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -93,15 +127,21 @@ impl ApiKeys for Core {
             return Err(AppError::not_found("API key"));
         }
         record(&mut tx, "api_key.revoked", None, &serde_json::json!({ "object": "api_key", "id": id })).await?;
-        tx.commit().await.map_err(internal)
+        tx.commit().await.map_err(internal)?;
+        self.verified_keys.forget_all();
+        Ok(())
     }
 
     async fn authenticate_api_key(&self, secret: &str) -> Result<Caller, AppError> {
         if !secret.starts_with("sk_") {
             return Err(AppError::Unauthenticated);
         }
+        let hash = secret_hash(secret);
+        if let Some(caller) = self.verified_keys.get(&hash) {
+            return Ok(caller);
+        }
         let mut conn = self.store.read().await?;
-        let row = api::find_api_key_by_hash(&mut conn, &secret_hash(secret)).await?.ok_or(AppError::Unauthenticated)?;
+        let row = api::find_api_key_by_hash(&mut conn, &hash).await?.ok_or(AppError::Unauthenticated)?;
         if row.revoked_at.is_some() {
             return Err(AppError::Unauthenticated);
         }
@@ -118,7 +158,9 @@ impl ApiKeys for Core {
             Some(organization) => Scope::Organization(OrganizationId::from_trusted(organization)),
             None => Scope::Environment,
         };
-        Ok(Caller::from_api_key(ApiKeyId::from_trusted(row.id), row.client_id, scope))
+        let caller = Caller::from_api_key(ApiKeyId::from_trusted(row.id), row.client_id, scope);
+        self.verified_keys.remember(hash, caller.clone());
+        Ok(caller)
     }
 }
 
@@ -148,6 +190,23 @@ mod tests {
         fx.core.revoke_api_key(&fx.system(), &created.key.id).await.unwrap();
         assert_eq!(fx.core.authenticate_api_key(&created.value).await.unwrap_err(), AppError::Unauthenticated);
         assert_eq!(fx.core.authenticate_api_key("sk_unknown").await.unwrap_err(), AppError::Unauthenticated);
+    }
+
+    #[tokio::test]
+    async fn a_key_revoked_by_another_replica_stops_working_within_the_cache_lifetime() {
+        let fx = Fixture::new().await;
+        let created = fx
+            .core
+            .create_api_key(&fx.system(), NewApiKey { name: "backend".into(), ..Default::default() })
+            .await
+            .unwrap();
+        fx.core.authenticate_api_key(&created.value).await.unwrap();
+        let other_replica =
+            crate::core::Core::new(fx.core.store().clone(), fx.core.settings().clone()).await.unwrap();
+        other_replica.revoke_api_key(&fx.system(), &created.key.id).await.unwrap();
+        assert_eq!(other_replica.authenticate_api_key(&created.value).await.unwrap_err(), AppError::Unauthenticated);
+        tokio::time::sleep(super::VERIFIED_KEY_TTL + std::time::Duration::from_millis(100)).await;
+        assert_eq!(fx.core.authenticate_api_key(&created.value).await.unwrap_err(), AppError::Unauthenticated);
     }
 
     #[tokio::test]

@@ -65,25 +65,23 @@ impl Core {
         let email = validate::email("email", email).unwrap_or_default();
         let bucket = format!("password:{email}");
         let now = now_ms();
-        if policy == AttemptPolicy::Every {
-            let mut tx = self.store.begin().await?;
-            let (attempts, window_start) = api::count_attempt(&mut tx, &bucket, now, PASSWORD_WINDOW_MS).await?;
-            tx.commit().await.map_err(internal)?;
-            if attempts > PASSWORD_ATTEMPTS {
-                return Err(rate_limited(window_start, now));
-            }
-        } else {
-            let mut conn = self.store.read().await?;
-            if let Some((attempts, window_start)) =
-                api::peek_attempts(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?
-            {
-                if attempts >= PASSWORD_ATTEMPTS {
-                    return Err(rate_limited(window_start, now));
-                }
-            }
-        }
         let credentials = {
             let mut conn = self.store.read().await?;
+            // The count is one upsert, atomic on its own, so it needs no transaction.
+            let limited_since = match policy {
+                AttemptPolicy::Every => {
+                    let (attempts, window_start) =
+                        api::count_attempt(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?;
+                    (attempts > PASSWORD_ATTEMPTS).then_some(window_start)
+                }
+                AttemptPolicy::FailuresOnly => api::peek_attempts(&mut conn, &bucket, now, PASSWORD_WINDOW_MS)
+                    .await?
+                    .filter(|(failures, _)| *failures >= PASSWORD_ATTEMPTS)
+                    .map(|(_, window_start)| window_start),
+            };
+            if let Some(window_start) = limited_since {
+                return Err(rate_limited(window_start, now));
+            }
             db::find_credentials_by_email(&mut conn, &email).await?
         };
         let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());

@@ -49,6 +49,8 @@ pub struct Core {
     settings: CoreSettings,
     /// Loaded on first use and shared by clones.
     signing_key: Arc<tokio::sync::OnceCell<Arc<tokens::SigningKey>>>,
+    /// API keys verified in the last moments, shared by clones.
+    verified_keys: Arc<api_keys::VerifiedKeys>,
 }
 
 impl std::fmt::Debug for Core {
@@ -90,7 +92,7 @@ impl Core {
             db::ensure_environment_role(&mut tx, role, now_ms()).await.map_err(internal)?;
         }
         tx.commit().await.map_err(internal)?;
-        Ok(Self { store, settings, signing_key: Arc::default() })
+        Ok(Self { store, settings, signing_key: Arc::default(), verified_keys: Arc::default() })
     }
 
     /// The store underneath.

@@ -82,6 +82,9 @@ impl Store {
                 Backend::Postgres => 16,
             })
             .min_connections(1)
+            // An embedded file cannot drop a connection the way a network can, so checking
+            // each one before use would only cost a round trip to its worker thread.
+            .test_before_acquire(backend == Backend::Postgres)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
@@ -151,7 +154,7 @@ impl Store {
         .map_err(internal)
     }
 
-    /// Borrows a connection for reads.
+    /// Borrows a connection for reads, and for single statements that are atomic on their own.
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, AppError> {
         self.pool.acquire().await.map_err(internal)
     }
