@@ -98,14 +98,14 @@ impl ApiKeys for Core {
             updated_at: now,
         };
         let mut tx = self.store.begin().await?;
-        if let Some(organization) = &key.organization_id {
-            if db::find_organization(&mut tx, organization).await?.is_none() {
-                return Err(AppError::invalid(
-                    "organization_id",
-                    "organization_not_found",
-                    "There is no such organization.",
-                ));
-            }
+        if let Some(organization) = &key.organization_id
+            && db::find_organization(&mut tx, organization).await?.is_none()
+        {
+            return Err(AppError::invalid(
+                "organization_id",
+                "organization_not_found",
+                "There is no such organization.",
+            ));
         }
         api::insert_api_key(&mut tx, &row, &secret_hash(&secret)).await.map_err(internal)?;
         let created: ApiKey = row.into();
@@ -148,11 +148,11 @@ impl ApiKeys for Core {
         // Record use at most once a minute: a write on every call would serialize all
         // API traffic behind SQLite's single writer.
         let now = now_ms();
-        if row.last_used_at.is_none_or(|last| last < now - 60_000) {
-            if let Err(error) = api::touch_api_key(&mut conn, &row.id, now).await {
-                // Bookkeeping only: a busy store must not fail the call.
-                tracing::debug!(%error, "could not record API key use");
-            }
+        if row.last_used_at.is_none_or(|last| last < now - 60_000)
+            && let Err(error) = api::touch_api_key(&mut conn, &row.id, now).await
+        {
+            // Bookkeeping only: a busy store must not fail the call.
+            tracing::debug!(%error, "could not record API key use");
         }
         let scope = match row.organization_id {
             Some(organization) => Scope::Organization(OrganizationId::from_trusted(organization)),
@@ -201,8 +201,7 @@ mod tests {
             .await
             .unwrap();
         fx.core.authenticate_api_key(&created.value).await.unwrap();
-        let other_replica =
-            crate::core::Core::new(fx.core.store().clone(), fx.core.settings().clone()).await.unwrap();
+        let other_replica = crate::core::Core::new(fx.core.store().clone(), fx.core.settings().clone()).await.unwrap();
         other_replica.revoke_api_key(&fx.system(), &created.key.id).await.unwrap();
         assert_eq!(other_replica.authenticate_api_key(&created.value).await.unwrap_err(), AppError::Unauthenticated);
         tokio::time::sleep(super::VERIFIED_KEY_TTL + std::time::Duration::from_millis(100)).await;

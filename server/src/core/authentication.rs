@@ -33,6 +33,13 @@ pub(crate) enum AttemptPolicy {
     FailuresOnly,
 }
 
+/// The roles and permissions an access token carries for its organization.
+struct OrganizationGrant {
+    organization: OrganizationId,
+    roles: Vec<String>,
+    permissions: Vec<String>,
+}
+
 /// A user whose password was just checked.
 pub(crate) struct VerifiedUser {
     pub id: UserId,
@@ -105,18 +112,13 @@ impl Core {
         Ok(VerifiedUser { id, is_platform_admin: credentials.is_platform_admin != 0 })
     }
 
-    /// The roles and permissions of a user in an organization, from an active membership.
-    async fn grants_in(
+    /// What an access token grants in one organization.
+    async fn grant_of(
         conn: &mut Connection,
-        user: &UserId,
-        organization: &OrganizationId,
-    ) -> Result<Option<(Vec<String>, Vec<String>)>, AppError> {
-        let Some(membership) = db::find_membership_of(conn, organization, user).await? else { return Ok(None) };
-        if membership.status != MembershipStatus::Active {
-            return Ok(None);
-        }
+        membership: &OrganizationMembership,
+    ) -> Result<OrganizationGrant, AppError> {
         let roles: Vec<String> = membership.roles.iter().map(|r| r.slug.clone()).collect();
-        let mut permissions: Vec<String> = db::list_roles(conn, Some(organization))
+        let mut permissions: Vec<String> = db::list_roles(conn, Some(&membership.organization_id))
             .await?
             .into_iter()
             .filter(|role| roles.contains(&role.slug))
@@ -124,7 +126,21 @@ impl Core {
             .collect();
         permissions.sort();
         permissions.dedup();
-        Ok(Some((roles, permissions)))
+        Ok(OrganizationGrant { organization: membership.organization_id.clone(), roles, permissions })
+    }
+
+    /// What an access token grants a user in an organization, from an active membership.
+    async fn grant_in(
+        conn: &mut Connection,
+        user: &UserId,
+        organization: &OrganizationId,
+    ) -> Result<Option<OrganizationGrant>, AppError> {
+        match db::find_membership_of(conn, organization, user).await? {
+            Some(membership) if membership.status == MembershipStatus::Active => {
+                Self::grant_of(conn, &membership).await.map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Issues a refresh token and an access token for a session.
@@ -135,13 +151,8 @@ impl Core {
         key: &SigningKey,
         conn: &mut Connection,
         session: &SessionRow,
-        organization: Option<&OrganizationId>,
+        grant: Option<&OrganizationGrant>,
     ) -> Result<(String, String), AppError> {
-        let user = UserId::from_trusted(session.user_id.clone());
-        let (roles, permissions) = match organization {
-            Some(organization) => Self::grants_in(conn, &user, organization).await?.unwrap_or_default(),
-            None => Default::default(),
-        };
         let refresh_token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
         let session_id = SessionId::from_trusted(session.id.clone());
         api::insert_refresh_token(conn, &token_hash(&refresh_token), &session_id, session.expires_at, now_ms())
@@ -151,9 +162,9 @@ impl Core {
             &session.user_id,
             &session.id,
             session.created_at,
-            organization.map(OrganizationId::as_str),
-            roles,
-            permissions,
+            grant.map(|grant| grant.organization.as_str()),
+            grant.map(|grant| grant.roles.clone()).unwrap_or_default(),
+            grant.map(|grant| grant.permissions.clone()).unwrap_or_default(),
         );
         let access_token = key.sign(&claims)?;
         Ok((access_token, refresh_token))
@@ -173,12 +184,18 @@ impl Core {
         let memberships = db::active_memberships_of(&mut tx, &verified.id).await?;
         // An organization key signs users in to its organization only; an environment key
         // picks the user's organization when there is exactly one.
-        let organization = match admin.organization() {
-            Some(own) if memberships.iter().any(|m| &m.organization_id == own) => Some(own.clone()),
-            Some(_) => return Err(AppError::InvalidCredentials),
-            None if memberships.len() == 1 => Some(memberships[0].organization_id.clone()),
+        let membership = match admin.organization() {
+            Some(own) => {
+                Some(memberships.iter().find(|m| &m.organization_id == own).ok_or(AppError::InvalidCredentials)?)
+            }
+            None if memberships.len() == 1 => memberships.first(),
             None => None,
         };
+        let grant = match membership {
+            Some(membership) => Some(Self::grant_of(&mut tx, membership).await?),
+            None => None,
+        };
+        let organization = grant.as_ref().map(|grant| grant.organization.clone());
         let now = now_ms();
         let session = SessionRow {
             id: SessionId::generate().to_string(),
@@ -196,7 +213,7 @@ impl Core {
         let unused_cookie = token_hash(&Alphanumeric.sample_string(&mut rand::thread_rng(), 43));
         db::insert_session(&mut tx, &session, &unused_cookie).await.map_err(internal)?;
         db::touch_last_sign_in(&mut tx, &verified.id, now).await.map_err(internal)?;
-        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, organization.as_ref()).await?;
+        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, grant.as_ref()).await?;
         record(&mut tx, "session.created", organization.as_ref(), &session.clone().into_session(now)).await?;
         record(
             &mut tx,
@@ -237,17 +254,20 @@ impl Core {
             return Err(invalid());
         }
         let user_id = UserId::from_trusted(session.user_id.clone());
-        let organization = match wanted.or_else(|| session.organization_id.clone().map(OrganizationId::from_trusted)) {
+        let grant = match wanted.or_else(|| session.organization_id.clone().map(OrganizationId::from_trusted)) {
             Some(organization) => {
-                if !admin.reaches(&organization) || Self::grants_in(&mut tx, &user_id, &organization).await?.is_none() {
-                    return Err(AppError::InvalidGrant(
-                        "The user is not an active member of that organization.".into(),
-                    ));
-                }
-                Some(organization)
+                let grant = if admin.reaches(&organization) {
+                    Self::grant_in(&mut tx, &user_id, &organization).await?
+                } else {
+                    None
+                };
+                Some(grant.ok_or_else(|| {
+                    AppError::InvalidGrant("The user is not an active member of that organization.".into())
+                })?)
             }
             None => None,
         };
+        let organization = grant.as_ref().map(|grant| grant.organization.clone());
         if !api::use_refresh_token(&mut tx, &hash, now).await.map_err(internal)? {
             return Err(invalid());
         }
@@ -256,7 +276,7 @@ impl Core {
             db::set_session_organization(&mut tx, &session_id, organization, now).await.map_err(internal)?;
         }
         let user = db::find_user(&mut tx, &user_id).await?.ok_or_else(invalid)?;
-        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, organization.as_ref()).await?;
+        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, grant.as_ref()).await?;
         tx.commit().await.map_err(internal)?;
         Ok(AuthenticationResponse {
             user,

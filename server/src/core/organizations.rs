@@ -130,10 +130,10 @@ impl Organizations for Core {
         within_reach(admin, id, "Organization")?;
         let mut errors = FieldErrors::default();
         let name = update.name.map(|name| name.trim().to_owned());
-        if let Some(name) = &name {
-            if name.is_empty() || name.chars().count() > 200 {
-                errors.add("name", "name_invalid", "Use 1 to 200 characters.");
-            }
+        if let Some(name) = &name
+            && (name.is_empty() || name.chars().count() > 200)
+        {
+            errors.add("name", "name_invalid", "Use 1 to 200 characters.");
         }
         let external_id = update.external_id.map(|id| errors.check(validate::external_id("external_id", id)).flatten());
         if let Some(metadata) = &update.metadata {

@@ -1,10 +1,10 @@
 //! Password hashing with Argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1).
 
 use app::error::AppError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::str::FromStr;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
@@ -27,9 +27,46 @@ fn verify_now(password: &str, hash: &str) -> bool {
     if is_bcrypt(hash) {
         return bcrypt::verify(password, hash).unwrap_or(false);
     }
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
     // Verification follows the parameters inside the stored hash, so imported hashes with
-    // other Argon2 settings still verify.
-    PasswordHash::new(hash).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+    // other Argon2 settings still verify; those that need more memory than a working area
+    // holds get a fresh one.
+    verify_in_working_memory(password, &parsed)
+        .unwrap_or_else(|| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Argon2 working areas of 19 MiB, kept between verifications: allocating and zeroing one
+/// for every sign-in costs about a tenth of the hash. There are at most as many as hashes
+/// that ran at once, which the hashing slots bound.
+static WORKING_MEMORY: Mutex<Vec<Box<[Block]>>> = Mutex::new(Vec::new());
+
+/// Verifies with a reused working area; `None` when the hash's parameters do not fit one.
+fn verify_in_working_memory(password: &str, parsed: &PasswordHash<'_>) -> Option<bool> {
+    let params = Params::try_from(parsed).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
+    let expected = parsed.hash?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let mut memory = WORKING_MEMORY
+        .lock()
+        .ok()?
+        .pop()
+        .unwrap_or_else(|| vec![Block::default(); hasher().params().block_count()].into_boxed_slice());
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let out = out.get_mut(..expected.len())?;
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        out,
+        &mut *memory,
+    );
+    if let Ok(mut pool) = WORKING_MEMORY.lock() {
+        pool.push(memory);
+    }
+    hashed.ok()?;
+    // `Output` compares in constant time.
+    Some(Output::new(out).ok()? == expected)
 }
 
 fn is_bcrypt(hash: &str) -> bool {
@@ -115,6 +152,29 @@ mod tests {
         assert!(verify("correct horse".into(), Some(hashed.clone())).await);
         assert!(!verify("wrong horse".into(), Some(hashed)).await);
         assert!(!verify("anything".into(), None).await);
+    }
+
+    #[test]
+    fn verification_with_reused_memory_agrees_with_the_plain_verifier() {
+        let current = hash_now("correct horse").unwrap();
+        // Less memory than a working area holds, and argon2i: both still verify.
+        let light = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(1024, 3, 1, None).unwrap())
+            .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        for hash in [&current, &light] {
+            let parsed = PasswordHash::new(hash).unwrap();
+            assert_eq!(verify_in_working_memory("correct horse", &parsed), Some(true), "{hash}");
+            assert_eq!(verify_in_working_memory("wrong horse", &parsed), Some(false), "{hash}");
+        }
+        // More memory than a working area holds: the plain verifier takes over.
+        let heavy = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(32 * 1024, 1, 1, None).unwrap())
+            .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert_eq!(verify_in_working_memory("correct horse", &PasswordHash::new(&heavy).unwrap()), None);
+        assert!(verify_now("correct horse", &heavy));
+        assert!(!verify_now("wrong horse", &heavy));
     }
 
     #[tokio::test]

@@ -58,15 +58,12 @@ async fn authenticate(
         .map(str::to_owned);
     let secret = body.client_secret.clone().or(header_secret).ok_or(ApiError(AppError::Unauthenticated))?;
     let caller = directory.authenticate_api_key(&secret).await?;
-    if let (Some(asked), Some(own)) = (body.client_id.as_deref(), caller.client_id()) {
-        if asked != own {
-            return Err(AppError::invalid(
-                "client_id",
-                "client_id_mismatch",
-                "client_id does not belong to this API key.",
-            )
-            .into());
-        }
+    if let (Some(asked), Some(own)) = (body.client_id.as_deref(), caller.client_id())
+        && asked != own
+    {
+        return Err(
+            AppError::invalid("client_id", "client_id_mismatch", "client_id does not belong to this API key.").into()
+        );
     }
     let admin = caller.admin()?;
     let grant = match body.grant_type.as_deref() {

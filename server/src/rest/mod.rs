@@ -162,10 +162,10 @@ impl IntoResponse for ApiError {
         }
         .unwrap_or_default();
         let mut response = (status, axum::Json(body)).into_response();
-        if let AppError::RateLimited { retry_after_seconds } = error {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let AppError::RateLimited { retry_after_seconds } = error
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

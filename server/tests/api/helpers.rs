@@ -151,7 +151,7 @@ impl Client {
     }
 
     /// The same client pretending to be a page of another site.
-    pub fn from_origin(&self, origin: &str) -> Client {
+    pub fn with_origin(&self, origin: &str) -> Client {
         Client { http: self.http.clone(), base: self.base.clone(), origin: origin.into() }
     }
 }

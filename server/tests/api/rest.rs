@@ -130,7 +130,7 @@ async fn invalid_input_is_422_naming_the_field() {
         assert_eq!(status, 422, "{path}");
         assert!(field(&answer).is_some(), "{answer}");
     }
-    let (status, _) = api.get(&format!("/user_management/users?organization_id=nope")).await;
+    let (status, _) = api.get("/user_management/users?organization_id=nope").await;
     assert_eq!(status, 422);
     assert!(app.core.list_users(&system(), UserQuery::default()).await.unwrap().data.is_empty(), "nothing was created");
 }

@@ -181,7 +181,7 @@ async fn state_changing_calls_from_another_origin_are_refused() {
     let (acme, _) = acme_and_globex(&app).await;
     let target = app.member(&acme, "mia@acme.test", roles::MEMBER).await;
     let client = app.signed_in("admin@acme.test").await;
-    let evil = client.from_origin("http://evil.test");
+    let evil = client.with_origin("http://evil.test");
     let fields = [("membership_id", target.id.as_str()), ("change", "remove"), ("role", "")];
     assert_eq!(evil.form("/api/change-member", &fields).await.status(), 403);
     assert_eq!(
