@@ -276,11 +276,11 @@ pub struct MembershipQuery {
     pub page: Page,
 }
 
-/// A request to invite someone into an organization.
+/// A request to invite someone into an organization, or, without one, to sign up.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewInvitation {
     pub email: String,
-    pub organization_id: OrganizationId,
+    pub organization_id: Option<OrganizationId>,
     pub role_slug: Option<String>,
     /// 1–30; `None` means the default of 7.
     pub expires_in_days: Option<i64>,

@@ -43,7 +43,16 @@ pub async fn invite(email: String, role_slug: String, expires_in_days: String) -
     let role_slug = Some(role_slug).filter(|slug| !slug.trim().is_empty());
     let inviter_user_id = caller.user_id().cloned();
     directory()
-        .send_invitation(&admin, NewInvitation { email, organization_id, role_slug, expires_in_days, inviter_user_id })
+        .send_invitation(
+            &admin,
+            NewInvitation {
+                email,
+                organization_id: Some(organization_id),
+                role_slug,
+                expires_in_days,
+                inviter_user_id,
+            },
+        )
         .await
 }
 

@@ -173,7 +173,7 @@ pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<Fir
                 &mut tx,
                 NewInvitation {
                     email: email.into(),
-                    organization_id: organization.id.clone(),
+                    organization_id: Some(organization.id.clone()),
                     role_slug: Some(role.into()),
                     expires_in_days: None,
                     inviter_user_id: Some(admin.id.clone()),

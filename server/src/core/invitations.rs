@@ -1,7 +1,7 @@
-//! Invitations: asking someone to join an organization.
+//! Invitations: asking someone to join an organization, or (without one) to sign up.
 //!
 //! The rules: one open invitation per email and organization; inviting an active member is a
-//! conflict; invitations last 1–30 days (7 by default) and show as `expired` after that;
+//! conflict, and so is inviting an existing user to sign up; invitations last 1–30 days (7 by default) and show as `expired` after that;
 //! resend issues a new token and expiry and revoke withdraws, both only while pending.
 
 use super::{Core, record, validate, within_reach};
@@ -114,26 +114,41 @@ impl Core {
         let mut errors = FieldErrors::default();
         let email = errors.check(validate::email("email", &invitation.email));
         let days = errors.check(validate::invitation_days("expires_in_days", invitation.expires_in_days));
+        if organization.is_none() && invitation.role_slug.is_some() {
+            errors.add("role_slug", "role_needs_organization", "Roles apply to invitations into an organization.");
+        }
         errors.finish()?;
         let (Some(email), Some(days)) = (email, days) else { unreachable!("every field was checked") };
 
-        if !db::lock_row(conn, Lockable::Organizations, organization.as_str()).await? {
-            return Err(AppError::invalid(
-                "organization_id",
-                "organization_not_found",
-                "There is no such organization.",
-            ));
-        }
-        let role =
-            Self::checked_roles(conn, "role_slug", &organization, invitation.role_slug.into_iter().collect()).await?;
         let now = now_ms();
-        if db::find_active_membership_by_email(conn, &organization, &email).await? {
-            return Err(AppError::conflict(
-                "already_a_member",
-                format!("{email} is already a member of this organization."),
-            ));
-        }
-        if db::has_pending_invitation(conn, &organization, &email, now).await? {
+        let role = match &organization {
+            Some(organization) => {
+                if !db::lock_row(conn, Lockable::Organizations, organization.as_str()).await? {
+                    return Err(AppError::invalid(
+                        "organization_id",
+                        "organization_not_found",
+                        "There is no such organization.",
+                    ));
+                }
+                let role =
+                    Self::checked_roles(conn, "role_slug", organization, invitation.role_slug.into_iter().collect())
+                        .await?;
+                if db::find_active_membership_by_email(conn, organization, &email).await? {
+                    return Err(AppError::conflict(
+                        "already_a_member",
+                        format!("{email} is already a member of this organization."),
+                    ));
+                }
+                role
+            }
+            None => {
+                if db::find_credentials_by_email(conn, &email).await?.is_some() {
+                    return Err(AppError::conflict("already_a_user", format!("{email} already has an account.")));
+                }
+                Vec::new()
+            }
+        };
+        if db::has_pending_invitation(conn, organization.as_ref(), &email, now).await? {
             return Err(AppError::conflict(
                 "invitation_already_pending",
                 format!("{email} already has a pending invitation. Resend it instead."),
@@ -141,7 +156,7 @@ impl Core {
         }
         let row = InvitationRow {
             id: InvitationId::generate().to_string(),
-            organization_id: Some(organization.to_string()),
+            organization_id: organization.as_ref().map(ToString::to_string),
             email,
             state: InvitationState::Pending.as_str().into(),
             role_slug: role.into_iter().next(),
@@ -156,7 +171,7 @@ impl Core {
         };
         db::insert_invitation(conn, &row).await.map_err(internal)?;
         let created = self.invitation(row, now);
-        record(conn, "invitation.created", Some(&organization), &event_data(&created)).await?;
+        record(conn, "invitation.created", organization.as_ref(), &event_data(&created)).await?;
         Ok(created)
     }
 }
@@ -164,7 +179,10 @@ impl Core {
 #[async_trait]
 impl Invitations for Core {
     async fn send_invitation(&self, admin: &Admin, invitation: NewInvitation) -> Result<Invitation, AppError> {
-        within_reach(admin, &invitation.organization_id, "Organization")?;
+        match &invitation.organization_id {
+            Some(organization) => within_reach(admin, organization, "Organization")?,
+            None => admin.require_environment()?,
+        }
         let mut tx = self.store.begin().await?;
         let created = self.insert_invitation(&mut tx, invitation).await?;
         tx.commit().await.map_err(internal)?;
@@ -293,11 +311,12 @@ impl Invitations for Core {
 mod tests {
     use super::*;
     use crate::core::testing::Fixture;
+    use app::directory::{MembershipQuery, Memberships};
 
     fn invite(organization: &Organization, email: &str, days: Option<i64>) -> NewInvitation {
         NewInvitation {
             email: email.into(),
-            organization_id: organization.id.clone(),
+            organization_id: Some(organization.id.clone()),
             role_slug: Some("member".into()),
             expires_in_days: days,
             inviter_user_id: None,
@@ -386,6 +405,45 @@ mod tests {
         assert_eq!(state_at(&row, 999), InvitationState::Pending);
         assert_eq!(state_at(&row, 1_000), InvitationState::Expired);
         assert_eq!(state_at(&InvitationRow { state: "revoked".into(), ..row }, 0), InvitationState::Revoked);
+    }
+
+    #[tokio::test]
+    async fn an_invitation_without_an_organization_invites_a_new_user_to_sign_up() {
+        let fx = Fixture::new().await;
+        let sign_up = |email: &str| NewInvitation {
+            email: email.into(),
+            organization_id: None,
+            role_slug: None,
+            expires_in_days: None,
+            inviter_user_id: None,
+        };
+        let sent = fx.core.send_invitation(&fx.system(), sign_up("newcomer@example.test")).await.unwrap();
+        assert_eq!(sent.organization_id, None);
+        assert_eq!(sent.state, InvitationState::Pending);
+        assert!(matches!(
+            fx.core.send_invitation(&fx.system(), sign_up("newcomer@example.test")).await,
+            Err(AppError::Conflict { code, .. }) if code == "invitation_already_pending"
+        ));
+        fx.user("existing@example.test").await;
+        assert!(matches!(
+            fx.core.send_invitation(&fx.system(), sign_up("existing@example.test")).await,
+            Err(AppError::Conflict { code, .. }) if code == "already_a_user"
+        ));
+        let with_role = NewInvitation { role_slug: Some("admin".into()), ..sign_up("someone@example.test") };
+        let error = fx.core.send_invitation(&fx.system(), with_role).await.unwrap_err();
+        assert!(error.field_message("role_slug").is_some(), "{error:?}");
+
+        // An organization's admin reaches neither such invitations nor the sending of them.
+        let acme = fx.organization("Acme").await;
+        let acme_admin = fx.admin_of(&acme).await;
+        assert!(fx.core.send_invitation(&acme_admin, sign_up("other@example.test")).await.is_err());
+        assert!(fx.core.get_invitation(&acme_admin, &sent.id).await.is_err());
+
+        let accepted = fx.core.accept_invitation(&fx.system(), &sent.id).await.unwrap();
+        assert_eq!(accepted.state, InvitationState::Accepted);
+        let user = accepted.accepted_user_id.expect("the new user");
+        let query = MembershipQuery { user_id: Some(user), ..Default::default() };
+        assert!(fx.core.list_memberships(&fx.system(), query).await.unwrap().data.is_empty());
     }
 
     #[tokio::test]

@@ -48,13 +48,13 @@ struct SendInvitation {
 
 async fn send(directory: Dir, caller: ApiCaller, Body(body): Body<SendInvitation>) -> ApiResult<Response> {
     let admin = caller.admin()?;
-    // Roster invites into organizations; an organization key may leave its own implied.
+    // Without an organization an environment key invites someone to sign up; an organization
+    // key's invitations go to its own organization.
     let organization = match (body.organization_id, admin.organization()) {
-        (Some(raw), _) => OrganizationId::parse(&raw).ok_or_else(|| {
+        (Some(raw), _) => Some(OrganizationId::parse(&raw).ok_or_else(|| {
             AppError::invalid("organization_id", "organization_not_found", "There is no such organization.")
-        })?,
-        (None, Some(own)) => own.clone(),
-        (None, None) => required(None, "organization_id")?,
+        })?),
+        (None, own) => own.cloned(),
     };
     let inviter_user_id = match body.inviter_user_id {
         Some(raw) => Some(

@@ -1032,19 +1032,17 @@ pub async fn find_invitation(conn: &mut Connection, id: &InvitationId) -> Result
 /// True when this email already has an unexpired pending invitation to the organization.
 pub async fn has_pending_invitation(
     conn: &mut Connection,
-    organization: &OrganizationId,
+    organization: Option<&OrganizationId>,
     email: &str,
     now: i64,
 ) -> Result<bool, AppError> {
-    let found: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM invitations WHERE organization_id = $1 AND email = $2 AND state = 'pending' AND expires_at > $3",
-    )
-    .bind(organization.as_str())
-    .bind(email)
-    .bind(now)
-    .fetch_optional(conn)
-    .await
-    .map_err(internal)?;
+    let mut sql = SqlBuilder::new("SELECT id FROM invitations WHERE email = ");
+    sql.bind(email).push(" AND state = 'pending' AND expires_at > ").bind(now);
+    match organization {
+        Some(organization) => sql.push(" AND organization_id = ").bind(organization.as_str()),
+        None => sql.push(" AND organization_id IS NULL"),
+    };
+    let found = sql.query().fetch_optional(conn).await.map_err(internal)?;
     Ok(found.is_some())
 }
 

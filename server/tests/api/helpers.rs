@@ -72,7 +72,7 @@ impl TestApp {
     pub async fn invitation(&self, organization: &Organization, email: &str) -> Invitation {
         let invitation = NewInvitation {
             email: email.into(),
-            organization_id: organization.id.clone(),
+            organization_id: Some(organization.id.clone()),
             role_slug: None,
             expires_in_days: None,
             inviter_user_id: None,

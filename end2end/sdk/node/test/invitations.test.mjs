@@ -88,6 +88,21 @@ test('an existing user accepting joins as themselves', async () => {
   assert.deepEqual(memberships.data.map((m) => [m.organizationId, m.status, m.role.slug]), [[org.id, 'active', 'member']]);
 });
 
+test('an invitation without an organization invites someone to sign up', async () => {
+  const sent = await um.sendInvitation({ email: email('signup') });
+  assert.equal(sent.organizationId, null);
+  assert.equal(sent.state, 'pending');
+  const listed = await um.listInvitations({ email: email('signup') });
+  assert.deepEqual(listed.data.map((i) => i.id), [sent.id]);
+  const accepted = await um.acceptInvitation(sent.id);
+  assert.equal(accepted.state, 'accepted');
+  const memberships = await um.listOrganizationMemberships({ userId: accepted.acceptedUserId });
+  assert.deepEqual(memberships.data, [], 'signing up joins no organization');
+
+  const existing = await rejection(um.sendInvitation({ email: email('signup') }));
+  assert.equal(existing.status, 409, `${existing}`);
+});
+
 test('unknown invitations are 404', async () => {
   const missing = 'invitation_01H5JQDV7R7ATEYZDEG0W5PRYS';
   for (const call of [
