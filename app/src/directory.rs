@@ -349,6 +349,8 @@ pub enum Grant {
     Password { email: String, password: String },
     /// A refresh token, optionally switching the session to another organization.
     RefreshToken { refresh_token: String, organization_id: Option<OrganizationId> },
+    /// Email and the one-time code of a magic auth.
+    MagicAuth { email: String, code: String },
 }
 
 /// Where an authentication request comes from.

@@ -233,7 +233,33 @@ pub struct Role {
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     Password,
+    MagicCode,
     Unknown,
+}
+
+impl AuthMethod {
+    /// The wire name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::MagicCode => "magic_code",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Reads a stored name; anything unknown is `Unknown`.
+    pub fn parse(stored: &str) -> Self {
+        [Self::Password, Self::MagicCode].into_iter().find(|method| method.as_str() == stored).unwrap_or(Self::Unknown)
+    }
+
+    /// The `authentication_method` of an authentication response.
+    pub fn response_name(self) -> &'static str {
+        match self {
+            Self::Password => "Password",
+            Self::MagicCode => "MagicAuth",
+            Self::Unknown => "Unknown",
+        }
+    }
 }
 
 /// Where a session stands.

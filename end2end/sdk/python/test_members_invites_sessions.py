@@ -150,6 +150,9 @@ def test_password_reset_and_magic_auth(workos: WorkOSClient) -> None:
     magic = um.create_magic_auth(email=user.email)
     assert re.fullmatch(r"\d{6}", magic.code)
     assert um.get_magic_auth(magic.id).code == magic.code
+    signed_in = um.authenticate_with_magic_auth(code=magic.code, email=user.email)
+    assert signed_in.user.id == user.id
+    assert signed_in.authentication_method == "MagicAuth"
 
 
 def test_errors(workos: WorkOSClient) -> None:

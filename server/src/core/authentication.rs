@@ -180,8 +180,76 @@ impl Core {
         let verified = self.check_password(email, password, AttemptPolicy::Every).await?;
         let key = self.signing_key().await?;
         let mut tx = self.store.begin().await?;
-        let user = db::find_user(&mut tx, &verified.id).await?.ok_or(AppError::InvalidCredentials)?;
-        let memberships = db::active_memberships_of(&mut tx, &verified.id).await?;
+        let signed_in = self.start_session(&mut tx, &key, admin, &verified.id, AuthMethod::Password, client).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(signed_in)
+    }
+
+    /// Signs in with the code of a magic auth, which proves the email is the user's; the code
+    /// works once, and attempts count against a per-email limit like passwords.
+    async fn magic_auth_grant(
+        &self,
+        admin: &Admin,
+        email: &str,
+        code: &str,
+        client: ClientContext,
+    ) -> Result<AuthenticationResponse, AppError> {
+        let invalid = || AppError::InvalidGrant("The code is wrong or has expired.".into());
+        let email = validate::email("email", email).unwrap_or_default();
+        let now = now_ms();
+        {
+            let mut conn = self.store.read().await?;
+            let bucket = format!("magic_auth:{email}");
+            let (attempts, window_start) = api::count_attempt(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?;
+            if attempts > PASSWORD_ATTEMPTS {
+                return Err(rate_limited(window_start, now));
+            }
+        }
+        let key = self.signing_key().await?;
+        let mut tx = self.store.begin().await?;
+        let code = match db::find_credentials_by_email(&mut tx, &email).await? {
+            Some(credentials) => {
+                api::find_live_code(&mut tx, CodePurpose::MagicAuth, code.trim(), Some(&credentials.id), now).await?
+            }
+            None => None,
+        };
+        let Some(code) = code else {
+            record(&mut tx, "authentication.magic_auth_failed", None, &serde_json::json!({ "email": email })).await?;
+            tx.commit().await.map_err(internal)?;
+            return Err(invalid());
+        };
+        let user = UserId::from_trusted(code.user_id.clone());
+        api::consume_code(&mut tx, &code.id, now).await.map_err(internal)?;
+        Self::mark_email_verified(&mut tx, &user, now).await?;
+        let signed_in = self.start_session(&mut tx, &key, admin, &user, AuthMethod::MagicCode, client).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(signed_in)
+    }
+
+    /// Records that a user proved they own their email, once.
+    async fn mark_email_verified(tx: &mut Connection, user: &UserId, now: i64) -> Result<(), AppError> {
+        let mut found = db::find_user(tx, user).await?.ok_or(AppError::Internal)?;
+        if found.email_verified {
+            return Ok(());
+        }
+        found.email_verified = true;
+        db::update_user(tx, &found, now).await.map_err(internal)?;
+        let updated = db::find_user(tx, user).await?.ok_or(AppError::Internal)?;
+        record(tx, "user.updated", None, &updated).await
+    }
+
+    /// Starts a session for a user whose identity was just proven, and issues its tokens.
+    async fn start_session(
+        &self,
+        tx: &mut Connection,
+        key: &SigningKey,
+        admin: &Admin,
+        user: &UserId,
+        method: AuthMethod,
+        client: ClientContext,
+    ) -> Result<AuthenticationResponse, AppError> {
+        let found = db::find_user(tx, user).await?.ok_or(AppError::InvalidCredentials)?;
+        let memberships = db::active_memberships_of(tx, user).await?;
         // An organization key signs users in to its organization only; an environment key
         // picks the user's organization when there is exactly one.
         let membership = match admin.organization() {
@@ -192,16 +260,16 @@ impl Core {
             None => None,
         };
         let grant = match membership {
-            Some(membership) => Some(Self::grant_of(&mut tx, membership).await?),
+            Some(membership) => Some(Self::grant_of(tx, membership).await?),
             None => None,
         };
         let organization = grant.as_ref().map(|grant| grant.organization.clone());
         let now = now_ms();
         let session = SessionRow {
             id: SessionId::generate().to_string(),
-            user_id: verified.id.to_string(),
+            user_id: user.to_string(),
             organization_id: organization.as_ref().map(ToString::to_string),
-            auth_method: "password".into(),
+            auth_method: method.as_str().into(),
             ip_address: client.ip_address,
             user_agent: client.user_agent,
             expires_at: now + self.settings.session_lifetime.as_millis() as i64,
@@ -211,25 +279,22 @@ impl Core {
         };
         // API sessions have no cookie; a random hash keeps the column unique.
         let unused_cookie = token_hash(&Alphanumeric.sample_string(&mut rand::thread_rng(), 43));
-        db::insert_session(&mut tx, &session, &unused_cookie).await.map_err(internal)?;
-        db::touch_last_sign_in(&mut tx, &verified.id, now).await.map_err(internal)?;
-        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, grant.as_ref()).await?;
-        record(&mut tx, "session.created", organization.as_ref(), &session.clone().into_session(now)).await?;
-        record(
-            &mut tx,
-            "authentication.password_succeeded",
-            organization.as_ref(),
-            &serde_json::json!({ "user_id": user.id }),
-        )
-        .await?;
-        tx.commit().await.map_err(internal)?;
-        let user = User { last_sign_in_at: Some(iso(now)), ..user };
+        db::insert_session(tx, &session, &unused_cookie).await.map_err(internal)?;
+        db::touch_last_sign_in(tx, user, now).await.map_err(internal)?;
+        let (access_token, refresh_token) = self.issue_tokens(key, tx, &session, grant.as_ref()).await?;
+        record(tx, "session.created", organization.as_ref(), &session.clone().into_session(now)).await?;
+        let event = match method {
+            AuthMethod::MagicCode => "authentication.magic_auth_succeeded",
+            AuthMethod::Password | AuthMethod::Unknown => "authentication.password_succeeded",
+        };
+        record(tx, event, organization.as_ref(), &serde_json::json!({ "user_id": user })).await?;
+        let user = User { last_sign_in_at: Some(iso(now)), ..found };
         Ok(AuthenticationResponse {
             user,
             organization_id: organization,
             access_token,
             refresh_token,
-            authentication_method: "Password".into(),
+            authentication_method: method.response_name().into(),
         })
     }
 
@@ -283,7 +348,7 @@ impl Core {
             organization_id: organization,
             access_token,
             refresh_token,
-            authentication_method: "Password".into(),
+            authentication_method: AuthMethod::parse(&session.auth_method).response_name().into(),
         })
     }
 
@@ -391,6 +456,7 @@ impl Authentication for Core {
             Grant::RefreshToken { refresh_token, organization_id } => {
                 self.refresh_grant(admin, &refresh_token, organization_id).await
             }
+            Grant::MagicAuth { email, code } => self.magic_auth_grant(admin, &email, &code, client).await,
         }
     }
 
@@ -432,7 +498,7 @@ impl Authentication for Core {
 
     async fn verify_email(&self, admin: &Admin, user: &UserId, code: &str) -> Result<User, AppError> {
         let mut tx = self.store.begin().await?;
-        let mut found = Self::user_in_reach(&mut tx, admin, user).await?;
+        Self::user_in_reach(&mut tx, admin, user).await?;
         let now = now_ms();
         let row = api::find_live_code(&mut tx, CodePurpose::EmailVerification, code.trim(), Some(user.as_str()), now)
             .await?
@@ -440,10 +506,8 @@ impl Authentication for Core {
                 AppError::invalid("code", "email_verification_code_invalid", "The code is wrong or has expired.")
             })?;
         api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?;
-        found.email_verified = true;
-        db::update_user(&mut tx, &found, now).await.map_err(internal)?;
+        Self::mark_email_verified(&mut tx, user, now).await?;
         let updated = db::find_user(&mut tx, user).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "user.updated", None, &updated).await?;
         record(&mut tx, "authentication.email_verification_succeeded", None, &serde_json::json!({ "user_id": user }))
             .await?;
         tx.commit().await.map_err(internal)?;
@@ -520,7 +584,7 @@ mod tests {
     use crate::core::testing::Fixture;
     use app::directory::*;
     use app::error::AppError;
-    use app::model::roles;
+    use app::model::{AuthMethod, Page, roles};
 
     fn password(email: &str, password: &str) -> Grant {
         Grant::Password { email: email.into(), password: password.into() }
@@ -642,5 +706,52 @@ mod tests {
             .authenticate(&admin, password("ada@acme.test", "a brand new secret"), ClientContext::default())
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_magic_auth_code_signs_in_once_and_verifies_the_email() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let (user, _) = fx.member(&acme, "ada@acme.test", roles::MEMBER).await;
+        assert!(!user.email_verified);
+        let admin = fx.system();
+        let magic = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
+        let magic_auth = |code: &str| Grant::MagicAuth { email: "ada@acme.test".into(), code: code.into() };
+        let wrong = if magic.code == "000000" { "111111" } else { "000000" };
+        let refused = fx.core.authenticate(&admin, magic_auth(wrong), ClientContext::default()).await.unwrap_err();
+        assert!(matches!(refused, AppError::InvalidGrant(_)), "{refused:?}");
+
+        let signed_in = fx.core.authenticate(&admin, magic_auth(&magic.code), ClientContext::default()).await.unwrap();
+        assert_eq!(signed_in.authentication_method, "MagicAuth");
+        assert_eq!(signed_in.organization_id, Some(acme.id.clone()));
+        assert!(signed_in.user.email_verified);
+        let sessions = fx.core.list_sessions(&admin, &user.id, Page::default()).await.unwrap();
+        assert_eq!(sessions.data[0].auth_method, AuthMethod::MagicCode);
+        let again = fx.core.authenticate(&admin, magic_auth(&magic.code), ClientContext::default()).await;
+        assert!(matches!(again, Err(AppError::InvalidGrant(_))), "a code works once");
+        let refreshed = fx
+            .core
+            .authenticate(
+                &admin,
+                Grant::RefreshToken { refresh_token: signed_in.refresh_token, organization_id: None },
+                ClientContext::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refreshed.authentication_method, "MagicAuth");
+    }
+
+    #[tokio::test]
+    async fn magic_auth_attempts_are_limited_per_email() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        let guess = || Grant::MagicAuth { email: "ada@acme.test".into(), code: "123456".into() };
+        for _ in 0..super::PASSWORD_ATTEMPTS {
+            let refused = fx.core.authenticate(&admin, guess(), ClientContext::default()).await.unwrap_err();
+            assert!(matches!(refused, AppError::InvalidGrant(_)), "{refused:?}");
+        }
+        let limited = fx.core.authenticate(&admin, guess(), ClientContext::default()).await.unwrap_err();
+        assert!(matches!(limited, AppError::RateLimited { .. }), "{limited:?}");
     }
 }

@@ -30,6 +30,9 @@ pub(super) fn routes() -> Router<super::RestState> {
         .route("/user_management/magic_auth/{id}", get(get_magic_auth))
 }
 
+/// The grant type of `authenticateWithMagicAuth`.
+const MAGIC_AUTH_GRANT: &str = "urn:workos:oauth:grant-type:magic-auth:code";
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct AuthenticateRequest {
@@ -39,6 +42,7 @@ struct AuthenticateRequest {
     email: Option<String>,
     password: Option<String>,
     refresh_token: Option<String>,
+    code: Option<String>,
     organization_id: Option<String>,
     ip_address: Option<String>,
     user_agent: Option<String>,
@@ -79,6 +83,9 @@ async fn authenticate(
                 None => None,
             },
         },
+        Some(MAGIC_AUTH_GRANT) => {
+            Grant::MagicAuth { email: required(body.email, "email")?, code: required(body.code, "code")? }
+        }
         Some(other) => {
             return Err(AppError::invalid(
                 "grant_type",

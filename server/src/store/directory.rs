@@ -1182,7 +1182,7 @@ impl SessionRow {
             ip_address: self.ip_address,
             user_agent: self.user_agent,
             organization_id: self.organization_id.map(OrganizationId::from_trusted),
-            auth_method: if self.auth_method == "password" { AuthMethod::Password } else { AuthMethod::Unknown },
+            auth_method: AuthMethod::parse(&self.auth_method),
             status,
             expires_at: iso(self.expires_at),
             ended_at: self.ended_at.map(iso),

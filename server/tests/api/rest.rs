@@ -111,7 +111,12 @@ async fn invalid_input_is_422_naming_the_field() {
             json!({ "email": "a@b.test", "organization_id": acme.id, "expires_in_days": 31 }),
             "expires_in_days",
         ),
-        (Method::POST, "/user_management/invitations", json!({ "email": "a@b.test", "role_slug": "admin" }), "role_slug"),
+        (
+            Method::POST,
+            "/user_management/invitations",
+            json!({ "email": "a@b.test", "role_slug": "admin" }),
+            "role_slug",
+        ),
         (Method::POST, "/user_management/organization_memberships", json!({ "organization_id": acme.id }), "user_id"),
     ];
     for (method, path, body, expected) in cases {

@@ -2,7 +2,7 @@
 // password reset, magic auth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NotFoundException, UnprocessableEntityException } from '@workos-inc/node';
+import { NotFoundException, OauthException, UnprocessableEntityException } from '@workos-inc/node';
 import { clientId, email, latestMessageTo, rejection, um } from '../lib/roster.mjs';
 
 test('sendVerificationEmail, verifyEmail with a wrong then the right code', async () => {
@@ -73,4 +73,22 @@ test('createMagicAuth, getMagicAuth', async () => {
   assert.equal(fetched.id, magic.id);
   assert.equal(fetched.code, magic.code);
   assert.ok((await rejection(um.getMagicAuth('magic_auth_01H5JQDV7R7ATEYZDEG0W5PRYS'))) instanceof NotFoundException);
+});
+
+test('authenticateWithMagicAuth: a wrong code is refused, the right one signs in once', async () => {
+  const user = await um.createUser({ email: email('magic-sign-in') });
+  const magic = await um.createMagicAuth({ email: user.email });
+  const wrong = magic.code === '000000' ? '111111' : '000000';
+  const refused = await rejection(um.authenticateWithMagicAuth({ clientId, email: user.email, code: wrong }));
+  assert.ok(refused instanceof OauthException, `${refused}`);
+  assert.equal(refused.error, 'invalid_grant');
+
+  const auth = await um.authenticateWithMagicAuth({ clientId, email: user.email, code: magic.code });
+  assert.equal(auth.user.id, user.id);
+  assert.equal(auth.user.emailVerified, true, 'the code proves the email');
+  assert.equal(auth.authenticationMethod, 'MagicAuth');
+  assert.ok(auth.accessToken && auth.refreshToken);
+
+  const reused = await rejection(um.authenticateWithMagicAuth({ clientId, email: user.email, code: magic.code }));
+  assert.ok(reused instanceof OauthException, `${reused}`);
 });
