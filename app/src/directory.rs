@@ -345,12 +345,13 @@ pub struct NewApiKey {
 /// A grant of `POST /user_management/authenticate`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Grant {
-    /// Email and password.
-    Password { email: String, password: String },
+    /// Email and password; with an invitation's token, signing in also accepts it.
+    Password { email: String, password: String, invitation_token: Option<String> },
     /// A refresh token, optionally switching the session to another organization.
     RefreshToken { refresh_token: String, organization_id: Option<OrganizationId> },
-    /// Email and the one-time code of a magic auth.
-    MagicAuth { email: String, code: String },
+    /// Email and the one-time code of a magic auth; with an invitation's token, signing in
+    /// also accepts it.
+    MagicAuth { email: String, code: String, invitation_token: Option<String> },
 }
 
 /// Where an authentication request comes from.

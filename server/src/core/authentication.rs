@@ -33,6 +33,15 @@ pub(crate) enum AttemptPolicy {
     FailuresOnly,
 }
 
+/// A user whose identity was just proven, and how.
+struct SignIn<'a> {
+    user: &'a UserId,
+    method: AuthMethod,
+    /// An invitation to accept while signing in.
+    invitation_token: Option<&'a str>,
+    client: ClientContext,
+}
+
 /// The roles and permissions an access token carries for its organization.
 struct OrganizationGrant {
     organization: OrganizationId,
@@ -175,12 +184,14 @@ impl Core {
         admin: &Admin,
         email: &str,
         password: String,
+        invitation_token: Option<&str>,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
         let verified = self.check_password(email, password, AttemptPolicy::Every).await?;
         let key = self.signing_key().await?;
         let mut tx = self.store.begin().await?;
-        let signed_in = self.start_session(&mut tx, &key, admin, &verified.id, AuthMethod::Password, client).await?;
+        let sign_in = SignIn { user: &verified.id, method: AuthMethod::Password, invitation_token, client };
+        let signed_in = self.start_session(&mut tx, &key, admin, sign_in).await?;
         tx.commit().await.map_err(internal)?;
         Ok(signed_in)
     }
@@ -192,6 +203,7 @@ impl Core {
         admin: &Admin,
         email: &str,
         code: &str,
+        invitation_token: Option<&str>,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
         let invalid = || AppError::InvalidGrant("The code is wrong or has expired.".into());
@@ -221,7 +233,8 @@ impl Core {
         let user = UserId::from_trusted(code.user_id.clone());
         api::consume_code(&mut tx, &code.id, now).await.map_err(internal)?;
         Self::mark_email_verified(&mut tx, &user, now).await?;
-        let signed_in = self.start_session(&mut tx, &key, admin, &user, AuthMethod::MagicCode, client).await?;
+        let sign_in = SignIn { user: &user, method: AuthMethod::MagicCode, invitation_token, client };
+        let signed_in = self.start_session(&mut tx, &key, admin, sign_in).await?;
         tx.commit().await.map_err(internal)?;
         Ok(signed_in)
     }
@@ -238,26 +251,35 @@ impl Core {
         record(tx, "user.updated", None, &updated).await
     }
 
-    /// Starts a session for a user whose identity was just proven, and issues its tokens.
+    /// Starts a session for a user whose identity was just proven, accepting the invitation
+    /// they brought, and issues its tokens.
     async fn start_session(
         &self,
         tx: &mut Connection,
         key: &SigningKey,
         admin: &Admin,
-        user: &UserId,
-        method: AuthMethod,
-        client: ClientContext,
+        sign_in: SignIn<'_>,
     ) -> Result<AuthenticationResponse, AppError> {
+        let SignIn { user, method, invitation_token, client } = sign_in;
         let found = db::find_user(tx, user).await?.ok_or(AppError::InvalidCredentials)?;
+        let invited_to = match invitation_token {
+            Some(token) => {
+                let invitation = Self::invitation_for_sign_in(tx, admin, token, &found.email).await?;
+                self.accept_in(tx, invitation, Some(user.clone())).await?.organization_id
+            }
+            None => None,
+        };
         let memberships = db::active_memberships_of(tx, user).await?;
-        // An organization key signs users in to its organization only; an environment key
-        // picks the user's organization when there is exactly one.
-        let membership = match admin.organization() {
-            Some(own) => {
+        // The session belongs to the organization the user was just invited to, if any. Else
+        // an organization key signs users in to its organization only, and an environment
+        // key picks the user's organization when there is exactly one.
+        let membership = match (&invited_to, admin.organization()) {
+            (Some(invited_to), _) => memberships.iter().find(|m| &m.organization_id == invited_to),
+            (None, Some(own)) => {
                 Some(memberships.iter().find(|m| &m.organization_id == own).ok_or(AppError::InvalidCredentials)?)
             }
-            None if memberships.len() == 1 => memberships.first(),
-            None => None,
+            (None, None) if memberships.len() == 1 => memberships.first(),
+            (None, None) => None,
         };
         let grant = match membership {
             Some(membership) => Some(Self::grant_of(tx, membership).await?),
@@ -452,11 +474,15 @@ impl Authentication for Core {
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
         match grant {
-            Grant::Password { email, password } => self.password_grant(admin, &email, password, client).await,
+            Grant::Password { email, password, invitation_token } => {
+                self.password_grant(admin, &email, password, invitation_token.as_deref(), client).await
+            }
             Grant::RefreshToken { refresh_token, organization_id } => {
                 self.refresh_grant(admin, &refresh_token, organization_id).await
             }
-            Grant::MagicAuth { email, code } => self.magic_auth_grant(admin, &email, &code, client).await,
+            Grant::MagicAuth { email, code, invitation_token } => {
+                self.magic_auth_grant(admin, &email, &code, invitation_token.as_deref(), client).await
+            }
         }
     }
 
@@ -584,10 +610,10 @@ mod tests {
     use crate::core::testing::Fixture;
     use app::directory::*;
     use app::error::AppError;
-    use app::model::{AuthMethod, Page, roles};
+    use app::model::{AuthMethod, InvitationState, Page, roles};
 
     fn password(email: &str, password: &str) -> Grant {
-        Grant::Password { email: email.into(), password: password.into() }
+        Grant::Password { email: email.into(), password: password.into(), invitation_token: None }
     }
 
     #[tokio::test]
@@ -716,7 +742,8 @@ mod tests {
         assert!(!user.email_verified);
         let admin = fx.system();
         let magic = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
-        let magic_auth = |code: &str| Grant::MagicAuth { email: "ada@acme.test".into(), code: code.into() };
+        let magic_auth =
+            |code: &str| Grant::MagicAuth { email: "ada@acme.test".into(), code: code.into(), invitation_token: None };
         let wrong = if magic.code == "000000" { "111111" } else { "000000" };
         let refused = fx.core.authenticate(&admin, magic_auth(wrong), ClientContext::default()).await.unwrap_err();
         assert!(matches!(refused, AppError::InvalidGrant(_)), "{refused:?}");
@@ -746,12 +773,54 @@ mod tests {
         let fx = Fixture::new().await;
         fx.user("ada@acme.test").await;
         let admin = fx.system();
-        let guess = || Grant::MagicAuth { email: "ada@acme.test".into(), code: "123456".into() };
+        let guess =
+            || Grant::MagicAuth { email: "ada@acme.test".into(), code: "123456".into(), invitation_token: None };
         for _ in 0..super::PASSWORD_ATTEMPTS {
             let refused = fx.core.authenticate(&admin, guess(), ClientContext::default()).await.unwrap_err();
             assert!(matches!(refused, AppError::InvalidGrant(_)), "{refused:?}");
         }
         let limited = fx.core.authenticate(&admin, guess(), ClientContext::default()).await.unwrap_err();
         assert!(matches!(limited, AppError::RateLimited { .. }), "{limited:?}");
+    }
+
+    #[tokio::test]
+    async fn signing_in_with_an_invitation_token_accepts_it_and_opens_its_organization() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        fx.member(&globex, "ada@acme.test", roles::MEMBER).await;
+        let admin = fx.system();
+        let invitation = NewInvitation {
+            email: "ada@acme.test".into(),
+            organization_id: Some(acme.id.clone()),
+            role_slug: Some(roles::ADMIN.into()),
+            expires_in_days: None,
+            inviter_user_id: None,
+        };
+        let sent = fx.core.send_invitation(&admin, invitation.clone()).await.unwrap();
+        let for_someone_else = NewInvitation { email: "bob@acme.test".into(), ..invitation };
+        let not_hers = fx.core.send_invitation(&admin, for_someone_else).await.unwrap();
+        let with_token = |token: &str| Grant::Password {
+            email: "ada@acme.test".into(),
+            password: "correct horse".into(),
+            invitation_token: Some(token.into()),
+        };
+
+        let refused = fx.core.authenticate(&admin, with_token(&not_hers.token), ClientContext::default()).await;
+        assert!(refused.unwrap_err().field_message("invitation_token").is_some());
+        let unknown = fx.core.authenticate(&admin, with_token("no-such-token"), ClientContext::default()).await;
+        assert!(unknown.unwrap_err().field_message("invitation_token").is_some());
+
+        let signed_in = fx.core.authenticate(&admin, with_token(&sent.token), ClientContext::default()).await.unwrap();
+        assert_eq!(signed_in.organization_id, Some(acme.id.clone()), "the session opens the new organization");
+        let accepted = fx.core.get_invitation(&admin, &sent.id).await.unwrap();
+        assert_eq!(accepted.state, InvitationState::Accepted);
+        assert_eq!(accepted.accepted_user_id, Some(signed_in.user.id.clone()));
+        let query = MembershipQuery { organization_id: Some(acme.id), ..Default::default() };
+        let memberships = fx.core.list_memberships(&admin, query).await.unwrap().data;
+        assert_eq!(memberships.len(), 1);
+        assert_eq!(memberships[0].role.slug, roles::ADMIN);
+        let again = fx.core.authenticate(&admin, with_token(&sent.token), ClientContext::default()).await;
+        assert!(matches!(again, Err(AppError::Conflict { .. })), "an invitation is accepted once");
     }
 }

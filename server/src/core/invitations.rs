@@ -96,12 +96,105 @@ impl Core {
         now: i64,
         event: &str,
     ) -> Result<Invitation, AppError> {
-        db::update_invitation(&mut tx, &row).await.map_err(internal)?;
-        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
-        let saved = self.invitation(row, now);
-        record(&mut tx, event, organization.as_ref(), &event_data(&saved)).await?;
+        let saved = self.write_invitation(&mut tx, row, now, event).await?;
         tx.commit().await.map_err(internal)?;
         Ok(saved)
+    }
+
+    /// Writes a changed invitation with its event.
+    async fn write_invitation(
+        &self,
+        conn: &mut Connection,
+        row: InvitationRow,
+        now: i64,
+        event: &str,
+    ) -> Result<Invitation, AppError> {
+        db::update_invitation(conn, &row).await.map_err(internal)?;
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
+        let saved = self.invitation(row, now);
+        record(conn, event, organization.as_ref(), &event_data(&saved)).await?;
+        Ok(saved)
+    }
+
+    /// Accepts a pending invitation inside a transaction, as `user` or else as the user with
+    /// the invited email (created when there is none): they become an active member of the
+    /// invitation's organization with its role.
+    pub(crate) async fn accept_in(
+        &self,
+        tx: &mut Connection,
+        mut row: InvitationRow,
+        user: Option<UserId>,
+    ) -> Result<Invitation, AppError> {
+        let now = now_ms();
+        let state = state_at(&row, now);
+        if state != InvitationState::Pending {
+            return Err(AppError::conflict(
+                "invitation_not_pending",
+                format!("This invitation is {}; only pending invitations can be accepted.", state.as_str()),
+            ));
+        }
+        let user = match user {
+            Some(user) => user,
+            None => match db::find_credentials_by_email(tx, &row.email).await? {
+                Some(credentials) => UserId::from_trusted(credentials.id),
+                None => {
+                    let new_user = NewUser { email: row.email.clone(), email_verified: true, ..Default::default() };
+                    Self::insert_new_user(tx, new_user, false).await?.id
+                }
+            },
+        };
+        if let Some(organization) = row.organization_id.clone().map(OrganizationId::from_trusted) {
+            let roles: Vec<String> = row.role_slug.clone().into_iter().collect();
+            match db::find_membership_of(tx, &organization, &user).await? {
+                Some(existing) if existing.status != MembershipStatus::Active => {
+                    db::set_membership_status(tx, &existing.id, MembershipStatus::Active, now)
+                        .await
+                        .map_err(internal)?;
+                    if !roles.is_empty() {
+                        db::replace_roles(tx, &existing.id, &roles, now).await.map_err(internal)?;
+                    }
+                    let updated = db::find_membership(tx, &existing.id).await?.ok_or(AppError::Internal)?;
+                    record(tx, "organization_membership.updated", Some(&organization), &updated).await?;
+                }
+                Some(_) => {}
+                None => {
+                    let membership = NewMembership {
+                        organization_id: organization,
+                        user_id: user.clone(),
+                        role_slugs: roles,
+                        status: MembershipStatus::Active,
+                    };
+                    Self::insert_membership(tx, membership).await?;
+                }
+            }
+        }
+        row.state = InvitationState::Accepted.as_str().into();
+        row.accepted_at = Some(now);
+        row.accepted_user_id = Some(user.to_string());
+        row.updated_at = now;
+        self.write_invitation(tx, row, now, "invitation.accepted").await
+    }
+
+    /// Reads the invitation with this token for a user signing in with it, locking its
+    /// organization for the acceptance that follows.
+    pub(crate) async fn invitation_for_sign_in(
+        conn: &mut Connection,
+        admin: &Admin,
+        token: &str,
+        email: &str,
+    ) -> Result<InvitationRow, AppError> {
+        let not_found =
+            || AppError::invalid("invitation_token", "invitation_not_found", "There is no invitation with this token.");
+        let row = db::find_invitation_by_token(conn, token).await?.ok_or_else(not_found)?;
+        invitation_in_reach(admin, &row).map_err(|_| not_found())?;
+        if row.email != email {
+            return Err(AppError::invalid(
+                "invitation_token",
+                "invitation_email_mismatch",
+                "This invitation is for another email address.",
+            ));
+        }
+        Self::invitation_for_change(conn, admin, &InvitationId::from_trusted(row.id)).await
     }
 
     /// Sends an invitation inside a transaction; shared by `send_invitation` and seeding.
@@ -217,53 +310,10 @@ impl Invitations for Core {
 
     async fn accept_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
         let mut tx = self.store.begin().await?;
-        let mut row = Self::invitation_for_change(&mut tx, admin, id).await?;
-        let now = now_ms();
-        let state = state_at(&row, now);
-        if state != InvitationState::Pending {
-            return Err(AppError::conflict(
-                "invitation_not_pending",
-                format!("This invitation is {}; only pending invitations can be accepted.", state.as_str()),
-            ));
-        }
-        // The invited email joins: as the user it already is, or as a new user.
-        let user = match db::find_credentials_by_email(&mut tx, &row.email).await? {
-            Some(credentials) => UserId::from_trusted(credentials.id),
-            None => {
-                let new_user = NewUser { email: row.email.clone(), email_verified: true, ..Default::default() };
-                Self::insert_new_user(&mut tx, new_user, false).await?.id
-            }
-        };
-        if let Some(organization) = row.organization_id.clone().map(OrganizationId::from_trusted) {
-            let roles: Vec<String> = row.role_slug.clone().into_iter().collect();
-            match db::find_membership_of(&mut tx, &organization, &user).await? {
-                Some(existing) if existing.status != MembershipStatus::Active => {
-                    db::set_membership_status(&mut tx, &existing.id, MembershipStatus::Active, now)
-                        .await
-                        .map_err(internal)?;
-                    if !roles.is_empty() {
-                        db::replace_roles(&mut tx, &existing.id, &roles, now).await.map_err(internal)?;
-                    }
-                    let updated = db::find_membership(&mut tx, &existing.id).await?.ok_or(AppError::Internal)?;
-                    record(&mut tx, "organization_membership.updated", Some(&organization), &updated).await?;
-                }
-                Some(_) => {}
-                None => {
-                    let membership = NewMembership {
-                        organization_id: organization,
-                        user_id: user.clone(),
-                        role_slugs: roles,
-                        status: MembershipStatus::Active,
-                    };
-                    Self::insert_membership(&mut tx, membership).await?;
-                }
-            }
-        }
-        row.state = InvitationState::Accepted.as_str().into();
-        row.accepted_at = Some(now);
-        row.accepted_user_id = Some(user.to_string());
-        row.updated_at = now;
-        self.save_invitation(tx, row, now, "invitation.accepted").await
+        let row = Self::invitation_for_change(&mut tx, admin, id).await?;
+        let accepted = self.accept_in(&mut tx, row, None).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(accepted)
     }
 
     async fn resend_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {

@@ -43,6 +43,7 @@ struct AuthenticateRequest {
     password: Option<String>,
     refresh_token: Option<String>,
     code: Option<String>,
+    invitation_token: Option<String>,
     organization_id: Option<String>,
     ip_address: Option<String>,
     user_agent: Option<String>,
@@ -71,9 +72,11 @@ async fn authenticate(
     }
     let admin = caller.admin()?;
     let grant = match body.grant_type.as_deref() {
-        Some("password") => {
-            Grant::Password { email: required(body.email, "email")?, password: required(body.password, "password")? }
-        }
+        Some("password") => Grant::Password {
+            email: required(body.email, "email")?,
+            password: required(body.password, "password")?,
+            invitation_token: body.invitation_token,
+        },
         Some("refresh_token") => Grant::RefreshToken {
             refresh_token: required(body.refresh_token, "refresh_token")?,
             organization_id: match body.organization_id {
@@ -83,9 +86,11 @@ async fn authenticate(
                 None => None,
             },
         },
-        Some(MAGIC_AUTH_GRANT) => {
-            Grant::MagicAuth { email: required(body.email, "email")?, code: required(body.code, "code")? }
-        }
+        Some(MAGIC_AUTH_GRANT) => Grant::MagicAuth {
+            email: required(body.email, "email")?,
+            code: required(body.code, "code")?,
+            invitation_token: body.invitation_token,
+        },
         Some(other) => {
             return Err(AppError::invalid(
                 "grant_type",

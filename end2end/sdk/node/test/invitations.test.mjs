@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NotFoundException } from '@workos-inc/node';
-import { createOrganization, email, rejection, um } from '../lib/roster.mjs';
+import { clientId, createOrganization, email, rejection, um } from '../lib/roster.mjs';
 
 test('invitation lifecycle: send, get, list, find by token, resend, revoke', async () => {
   const org = await createOrganization('Invites');
@@ -101,6 +101,22 @@ test('an invitation without an organization invites someone to sign up', async (
 
   const existing = await rejection(um.sendInvitation({ email: email('signup') }));
   assert.equal(existing.status, 409, `${existing}`);
+});
+
+test('signing in with an invitation token accepts the invitation', async () => {
+  const org = await createOrganization('Sign-in invites');
+  const user = await um.createUser({ email: email('invited-signer'), password: 'a long enough secret' });
+  const invitation = await um.sendInvitation({ email: user.email, organizationId: org.id, roleSlug: 'admin' });
+  const auth = await um.authenticateWithPassword({
+    clientId,
+    email: user.email,
+    password: 'a long enough secret',
+    invitationToken: invitation.token,
+  });
+  assert.equal(auth.organizationId, org.id);
+  assert.equal((await um.getInvitation(invitation.id)).state, 'accepted');
+  const memberships = await um.listOrganizationMemberships({ organizationId: org.id, userId: user.id });
+  assert.deepEqual(memberships.data.map((m) => [m.status, m.role.slug]), [['active', 'admin']]);
 });
 
 test('unknown invitations are 404', async () => {
