@@ -170,14 +170,15 @@ mod tests {
     use app::directory::*;
     use app::error::AppError;
 
+    async fn backend_key(fx: &Fixture) -> app::model::CreatedApiKey {
+        let key = NewApiKey { name: "backend".into(), ..Default::default() };
+        fx.core.create_api_key(&fx.system(), key).await.unwrap()
+    }
+
     #[tokio::test]
     async fn keys_authenticate_until_revoked_and_are_stored_hashed() {
         let fx = Fixture::new().await;
-        let created = fx
-            .core
-            .create_api_key(&fx.system(), NewApiKey { name: "backend".into(), ..Default::default() })
-            .await
-            .unwrap();
+        let created = backend_key(&fx).await;
         assert!(created.value.starts_with("sk_"));
         assert!(created.key.client_id.starts_with("client_"));
         let caller = fx.core.authenticate_api_key(&created.value).await.unwrap();
@@ -195,11 +196,7 @@ mod tests {
     #[tokio::test]
     async fn a_key_revoked_by_another_replica_stops_working_within_the_cache_lifetime() {
         let fx = Fixture::new().await;
-        let created = fx
-            .core
-            .create_api_key(&fx.system(), NewApiKey { name: "backend".into(), ..Default::default() })
-            .await
-            .unwrap();
+        let created = backend_key(&fx).await;
         fx.core.authenticate_api_key(&created.value).await.unwrap();
         let other_replica = crate::core::Core::new(fx.core.store().clone(), fx.core.settings().clone()).await.unwrap();
         other_replica.revoke_api_key(&fx.system(), &created.key.id).await.unwrap();

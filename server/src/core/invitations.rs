@@ -39,6 +39,17 @@ fn invitation_in_reach(admin: &Admin, row: &InvitationRow) -> Result<(), AppErro
     }
 }
 
+/// Refuses a change that only a pending invitation allows; `done` says what the change would do.
+fn require_pending(row: &InvitationRow, now: i64, done: &str) -> Result<(), AppError> {
+    match state_at(row, now) {
+        InvitationState::Pending => Ok(()),
+        state => Err(AppError::conflict(
+            "invitation_not_pending",
+            format!("This invitation is {}; only pending invitations can be {done}.", state.as_str()),
+        )),
+    }
+}
+
 /// An invitation as an event carries it: without its secret token and link.
 fn event_data(invitation: &Invitation) -> serde_json::Value {
     let mut data = serde_json::to_value(invitation).unwrap_or_default();
@@ -126,13 +137,7 @@ impl Core {
         user: Option<UserId>,
     ) -> Result<Invitation, AppError> {
         let now = now_ms();
-        let state = state_at(&row, now);
-        if state != InvitationState::Pending {
-            return Err(AppError::conflict(
-                "invitation_not_pending",
-                format!("This invitation is {}; only pending invitations can be accepted.", state.as_str()),
-            ));
-        }
+        require_pending(&row, now, "accepted")?;
         let user = match user {
             Some(user) => user,
             None => match db::find_credentials_by_email(tx, &row.email).await? {
@@ -343,13 +348,7 @@ impl Invitations for Core {
         let mut tx = self.store.begin().await?;
         let mut row = Self::invitation_for_change(&mut tx, admin, id).await?;
         let now = now_ms();
-        let state = state_at(&row, now);
-        if state != InvitationState::Pending {
-            return Err(AppError::conflict(
-                "invitation_not_pending",
-                format!("This invitation is {}; only pending invitations can be revoked.", state.as_str()),
-            ));
-        }
+        require_pending(&row, now, "revoked")?;
         row.state = InvitationState::Revoked.as_str().into();
         row.revoked_at = Some(now);
         row.updated_at = now;
