@@ -494,6 +494,28 @@ pub trait Sessions: Send + Sync {
     async fn own_memberships(&self, caller: &Caller) -> Result<Vec<OrganizationMembership>, AppError>;
     /// Points the session at another organization the user may work on.
     async fn switch_organization(&self, caller: &Caller, organization: &OrganizationId) -> Result<(), AppError>;
+    /// What the holder of an invitation link sees before accepting it.
+    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, AppError>;
+    /// Accepts an invitation from its link and starts a session for the invitee.
+    async fn accept_invitation_link(&self, acceptance: LinkAcceptance) -> Result<SignedIn, AppError>;
+}
+
+/// How the holder of an invitation link proves who they are.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Invitee {
+    /// The invited email already has an account: its password.
+    ExistingAccount { password: String },
+    /// The invited email is new: the account to create for it.
+    NewAccount { first_name: Option<String>, last_name: Option<String>, password: String },
+}
+
+/// An invitation accepted from its link.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkAcceptance {
+    pub token: String,
+    pub invitee: Invitee,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// API keys: the credentials of applications.

@@ -228,6 +228,19 @@ pub struct Role {
     pub updated_at: String,
 }
 
+/// What the holder of an invitation link sees before accepting it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub email: String,
+    /// The organization to join; `None` for an invitation to sign up.
+    pub organization_name: Option<String>,
+    pub role_name: Option<String>,
+    pub state: InvitationState,
+    pub expires_at: String,
+    /// Whether the invited email already has an account, which then signs in to accept.
+    pub has_account: bool,
+}
+
 /// How a session was started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -61,7 +61,7 @@ fn event_data(invitation: &Invitation) -> serde_json::Value {
 }
 
 impl Core {
-    fn invitation(&self, row: InvitationRow, now: i64) -> Invitation {
+    pub(crate) fn invitation(&self, row: InvitationRow, now: i64) -> Invitation {
         let state = state_at(&row, now);
         Invitation {
             accept_invitation_url: format!(
@@ -178,6 +178,21 @@ impl Core {
         row.accepted_user_id = Some(user.to_string());
         row.updated_at = now;
         self.write_invitation(tx, row, now, "invitation.accepted").await
+    }
+
+    /// Refuses a change that only a pending invitation allows.
+    pub(crate) fn require_pending_invitation(row: &InvitationRow, done: &str) -> Result<(), AppError> {
+        require_pending(row, now_ms(), done)
+    }
+
+    /// Reads the invitation with this token for its link's holder, locking its organization
+    /// for the acceptance that follows.
+    pub(crate) async fn invitation_for_link(conn: &mut Connection, token: &str) -> Result<InvitationRow, AppError> {
+        let row = db::find_invitation_by_token(conn, token).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
+        if let Some(organization) = &row.organization_id {
+            db::lock_row(conn, Lockable::Organizations, organization).await?;
+        }
+        db::find_invitation_by_token(conn, token).await?.ok_or_else(|| AppError::not_found("Invitation"))
     }
 
     /// Reads the invitation with this token for a user signing in with it, locking its

@@ -7,7 +7,7 @@ use super::authentication::AttemptPolicy;
 use super::{Core, record};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, internal, now_ms};
-use app::directory::{Caller, PasswordLogin, SessionContext, Sessions, SignedIn};
+use app::directory::{Caller, Invitee, LinkAcceptance, NewUser, PasswordLogin, SessionContext, Sessions, SignedIn};
 use app::error::AppError;
 use app::ids::{OrganizationId, SessionId, UserId};
 use app::model::*;
@@ -52,34 +52,47 @@ async fn working_organization(
     Ok((None, Vec::new()))
 }
 
-#[async_trait]
-impl Sessions for Core {
-    async fn sign_in(&self, login: PasswordLogin) -> Result<SignedIn, AppError> {
-        let verified = self.check_password(&login.email, login.password, AttemptPolicy::FailuresOnly).await?;
-        let user_id = verified.id;
-
-        let mut tx = self.store.begin().await?;
-        let (organization, _) = working_organization(&mut tx, &user_id, None, verified.is_platform_admin).await?;
+impl Core {
+    /// Starts a dashboard session in `organization` and returns its cookie token.
+    async fn open_session(
+        &self,
+        tx: &mut Connection,
+        user: &UserId,
+        organization: Option<OrganizationId>,
+        (ip_address, user_agent): (Option<String>, Option<String>),
+    ) -> Result<SignedIn, AppError> {
         let now = now_ms();
         let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
         let row = SessionRow {
             id: SessionId::generate().to_string(),
-            user_id: user_id.to_string(),
+            user_id: user.to_string(),
             organization_id: organization.as_ref().map(ToString::to_string),
-            auth_method: "password".into(),
-            ip_address: login.ip_address,
-            user_agent: login.user_agent,
+            auth_method: AuthMethod::Password.as_str().into(),
+            ip_address,
+            user_agent,
             expires_at: now + self.settings.session_lifetime.as_millis() as i64,
             ended_at: None,
             created_at: now,
             updated_at: now,
         };
-        db::insert_session(&mut tx, &row, &token_hash(&token)).await.map_err(internal)?;
-        db::touch_last_sign_in(&mut tx, &user_id, now).await.map_err(internal)?;
+        db::insert_session(tx, &row, &token_hash(&token)).await.map_err(internal)?;
+        db::touch_last_sign_in(tx, user, now).await.map_err(internal)?;
         let session = row.into_session(now);
-        record(&mut tx, "session.created", organization.as_ref(), &session).await?;
-        tx.commit().await.map_err(internal)?;
+        record(tx, "session.created", organization.as_ref(), &session).await?;
         Ok(SignedIn { token, session })
+    }
+}
+
+#[async_trait]
+impl Sessions for Core {
+    async fn sign_in(&self, login: PasswordLogin) -> Result<SignedIn, AppError> {
+        let verified = self.check_password(&login.email, login.password, AttemptPolicy::FailuresOnly).await?;
+        let mut tx = self.store.begin().await?;
+        let (organization, _) = working_organization(&mut tx, &verified.id, None, verified.is_platform_admin).await?;
+        let client = (login.ip_address, login.user_agent);
+        let signed_in = self.open_session(&mut tx, &verified.id, organization, client).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(signed_in)
     }
 
     async fn resolve_session(&self, token: &str) -> Result<Caller, AppError> {
@@ -166,6 +179,80 @@ impl Sessions for Core {
         db::set_session_organization(&mut tx, &context.session_id, organization, now_ms()).await.map_err(internal)?;
         tx.commit().await.map_err(internal)
     }
+
+    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, AppError> {
+        let mut conn = self.store.read().await?;
+        let row = db::find_invitation_by_token(&mut conn, token.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("Invitation"))?;
+        let invitation = self.invitation(row, now_ms());
+        let (organization_name, role_name) = match &invitation.organization_id {
+            Some(organization) => {
+                let name = db::find_organization(&mut conn, organization).await?.map(|found| found.name);
+                let role = invitation.role_slug.as_deref().unwrap_or(roles::MEMBER);
+                let roles = db::list_roles(&mut conn, Some(organization)).await?;
+                (name, roles.into_iter().find(|r| r.slug == role).map(|r| r.name))
+            }
+            None => (None, None),
+        };
+        let has_account = db::find_credentials_by_email(&mut conn, &invitation.email).await?.is_some();
+        Ok(InvitationPreview {
+            email: invitation.email,
+            organization_name,
+            role_name,
+            state: invitation.state,
+            expires_at: invitation.expires_at,
+            has_account,
+        })
+    }
+
+    async fn accept_invitation_link(&self, acceptance: LinkAcceptance) -> Result<SignedIn, AppError> {
+        let LinkAcceptance { token, invitee, ip_address, user_agent } = acceptance;
+        let email = {
+            let mut conn = self.store.read().await?;
+            let row = db::find_invitation_by_token(&mut conn, token.trim())
+                .await?
+                .ok_or_else(|| AppError::not_found("Invitation"))?;
+            Self::require_pending_invitation(&row, "accepted")?;
+            row.email
+        };
+        // The invited email's password proves an existing account; a new account is only
+        // made for an email that has none.
+        let verified = match &invitee {
+            Invitee::ExistingAccount { password } => {
+                Some(self.check_password(&email, password.clone(), AttemptPolicy::FailuresOnly).await?.id)
+            }
+            Invitee::NewAccount { .. } => None,
+        };
+        let mut tx = self.store.begin().await?;
+        let row = Self::invitation_for_link(&mut tx, token.trim()).await?;
+        let user = match (verified, invitee) {
+            (Some(user), _) => user,
+            (None, Invitee::NewAccount { first_name, last_name, password }) => {
+                if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
+                    return Err(AppError::conflict(
+                        "already_a_user",
+                        format!("There is already an account for {email}: sign in with it to accept."),
+                    ));
+                }
+                let new_user = NewUser {
+                    email: email.clone(),
+                    password: Some(password),
+                    first_name,
+                    last_name,
+                    email_verified: true,
+                    ..Default::default()
+                };
+                Self::insert_new_user(&mut tx, new_user, false).await?.id
+            }
+            (None, Invitee::ExistingAccount { .. }) => return Err(AppError::InvalidCredentials),
+        };
+        let accepted = self.accept_in(&mut tx, row, Some(user.clone())).await?;
+        let client = (ip_address, user_agent);
+        let signed_in = self.open_session(&mut tx, &user, accepted.organization_id, client).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(signed_in)
+    }
 }
 
 #[cfg(test)]
@@ -173,7 +260,7 @@ mod tests {
     use crate::core::testing::Fixture;
     use app::directory::*;
     use app::error::AppError;
-    use app::model::roles;
+    use app::model::{InvitationState, roles};
 
     fn login(email: &str, password: &str) -> PasswordLogin {
         PasswordLogin { email: email.into(), password: password.into(), ip_address: None, user_agent: None }
@@ -233,5 +320,92 @@ mod tests {
         assert!(caller.admin().is_err(), "a plain member of Globex is not its admin");
         let viewer = fx.core.viewer(&caller).await.unwrap();
         assert_eq!(viewer.organizations.len(), 2);
+    }
+
+    fn link(token: &str, invitee: Invitee) -> LinkAcceptance {
+        LinkAcceptance { token: token.into(), invitee, ip_address: None, user_agent: None }
+    }
+
+    async fn invite(fx: &Fixture, organization: &app::model::Organization, email: &str) -> app::model::Invitation {
+        let invitation = NewInvitation {
+            email: email.into(),
+            organization_id: Some(organization.id.clone()),
+            role_slug: Some(roles::ADMIN.into()),
+            expires_in_days: None,
+            inviter_user_id: None,
+        };
+        fx.core.send_invitation(&fx.system(), invitation).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_new_person_accepts_from_the_link_and_is_signed_in_to_the_organization() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let sent = invite(&fx, &acme, "new@acme.test").await;
+        let preview = fx.core.preview_invitation(&sent.token).await.unwrap();
+        assert_eq!(preview.organization_name.as_deref(), Some("Acme"));
+        assert_eq!(preview.role_name.as_deref(), Some("Admin"));
+        assert!(!preview.has_account);
+
+        let new_account = |password: &str| Invitee::NewAccount {
+            first_name: Some("Nia".into()),
+            last_name: None,
+            password: password.into(),
+        };
+        let short = fx.core.accept_invitation_link(link(&sent.token, new_account("short"))).await.unwrap_err();
+        assert!(short.field_message("password").is_some(), "{short:?}");
+        let signed_in =
+            fx.core.accept_invitation_link(link(&sent.token, new_account("a long enough secret"))).await.unwrap();
+        let caller = fx.core.resolve_session(&signed_in.token).await.unwrap();
+        let context = caller.session().unwrap();
+        assert_eq!(context.organization_id, Some(acme.id.clone()));
+        assert_eq!(context.roles, vec![roles::ADMIN.to_owned()]);
+        assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Accepted);
+        let user = fx.core.get_user(&fx.system(), &context.user_id).await.unwrap();
+        assert!(user.email_verified, "the link came through the email");
+        assert_eq!(user.first_name.as_deref(), Some("Nia"));
+
+        let again = fx.core.accept_invitation_link(link(&sent.token, new_account("a long enough secret"))).await;
+        assert!(matches!(again, Err(AppError::Conflict { .. })), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn an_existing_account_accepts_with_its_password() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        fx.user("ada@acme.test").await;
+        let sent = invite(&fx, &acme, "ada@acme.test").await;
+        assert!(fx.core.preview_invitation(&sent.token).await.unwrap().has_account);
+
+        let as_new = Invitee::NewAccount { first_name: None, last_name: None, password: "a long enough secret".into() };
+        let taken = fx.core.accept_invitation_link(link(&sent.token, as_new)).await.unwrap_err();
+        assert!(matches!(taken, AppError::Conflict { .. }), "{taken:?}");
+        let wrong = Invitee::ExistingAccount { password: "wrong horse".into() };
+        let refused = fx.core.accept_invitation_link(link(&sent.token, wrong)).await.unwrap_err();
+        assert_eq!(refused, AppError::InvalidCredentials);
+        assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Pending);
+
+        let right = Invitee::ExistingAccount { password: "correct horse".into() };
+        let signed_in = fx.core.accept_invitation_link(link(&sent.token, right)).await.unwrap();
+        let caller = fx.core.resolve_session(&signed_in.token).await.unwrap();
+        assert_eq!(caller.session().unwrap().organization_id, Some(acme.id));
+    }
+
+    #[tokio::test]
+    async fn revoked_and_unknown_links_accept_nothing() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let sent = invite(&fx, &acme, "new@acme.test").await;
+        fx.core.revoke_invitation(&fx.system(), &sent.id).await.unwrap();
+        let preview = fx.core.preview_invitation(&sent.token).await.unwrap();
+        assert_eq!(preview.state, InvitationState::Revoked);
+        let invitee =
+            || Invitee::NewAccount { first_name: None, last_name: None, password: "a long enough secret".into() };
+        let revoked = fx.core.accept_invitation_link(link(&sent.token, invitee())).await;
+        assert!(matches!(revoked, Err(AppError::Conflict { .. })), "{revoked:?}");
+        assert!(matches!(fx.core.preview_invitation("nope").await, Err(AppError::NotFound(_))));
+        assert!(matches!(fx.core.accept_invitation_link(link("nope", invitee())).await, Err(AppError::NotFound(_))));
+        let query = UserQuery { email: Some("new@acme.test".into()), ..Default::default() };
+        assert!(fx.core.list_users(&fx.system(), query).await.unwrap().data.is_empty(), "no account was made");
     }
 }
