@@ -96,6 +96,21 @@ fn InvitationButton(
     }
 }
 
+/// The link that accepts an invitation, to copy and send by hand until email delivery exists.
+#[component]
+fn ShareLink(email: String, url: String) -> impl IntoView {
+    let input_id = format!("link-{}", email.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+    view! {
+        <details class="confirm">
+            <summary class="button small" aria-label=format!("Share the invitation link for {email}…")>"Link…"</summary>
+            <div class="confirm-panel share-panel">
+                <label for=input_id.clone()>{format!("Send this link to {email}:")}</label>
+                <input id=input_id type="text" class="share-link" value=url readonly/>
+            </div>
+        </details>
+    }
+}
+
 /// The invitations page.
 #[component]
 pub fn InvitationsPage() -> impl IntoView {
@@ -277,6 +292,7 @@ fn InvitationRow(invitation: Invitation, change: ServerAction<ChangeInvitation>)
             <td>{format::date_time(&invitation.expires_at)}</td>
             <td>{format::date(&invitation.created_at)}</td>
             <td class="actions">
+                {revocable.then(|| view! { <ShareLink email=email.clone() url=invitation.accept_invitation_url.clone()/> })}
                 {resendable.then(|| view! { <InvitationButton id=id.clone() email=email.clone() change change_name="resend" label="Resend" class=""/> })}
                 {revocable.then(|| view! { <InvitationButton id=id.clone() email=email.clone() change change_name="revoke" label="Revoke" class="danger"/> })}
             </td>

@@ -1,6 +1,7 @@
 //! Roster's shared crate: the wire models, the `Directory` contract, the server functions
 //! and the dashboard's components.
 
+pub mod accept;
 pub mod api_keys;
 pub mod auth;
 pub mod error;
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <layout::NotFound/> }>
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/accept") view=accept::AcceptInvitationPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=layout::Home ssr=SsrMode::Async/>
                     <Route path=path!("users") view=members::UsersPage ssr=SsrMode::Async/>

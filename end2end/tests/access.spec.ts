@@ -59,8 +59,17 @@ for (const colorScheme of ['light', 'dark'] as const) {
       await page.goto(path);
       await scan(path);
     }
+    // The link of a seeded invitation, opened by the person it was sent to.
+    await page.goto('/invitations');
+    await hydrated(page);
+    const pending = page.locator('tr', { has: page.locator('.badge', { hasText: 'Pending' }) }).first();
+    await pending.getByText('Link…').click();
+    await scan('/invitations with a link open');
+    const link = new URL(await pending.locator('input.share-link').inputValue());
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page).toHaveURL(/\/login$/);
+    await page.goto(link.pathname + link.search);
+    await scan('invitation link');
     await signIn(page, MEMBER);
     await page.goto('/users');
     await scan('member on /users');

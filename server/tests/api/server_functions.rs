@@ -324,3 +324,34 @@ async fn plain_html_forms_are_answered_with_redirects() {
     assert!(right.headers().get("set-cookie").is_some());
     assert_eq!(right.headers()["location"], "/");
 }
+
+#[tokio::test]
+async fn an_invitation_link_signs_its_holder_in_once_and_only_from_this_site() {
+    let app = spawn_app().await;
+    let (acme, _) = acme_and_globex(&app).await;
+    let invitation = app.invitation(&acme, "new@acme.test").await;
+    let fields = [
+        ("invitation_token", invitation.token.as_str()),
+        ("first_name", "Nia"),
+        ("last_name", ""),
+        ("password", "a long enough secret"),
+    ];
+
+    let foreign = app.client().with_origin("http://evil.test");
+    assert_eq!(foreign.form("/api/accept-invitation-new", &fields).await.status(), 403);
+    let unknown = [("invitation_token", "nope"), ("first_name", ""), ("last_name", ""), ("password", "whatever123")];
+    assert_eq!(app.client().form("/api/accept-invitation-new", &unknown).await.status(), 404);
+    let short = [fields[0], fields[1], fields[2], ("password", "short")];
+    let refused = app.client().form("/api/accept-invitation-new", &short).await;
+    assert_eq!(refused.status(), 422);
+    assert!(body(refused).await.to_string().contains("password"));
+
+    let invitee = app.client();
+    let accepted = invitee.form("/api/accept-invitation-new", &fields).await;
+    assert_eq!(accepted.status(), 200);
+    assert!(accepted.headers().get("set-cookie").is_some_and(|c| c.to_str().unwrap().contains("HttpOnly")));
+    assert_eq!(invitee.json("/api/viewer", serde_json::json!({})).await.status(), 200);
+    let (_, preview) = answer(app.client().form("/api/invitation-preview", &[fields[0]]).await).await;
+    assert_eq!(preview["state"], "accepted");
+    assert_eq!(app.client().form("/api/accept-invitation-new", &fields).await.status(), 409);
+}
