@@ -5,7 +5,7 @@ use crate::auth::SessionState;
 use crate::error::AppError;
 use crate::format;
 use crate::model::{InvitationPreview, InvitationState};
-use crate::ui::{ErrorBanner, FieldError, Loading};
+use crate::ui::{AuthCard, ErrorBanner, FieldError, Loading, form_errors};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -64,28 +64,22 @@ pub fn AcceptInvitationPage() -> impl IntoView {
     let preview = Resource::new(token, preview_invitation_link);
     view! {
         <Title text="Accept your invitation"/>
-        <main class="auth-page">
-            <div class="auth-card">
-                <p class="brand brand-large" aria-hidden="true">
-                    <span class="brand-mark">"R"</span>
-                    "Roster"
-                </p>
-                <Suspense fallback=|| view! { <Loading what="your invitation"/> }>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            Ok(preview) => view! { <Invitation preview token=token()/> }.into_any(),
-                            Err(_) => view! {
-                                <h1>"This link does not work"</h1>
-                                <p class="muted">
-                                    "The invitation was not found. Ask whoever invited you to send a new one."
-                                </p>
-                            }
-                            .into_any(),
+        <AuthCard>
+            <Suspense fallback=|| view! { <Loading what="your invitation"/> }>
+                {move || Suspend::new(async move {
+                    match preview.await {
+                        Ok(preview) => view! { <Invitation preview token=token()/> }.into_any(),
+                        Err(_) => view! {
+                            <h1>"This link does not work"</h1>
+                            <p class="muted">
+                                "The invitation was not found. Ask whoever invited you to send a new one."
+                            </p>
                         }
-                    })}
-                </Suspense>
-            </div>
-        </main>
+                        .into_any(),
+                    }
+                })}
+            </Suspense>
+        </AuthCard>
     }
 }
 
@@ -152,16 +146,6 @@ fn PasswordField(autocomplete: &'static str, label: &'static str, error: Signal<
             <FieldError id="accept-password-error" message=error/>
         </div>
     }
-}
-
-/// A field's error of a form's answer, and the error that belongs to no field.
-fn form_errors(
-    error: impl Fn() -> Option<AppError> + Copy + Send + Sync + 'static,
-) -> (impl Fn(&'static str) -> Signal<Option<String>> + Copy, Signal<Option<AppError>>) {
-    let field = move |name: &'static str| {
-        Signal::derive(move || error().and_then(|e| e.field_message(name).map(str::to_owned)))
-    };
-    (field, Signal::derive(move || error().filter(|e| !e.is_validation())))
 }
 
 #[component]

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::model::Viewer;
-use crate::ui::{ErrorBanner, FieldError};
+use crate::ui::{AuthCard, ErrorBanner, FieldError, form_errors};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -102,11 +102,7 @@ pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<SessionState>();
     let login = ServerAction::<Login>::new();
     session.reload_after(login);
-    let error = move || login.value().get().and_then(Result::err);
-    let field = move |name: &'static str| {
-        Signal::derive(move || error().and_then(|e| e.field_message(name).map(str::to_owned)))
-    };
-    let page_error = Signal::derive(move || error().filter(|e| !e.is_validation()));
+    let (field, page_error) = form_errors(move || login.value().get().and_then(Result::err));
     let already_signed_in = move || matches!(session.viewer.get(), Some(Ok(Some(_))));
 
     view! {
@@ -116,47 +112,41 @@ pub fn LoginPage() -> impl IntoView {
                 <Redirect path="/"/>
             </Show>
         </Suspense>
-        <main class="auth-page">
-            <div class="auth-card">
-                <p class="brand brand-large" aria-hidden="true">
-                    <span class="brand-mark">"R"</span>
-                    "Roster"
-                </p>
-                <h1>"Sign in"</h1>
-                <p class="muted">"Manage your organization's people, roles and invitations."</p>
-                <ErrorBanner error=page_error/>
-                <ActionForm action=login attr:novalidate=true attr:class="stack">
-                    <div class="field">
-                        <label for="login-email">"Email"</label>
-                        <input
-                            id="login-email"
-                            type="email"
-                            name="email"
-                            autocomplete="username"
-                            required
-                            aria-invalid=move || field("email").get().is_some().to_string()
-                            aria-describedby="login-email-error"
-                        />
-                        <FieldError id="login-email-error" message=field("email")/>
-                    </div>
-                    <div class="field">
-                        <label for="login-password">"Password"</label>
-                        <input
-                            id="login-password"
-                            type="password"
-                            name="password"
-                            autocomplete="current-password"
-                            required
-                            aria-invalid=move || field("password").get().is_some().to_string()
-                            aria-describedby="login-password-error"
-                        />
-                        <FieldError id="login-password-error" message=field("password")/>
-                    </div>
-                    <button type="submit" class="button primary" disabled=move || login.pending().get()>
-                        {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </ActionForm>
-            </div>
-        </main>
+        <AuthCard>
+            <h1>"Sign in"</h1>
+            <p class="muted">"Manage your organization's people, roles and invitations."</p>
+            <ErrorBanner error=page_error/>
+            <ActionForm action=login attr:novalidate=true attr:class="stack">
+                <div class="field">
+                    <label for="login-email">"Email"</label>
+                    <input
+                        id="login-email"
+                        type="email"
+                        name="email"
+                        autocomplete="username"
+                        required
+                        aria-invalid=move || field("email").get().is_some().to_string()
+                        aria-describedby="login-email-error"
+                    />
+                    <FieldError id="login-email-error" message=field("email")/>
+                </div>
+                <div class="field">
+                    <label for="login-password">"Password"</label>
+                    <input
+                        id="login-password"
+                        type="password"
+                        name="password"
+                        autocomplete="current-password"
+                        required
+                        aria-invalid=move || field("password").get().is_some().to_string()
+                        aria-describedby="login-password-error"
+                    />
+                    <FieldError id="login-password-error" message=field("password")/>
+                </div>
+                <button type="submit" class="button primary" disabled=move || login.pending().get()>
+                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+        </AuthCard>
     }
 }

@@ -70,3 +70,30 @@ pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
         </p>
     }
 }
+
+/// The centred card of the pages people see before they are signed in.
+#[component]
+pub fn AuthCard(children: Children) -> impl IntoView {
+    view! {
+        <main class="auth-page">
+            <div class="auth-card">
+                <p class="brand brand-large" aria-hidden="true">
+                    <span class="brand-mark">"R"</span>
+                    "Roster"
+                </p>
+                {children()}
+            </div>
+        </main>
+    }
+}
+
+/// From a form's failed answer: the error of each field by name, and the error that belongs
+/// to no field.
+pub fn form_errors(
+    error: impl Fn() -> Option<AppError> + Copy + Send + Sync + 'static,
+) -> (impl Fn(&'static str) -> Signal<Option<String>> + Copy, Signal<Option<AppError>>) {
+    let field = move |name: &'static str| {
+        Signal::derive(move || error().and_then(|e| e.field_message(name).map(str::to_owned)))
+    };
+    (field, Signal::derive(move || error().filter(|e| !e.is_validation())))
+}
