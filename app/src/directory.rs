@@ -570,14 +570,21 @@ pub trait Authentication: Send + Sync {
     async fn get_magic_auth(&self, admin: &Admin, id: &MagicAuthId) -> Result<MagicAuth, AppError>;
 }
 
+/// The outbox: the messages Roster would email, for platform admins to read.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Lists queued messages, newest first.
+    async fn list_outbox(&self, admin: &Admin, page: Page) -> Result<List<OutboxMessage>, AppError>;
+}
+
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
 pub trait Directory:
-    Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication
+    Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Outbox
 {
 }
 
-impl<T: Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication> Directory
-    for T
+impl<T> Directory for T where
+    T: Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Outbox
 {
 }
 

@@ -83,6 +83,7 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
                     </Show>
                     <Show when=move || is_platform_admin>
                         <li><A href="/api-keys" attr:aria-current=move || current("/api-keys")>"API keys"</A></li>
+                        <li><A href="/outbox" attr:aria-current=move || current("/outbox")>"Outbox"</A></li>
                     </Show>
                     <li><A href="/profile" attr:aria-current=move || current("/profile")>"Profile"</A></li>
                 </ul>

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod layout;
 pub mod members;
 pub mod model;
+pub mod outbox;
 pub mod profile;
 pub mod ui;
 
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("invitations") view=invitations::InvitationsPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=profile::ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("outbox") view=outbox::OutboxPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

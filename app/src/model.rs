@@ -228,6 +228,17 @@ pub struct Role {
     pub updated_at: String,
 }
 
+/// A message waiting in the outbox: the emails Roster would send (invitations, codes and
+/// links) until email delivery exists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: String,
+}
+
 /// What the holder of an invitation link sees before accepting it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InvitationPreview {

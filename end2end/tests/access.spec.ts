@@ -23,9 +23,11 @@ test('a member sees their profile and is denied the admin pages', async ({ page 
     await expect(page.getByRole('heading', { name: 'You need the admin role' })).toBeVisible();
     await expect(page.locator('table.data')).toHaveCount(0);
   }
-  await page.goto('/api-keys');
-  await hydrated(page);
-  await expect(page.getByRole('heading', { name: 'You need to be a platform admin' })).toBeVisible();
+  for (const path of ['/api-keys', '/outbox']) {
+    await page.goto(path);
+    await hydrated(page);
+    await expect(page.getByRole('heading', { name: 'You need to be a platform admin' })).toBeVisible();
+  }
 });
 
 test('forms work before the app loads: sign in without JavaScript', async ({ browser }) => {
@@ -55,7 +57,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await page.goto('/login');
     await scan('login');
     await signIn(page);
-    for (const path of ['/users', '/invitations', '/profile', '/api-keys']) {
+    for (const path of ['/users', '/invitations', '/profile', '/api-keys', '/outbox']) {
       await page.goto(path);
       await scan(path);
     }

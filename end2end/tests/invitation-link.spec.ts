@@ -54,6 +54,13 @@ test('a new person accepts an invitation from its link and lands in the organiza
   await page.goto('/invitations');
   await hydrated(page);
   await expect(page.locator('tr', { hasText: 'newcomer@e2e.test' }).locator('.badge')).toHaveText('Accepted');
+
+  // The email that would have carried the link waits in the outbox.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Outbox' }).click();
+  await expect(page).toHaveURL(/\/outbox$/);
+  const message = page.locator('tr', { hasText: 'newcomer@e2e.test' });
+  await expect(message).toContainText('You are invited to join Acme Corporation');
+  await expect(message).toContainText(link);
 });
 
 test('accepting works as a plain form before the app loads', async ({ page, browser }) => {

@@ -5,6 +5,7 @@
 //! resend issues a new token and expiry and revoke withdraws, both only while pending.
 
 use super::{Core, record, validate, within_reach};
+use crate::store::api;
 use crate::store::directory::{self as db, InvitationRow, Lockable};
 use crate::store::{Connection, internal, iso, now_ms};
 use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation, NewMembership, NewUser};
@@ -180,6 +181,24 @@ impl Core {
         self.write_invitation(tx, row, now, "invitation.accepted").await
     }
 
+    /// Queues the email that carries an invitation's link.
+    async fn queue_invitation_email(conn: &mut Connection, invitation: &Invitation, now: i64) -> Result<(), AppError> {
+        let organization = match &invitation.organization_id {
+            Some(organization) => db::find_organization(conn, organization).await?.map(|found| found.name),
+            None => None,
+        };
+        let subject = match &organization {
+            Some(name) => format!("You are invited to join {name}"),
+            None => "You are invited to create an account".to_owned(),
+        };
+        let body = format!(
+            "{subject}. Accept before {}: {}",
+            app::format::date_time(&invitation.expires_at),
+            invitation.accept_invitation_url
+        );
+        api::queue_message(conn, &invitation.email, &subject, &body, now).await.map_err(internal)
+    }
+
     /// Refuses a change that only a pending invitation allows.
     pub(crate) fn require_pending_invitation(row: &InvitationRow, done: &str) -> Result<(), AppError> {
         require_pending(row, now_ms(), done)
@@ -285,6 +304,7 @@ impl Core {
         db::insert_invitation(conn, &row).await.map_err(internal)?;
         let created = self.invitation(row, now);
         record(conn, "invitation.created", organization.as_ref(), &event_data(&created)).await?;
+        Self::queue_invitation_email(conn, &created, now).await?;
         Ok(created)
     }
 }
@@ -356,7 +376,10 @@ impl Invitations for Core {
         row.token = new_token();
         row.expires_at = now + lifetime_days * DAY_MS;
         row.updated_at = now;
-        self.save_invitation(tx, row, now, "invitation.resent").await
+        let resent = self.write_invitation(&mut tx, row, now, "invitation.resent").await?;
+        Self::queue_invitation_email(&mut tx, &resent, now).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(resent)
     }
 
     async fn revoke_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {

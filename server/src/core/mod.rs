@@ -7,6 +7,7 @@ mod authentication;
 mod invitations;
 mod memberships;
 mod organizations;
+mod outbox;
 pub mod password;
 mod sessions;
 pub mod tokens;

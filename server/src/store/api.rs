@@ -1,10 +1,11 @@
 //! The SQL behind the REST API: API keys, refresh tokens, idempotent replays, rate limits,
 //! one-time codes and the outbox.
 
+use super::sql::{SqlBuilder, finish_page};
 use super::{Connection, fetch_optional_by, internal, iso};
 use app::error::AppError;
 use app::ids::{ApiKeyId, OrganizationId, SessionId};
-use app::model::{ApiKey, ApiKeyOwner};
+use app::model::{ApiKey, ApiKeyOwner, List, OutboxMessage, Page};
 use sqlx::{FromRow, Row};
 
 /// A stored API key.
@@ -392,7 +393,28 @@ pub async fn queue_message(
     Ok(())
 }
 
-/// The newest message to a recipient, for tests and the dashboard's outbox.
+/// A page of the outbox, newest first by default.
+pub async fn list_outbox(conn: &mut Connection, page: &Page) -> Result<List<OutboxMessage>, AppError> {
+    let mut sql = SqlBuilder::new("SELECT id, recipient, subject, body, created_at FROM outbox WHERE 1 = 1");
+    sql.push_keyset("id", page);
+    let rows = sql.query().fetch_all(conn).await.map_err(internal)?;
+    let messages = rows
+        .iter()
+        .map(|row| {
+            Ok(OutboxMessage {
+                id: row.try_get("id")?,
+                recipient: row.try_get("recipient")?,
+                subject: row.try_get("subject")?,
+                body: row.try_get("body")?,
+                created_at: iso(row.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(internal)?;
+    Ok(finish_page(messages, page, |message| message.id.clone()))
+}
+
+/// The newest message to a recipient, for tests.
 pub async fn latest_message_to(conn: &mut Connection, recipient: &str) -> Result<Option<(String, String)>, AppError> {
     let row = sqlx::query("SELECT subject, body FROM outbox WHERE recipient = $1 ORDER BY id DESC LIMIT 1")
         .bind(recipient)

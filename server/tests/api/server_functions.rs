@@ -161,6 +161,12 @@ async fn a_member_cannot_call_admin_server_functions() {
     let invite =
         client.form("/api/invite", &[("email", "x@acme.test"), ("role_slug", "admin"), ("expires_in_days", "7")]).await;
     assert_eq!(invite.status(), 403);
+    let outbox_page = json!({ "page": { "limit": 10, "before": null, "after": null, "order": "desc" } });
+    assert_eq!(client.json("/api/outbox", outbox_page.clone()).await.status(), 403);
+    // An organization's owner is no platform admin either: the outbox spans every organization.
+    app.member(&acme, "olga@acme.test", roles::OWNER).await;
+    let owner = app.signed_in("olga@acme.test").await;
+    assert_eq!(owner.json("/api/outbox", outbox_page).await.status(), 403);
     let promote = client
         .form(
             "/api/change-member",
