@@ -2,9 +2,9 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::layout::WithViewer;
+use crate::layout::{NeedsPlatformAdmin, WithViewer};
 use crate::model::*;
-use crate::ui::{EmptyState, ErrorBanner, FieldError, Loading};
+use crate::ui::{ErrorBanner, FieldError, Loading};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -49,13 +49,8 @@ pub fn ApiKeysPage() -> impl IntoView {
 
     let content = move |viewer: Viewer| {
         if !viewer.is_platform_admin {
-            return view! {
-                <EmptyState title="You need to be a platform admin" page=true>
-                    <p>"API keys reach every organization, so only platform admins manage them."</p>
-                    <p><a class="button" href="/profile">"Go to your profile"</a></p>
-                </EmptyState>
-            }
-            .into_any();
+            return view! { <NeedsPlatformAdmin why="API keys reach every organization, so only platform admins manage them."/> }
+                .into_any();
         }
         view! {
             <div class="page-head">

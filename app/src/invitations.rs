@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::layout::WithViewer;
 use crate::model::*;
-use crate::ui::{EmptyState, ErrorBanner, FieldError, InvitationBadge, Loading};
+use crate::ui::{EmptyState, ErrorBanner, FieldError, InvitationBadge, Loading, NewerOlder};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -247,8 +247,6 @@ fn InvitationsTable(list: List<Invitation>, change: ServerAction<ChangeInvitatio
         }
         .into_any();
     }
-    let previous = list.list_metadata.before.clone().map(|before| format!("/invitations?before={before}"));
-    let next = list.list_metadata.after.clone().map(|after| format!("/invitations?after={after}"));
     view! {
         <div class="table-card">
             <div class="table-scroll">
@@ -270,10 +268,7 @@ fn InvitationsTable(list: List<Invitation>, change: ServerAction<ChangeInvitatio
                 </table>
             </div>
         </div>
-        <nav class="pager" aria-label="Pages">
-            {previous.map(|href| view! { <a class="button" href=href rel="prev">"← Newer"</a> })}
-            {next.map(|href| view! { <a class="button" href=href rel="next">"Older →"</a> })}
-        </nav>
+        <NewerOlder path="/invitations" metadata=list.list_metadata/>
     }
     .into_any()
 }

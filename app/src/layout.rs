@@ -156,6 +156,17 @@ pub fn NeedsAdmin(viewer: Viewer) -> impl IntoView {
     }
 }
 
+/// What someone who is no platform admin sees on a page that spans every organization.
+#[component]
+pub fn NeedsPlatformAdmin(why: &'static str) -> impl IntoView {
+    view! {
+        <EmptyState title="You need to be a platform admin" page=true>
+            <p>{why}</p>
+            <p><a class="button" href="/profile">"Go to your profile"</a></p>
+        </EmptyState>
+    }
+}
+
 /// Pages nobody has written.
 #[component]
 pub fn NotFound() -> impl IntoView {

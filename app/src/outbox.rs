@@ -3,9 +3,9 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::layout::WithViewer;
+use crate::layout::{NeedsPlatformAdmin, WithViewer};
 use crate::model::*;
-use crate::ui::{EmptyState, Loading};
+use crate::ui::{EmptyState, Loading, NewerOlder};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -34,10 +34,7 @@ pub fn OutboxPage() -> impl IntoView {
     let content = move |viewer: Viewer| {
         if !viewer.is_platform_admin {
             return view! {
-                <EmptyState title="You need to be a platform admin" page=true>
-                    <p>"The outbox holds messages to people in every organization, so only platform admins read it."</p>
-                    <p><a class="button" href="/profile">"Go to your profile"</a></p>
-                </EmptyState>
+                <NeedsPlatformAdmin why="The outbox holds messages to people in every organization, so only platform admins read it."/>
             }
             .into_any();
         }
@@ -78,8 +75,6 @@ fn Messages(list: List<OutboxMessage>) -> impl IntoView {
         }
         .into_any();
     }
-    let previous = list.list_metadata.before.clone().map(|before| format!("/outbox?before={before}"));
-    let next = list.list_metadata.after.clone().map(|after| format!("/outbox?after={after}"));
     view! {
         <div class="table-card">
             <div class="table-scroll">
@@ -110,10 +105,7 @@ fn Messages(list: List<OutboxMessage>) -> impl IntoView {
                 </table>
             </div>
         </div>
-        <nav class="pager" aria-label="Pages">
-            {previous.map(|href| view! { <a class="button" href=href rel="prev">"← Newer"</a> })}
-            {next.map(|href| view! { <a class="button" href=href rel="next">"Older →"</a> })}
-        </nav>
+        <NewerOlder path="/outbox" metadata=list.list_metadata/>
     }
     .into_any()
 }

@@ -1,7 +1,7 @@
 //! Small building blocks shared by the dashboard's pages.
 
 use crate::error::AppError;
-use crate::model::{InvitationState, MembershipStatus};
+use crate::model::{InvitationState, ListMetadata, MembershipStatus};
 use leptos::prelude::*;
 
 /// A coloured label for a membership status.
@@ -44,6 +44,19 @@ pub fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option
         <p id=id class="field-error" aria-live="polite">
             {move || message.get()}
         </p>
+    }
+}
+
+/// Links to the newer and older pages of a newest-first list at `path`.
+#[component]
+pub fn NewerOlder(path: &'static str, metadata: ListMetadata) -> impl IntoView {
+    let newer = metadata.before.map(|before| format!("{path}?before={before}"));
+    let older = metadata.after.map(|after| format!("{path}?after={after}"));
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {newer.map(|href| view! { <a class="button" href=href rel="prev">"← Newer"</a> })}
+            {older.map(|href| view! { <a class="button" href=href rel="next">"Older →"</a> })}
+        </nav>
     }
 }
 
