@@ -49,8 +49,8 @@ pub fn ApiKeysPage() -> impl IntoView {
 
     let content = move |viewer: Viewer| {
         if !viewer.is_platform_admin {
-            return view! { <NeedsPlatformAdmin why="API keys reach every organization, so only platform admins manage them."/> }
-                .into_any();
+            let why = "API keys reach every organization, so only platform admins manage them.";
+            return view! { <NeedsPlatformAdmin why/> }.into_any();
         }
         view! {
             <div class="page-head">

@@ -33,10 +33,8 @@ pub fn OutboxPage() -> impl IntoView {
     let messages = Resource::new(move || page.get(), list_outbox);
     let content = move |viewer: Viewer| {
         if !viewer.is_platform_admin {
-            return view! {
-                <NeedsPlatformAdmin why="The outbox holds messages to people in every organization, so only platform admins read it."/>
-            }
-            .into_any();
+            let why = "The outbox holds messages to people in every organization, so only platform admins read it.";
+            return view! { <NeedsPlatformAdmin why/> }.into_any();
         }
         view! {
             <div class="page-head">

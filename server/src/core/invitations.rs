@@ -1,8 +1,9 @@
 //! Invitations: asking someone to join an organization, or (without one) to sign up.
 //!
 //! The rules: one open invitation per email and organization; inviting an active member is a
-//! conflict, and so is inviting an existing user to sign up; invitations last 1–30 days (7 by default) and show as `expired` after that;
-//! resend issues a new token and expiry and revoke withdraws, both only while pending.
+//! conflict, and so is inviting an existing user to sign up; invitations last 1–30 days (7 by
+//! default) and show as `expired` after that; resend issues a new token and expiry and revoke
+//! withdraws, both only while pending.
 
 use super::{Core, record, validate, within_reach};
 use crate::store::api;
