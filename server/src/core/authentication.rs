@@ -68,6 +68,13 @@ fn rate_limited(window_start: i64, now: i64) -> AppError {
     AppError::RateLimited { retry_after_seconds }
 }
 
+/// Counts an attempt against `bucket`'s limit, and refuses it once the window's attempts
+/// are spent. The count is one upsert, atomic on its own, so it needs no transaction.
+async fn count_attempt_within_limit(conn: &mut Connection, bucket: &str, now: i64) -> Result<(), AppError> {
+    let (attempts, window_start) = api::count_attempt(conn, bucket, now, PASSWORD_WINDOW_MS).await?;
+    if attempts > PASSWORD_ATTEMPTS { Err(rate_limited(window_start, now)) } else { Ok(()) }
+}
+
 impl Core {
     /// Checks an email and password, within the per-email attempt limit kept in the store
     /// (so every replica counts the same attempts). A stale hash is replaced on success.
@@ -83,20 +90,16 @@ impl Core {
         let now = now_ms();
         let credentials = {
             let mut conn = self.store.read().await?;
-            // The count is one upsert, atomic on its own, so it needs no transaction.
-            let limited_since = match policy {
-                AttemptPolicy::Every => {
-                    let (attempts, window_start) =
-                        api::count_attempt(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?;
-                    (attempts > PASSWORD_ATTEMPTS).then_some(window_start)
+            match policy {
+                AttemptPolicy::Every => count_attempt_within_limit(&mut conn, &bucket, now).await?,
+                AttemptPolicy::FailuresOnly => {
+                    let counted = api::peek_attempts(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?;
+                    if let Some((failures, window_start)) = counted
+                        && failures >= PASSWORD_ATTEMPTS
+                    {
+                        return Err(rate_limited(window_start, now));
+                    }
                 }
-                AttemptPolicy::FailuresOnly => api::peek_attempts(&mut conn, &bucket, now, PASSWORD_WINDOW_MS)
-                    .await?
-                    .filter(|(failures, _)| *failures >= PASSWORD_ATTEMPTS)
-                    .map(|(_, window_start)| window_start),
-            };
-            if let Some(window_start) = limited_since {
-                return Err(rate_limited(window_start, now));
             }
             db::find_credentials_by_email(&mut conn, &email).await?
         };
@@ -209,14 +212,7 @@ impl Core {
         let invalid = || AppError::InvalidGrant("The code is wrong or has expired.".into());
         let email = validate::email("email", email).unwrap_or_default();
         let now = now_ms();
-        {
-            let mut conn = self.store.read().await?;
-            let bucket = format!("magic_auth:{email}");
-            let (attempts, window_start) = api::count_attempt(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?;
-            if attempts > PASSWORD_ATTEMPTS {
-                return Err(rate_limited(window_start, now));
-            }
-        }
+        count_attempt_within_limit(&mut *self.store.read().await?, &format!("magic_auth:{email}"), now).await?;
         let key = self.signing_key().await?;
         let mut tx = self.store.begin().await?;
         let code = match db::find_credentials_by_email(&mut tx, &email).await? {
@@ -239,16 +235,17 @@ impl Core {
         Ok(signed_in)
     }
 
-    /// Records that a user proved they own their email, once.
-    async fn mark_email_verified(tx: &mut Connection, user: &UserId, now: i64) -> Result<(), AppError> {
+    /// Records that a user proved they own their email, once; returns the user as it is now.
+    async fn mark_email_verified(tx: &mut Connection, user: &UserId, now: i64) -> Result<User, AppError> {
         let mut found = db::find_user(tx, user).await?.ok_or(AppError::Internal)?;
         if found.email_verified {
-            return Ok(());
+            return Ok(found);
         }
         found.email_verified = true;
         db::update_user(tx, &found, now).await.map_err(internal)?;
         let updated = db::find_user(tx, user).await?.ok_or(AppError::Internal)?;
-        record(tx, "user.updated", None, &updated).await
+        record(tx, "user.updated", None, &updated).await?;
+        Ok(updated)
     }
 
     /// Starts a session for a user whose identity was just proven, accepting the invitation
@@ -532,8 +529,7 @@ impl Authentication for Core {
                 AppError::invalid("code", "email_verification_code_invalid", "The code is wrong or has expired.")
             })?;
         api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?;
-        Self::mark_email_verified(&mut tx, user, now).await?;
-        let updated = db::find_user(&mut tx, user).await?.ok_or(AppError::Internal)?;
+        let updated = Self::mark_email_verified(&mut tx, user, now).await?;
         record(&mut tx, "authentication.email_verification_succeeded", None, &serde_json::json!({ "user_id": user }))
             .await?;
         tx.commit().await.map_err(internal)?;

@@ -95,10 +95,17 @@ impl Core {
     ) -> Result<InvitationRow, AppError> {
         let row = db::find_invitation(conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
         invitation_in_reach(admin, &row)?;
+        Self::locked(conn, row).await
+    }
+
+    /// Locks an invitation's organization for a change, and reads the invitation again under
+    /// that lock.
+    async fn locked(conn: &mut Connection, row: InvitationRow) -> Result<InvitationRow, AppError> {
         if let Some(organization) = &row.organization_id {
             db::lock_row(conn, Lockable::Organizations, organization).await?;
         }
-        db::find_invitation(conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))
+        let id = InvitationId::from_trusted(row.id);
+        db::find_invitation(conn, &id).await?.ok_or_else(|| AppError::not_found("Invitation"))
     }
 
     /// Writes a changed invitation with its event and commits.
@@ -208,11 +215,14 @@ impl Core {
     /// Reads the invitation with this token for its link's holder, locking its organization
     /// for the acceptance that follows.
     pub(crate) async fn invitation_for_link(conn: &mut Connection, token: &str) -> Result<InvitationRow, AppError> {
-        let row = db::find_invitation_by_token(conn, token).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
-        if let Some(organization) = &row.organization_id {
-            db::lock_row(conn, Lockable::Organizations, organization).await?;
+        let not_found = || AppError::not_found("Invitation");
+        let row = db::find_invitation_by_token(conn, token).await?.ok_or_else(not_found)?;
+        let row = Self::locked(conn, row).await?;
+        // A resend in the meantime replaced the token this link carries.
+        if row.token != token {
+            return Err(not_found());
         }
-        db::find_invitation_by_token(conn, token).await?.ok_or_else(|| AppError::not_found("Invitation"))
+        Ok(row)
     }
 
     /// Reads the invitation with this token for a user signing in with it, locking its
@@ -234,7 +244,7 @@ impl Core {
                 "This invitation is for another email address.",
             ));
         }
-        Self::invitation_for_change(conn, admin, &InvitationId::from_trusted(row.id)).await
+        Self::locked(conn, row).await
     }
 
     /// Sends an invitation inside a transaction; shared by `send_invitation` and seeding.

@@ -52,6 +52,14 @@ async fn working_organization(
     Ok((None, Vec::new()))
 }
 
+/// Who accepts an invitation from its link.
+enum Joining {
+    /// The account the invited email already has, its password checked.
+    Existing(UserId),
+    /// The account to create for the invited email.
+    New(NewUser),
+}
+
 impl Core {
     /// Starts a dashboard session in `organization` and returns its cookie token.
     async fn open_session(
@@ -216,36 +224,34 @@ impl Sessions for Core {
             Self::require_pending_invitation(&row, "accepted")?;
             row.email
         };
-        // The invited email's password proves an existing account; a new account is only
-        // made for an email that has none.
-        let verified = match &invitee {
+        // The invited email's password proves an existing account (checked before the
+        // transaction: hashing takes long); a new account is only made for an email that has none.
+        let joining = match invitee {
             Invitee::ExistingAccount { password } => {
-                Some(self.check_password(&email, password.clone(), AttemptPolicy::FailuresOnly).await?.id)
+                Joining::Existing(self.check_password(&email, password, AttemptPolicy::FailuresOnly).await?.id)
             }
-            Invitee::NewAccount { .. } => None,
+            Invitee::NewAccount { first_name, last_name, password } => Joining::New(NewUser {
+                email: email.clone(),
+                password: Some(password),
+                first_name,
+                last_name,
+                email_verified: true,
+                ..Default::default()
+            }),
         };
         let mut tx = self.store.begin().await?;
         let row = Self::invitation_for_link(&mut tx, token.trim()).await?;
-        let user = match (verified, invitee) {
-            (Some(user), _) => user,
-            (None, Invitee::NewAccount { first_name, last_name, password }) => {
+        let user = match joining {
+            Joining::Existing(user) => user,
+            Joining::New(new_user) => {
                 if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
                     return Err(AppError::conflict(
                         "already_a_user",
                         format!("There is already an account for {email}: sign in with it to accept."),
                     ));
                 }
-                let new_user = NewUser {
-                    email: email.clone(),
-                    password: Some(password),
-                    first_name,
-                    last_name,
-                    email_verified: true,
-                    ..Default::default()
-                };
                 Self::insert_new_user(&mut tx, new_user, false).await?.id
             }
-            (None, Invitee::ExistingAccount { .. }) => return Err(AppError::InvalidCredentials),
         };
         let accepted = self.accept_in(&mut tx, row, Some(user.clone())).await?;
         let client = (ip_address, user_agent);
