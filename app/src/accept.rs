@@ -5,7 +5,7 @@ use crate::auth::SessionState;
 use crate::error::AppError;
 use crate::format;
 use crate::model::{InvitationPreview, InvitationState};
-use crate::ui::{AuthCard, ErrorBanner, FieldError, Loading, form_errors};
+use crate::ui::{AuthCard, ErrorBanner, InputField, Loading, form_errors};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -128,23 +128,11 @@ fn InvitedEmail(email: String) -> impl IntoView {
     }
 }
 
-/// A password field with its error.
+/// The password field of both ways to accept.
 #[component]
 fn PasswordField(autocomplete: &'static str, label: &'static str, error: Signal<Option<String>>) -> impl IntoView {
     view! {
-        <div class="field">
-            <label for="accept-password">{label}</label>
-            <input
-                id="accept-password"
-                type="password"
-                name="password"
-                autocomplete=autocomplete
-                required
-                aria-invalid=move || error.get().is_some().to_string()
-                aria-describedby="accept-password-error"
-            />
-            <FieldError id="accept-password-error" message=error/>
-        </div>
+        <InputField id="accept-password" label name="password" kind="password" autocomplete required=true error/>
     }
 }
 
@@ -172,32 +160,26 @@ fn NewAccountForm(token: String, email: String) -> impl IntoView {
     let accept = ServerAction::<AcceptAsNewUser>::new();
     expect_context::<SessionState>().reload_after(accept);
     let (field, page_error) = form_errors(move || accept.value().get().and_then(Result::err));
-    let name_field = move |id: &'static str, name: &'static str, label: &'static str, autocomplete: &'static str| {
-        let error = field(name);
-        let error_id = format!("{id}-error");
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <input
-                    id=id
-                    type="text"
-                    name=name
-                    autocomplete=autocomplete
-                    aria-invalid=move || error.get().is_some().to_string()
-                    aria-describedby=error_id.clone()
-                />
-                <FieldError id=error_id message=error/>
-            </div>
-        }
-    };
     view! {
         <p>"Create your account to accept."</p>
         <ErrorBanner error=page_error/>
         <ActionForm action=accept attr:novalidate=true attr:class="stack">
             <input type="hidden" name="invitation_token" value=token/>
             <InvitedEmail email/>
-            {name_field("accept-first-name", "first_name", "First name", "given-name")}
-            {name_field("accept-last-name", "last_name", "Last name", "family-name")}
+            <InputField
+                id="accept-first-name"
+                label="First name"
+                name="first_name"
+                autocomplete="given-name"
+                error=field("first_name")
+            />
+            <InputField
+                id="accept-last-name"
+                label="Last name"
+                name="last_name"
+                autocomplete="family-name"
+                error=field("last_name")
+            />
             <PasswordField autocomplete="new-password" label="Choose a password" error=field("password")/>
             <button type="submit" class="button primary" disabled=move || accept.pending().get()>
                 {move || if accept.pending().get() { "Joining…" } else { "Create account and accept" }}

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::model::Viewer;
-use crate::ui::{AuthCard, ErrorBanner, FieldError, form_errors};
+use crate::ui::{AuthCard, ErrorBanner, InputField, form_errors};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -117,32 +117,24 @@ pub fn LoginPage() -> impl IntoView {
             <p class="muted">"Manage your organization's people, roles and invitations."</p>
             <ErrorBanner error=page_error/>
             <ActionForm action=login attr:novalidate=true attr:class="stack">
-                <div class="field">
-                    <label for="login-email">"Email"</label>
-                    <input
-                        id="login-email"
-                        type="email"
-                        name="email"
-                        autocomplete="username"
-                        required
-                        aria-invalid=move || field("email").get().is_some().to_string()
-                        aria-describedby="login-email-error"
-                    />
-                    <FieldError id="login-email-error" message=field("email")/>
-                </div>
-                <div class="field">
-                    <label for="login-password">"Password"</label>
-                    <input
-                        id="login-password"
-                        type="password"
-                        name="password"
-                        autocomplete="current-password"
-                        required
-                        aria-invalid=move || field("password").get().is_some().to_string()
-                        aria-describedby="login-password-error"
-                    />
-                    <FieldError id="login-password-error" message=field("password")/>
-                </div>
+                <InputField
+                    id="login-email"
+                    label="Email"
+                    name="email"
+                    kind="email"
+                    autocomplete="username"
+                    required=true
+                    error=field("email")
+                />
+                <InputField
+                    id="login-password"
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="current-password"
+                    required=true
+                    error=field("password")
+                />
                 <button type="submit" class="button primary" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>

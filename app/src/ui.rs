@@ -60,6 +60,35 @@ pub fn NewerOlder(path: &'static str, metadata: ListMetadata) -> impl IntoView {
     }
 }
 
+/// A labelled input with its error under it; the error's element is `{id}-error`.
+#[component]
+pub fn InputField(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    autocomplete: &'static str,
+    #[prop(optional)] required: bool,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type=kind
+                name=name
+                autocomplete=autocomplete
+                required=required
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=error_id.clone()
+            />
+            <FieldError id=error_id message=error/>
+        </div>
+    }
+}
+
 /// A centred message for empty lists and closed doors; `page` makes its title the page's
 /// main heading.
 #[component]
