@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::layout::{NeedsPlatformAdmin, WithViewer};
 use crate::model::*;
-use crate::ui::{ErrorBanner, FieldError, Loading};
+use crate::ui::{DataTable, ErrorBanner, FieldError, LoadError, Loading};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -93,7 +93,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                         match keys.await {
                             Ok(keys) if keys.is_empty() => view! { <p class="muted">"No API keys yet."</p> }.into_any(),
                             Ok(keys) => view! { <KeysTable keys revoke/> }.into_any(),
-                            Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                            Err(error) => view! { <LoadError error/> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -110,53 +110,36 @@ pub fn ApiKeysPage() -> impl IntoView {
 #[component]
 fn KeysTable(keys: Vec<ApiKey>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
     view! {
-        <div class="table-card">
-            <div class="table-scroll">
-                <table class="data">
-                    <caption class="sr-only">"API keys"</caption>
-                    <thead>
+        <DataTable caption="API keys" columns=&["Name", "Secret", "Client ID", "Last used", "Created"] actions=true>
+            {keys
+                .into_iter()
+                .map(|key| {
+                    let revoked = key.revoked_at.is_some();
+                    let name = key.name.clone();
+                    view! {
                         <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Secret"</th>
-                            <th scope="col">"Client ID"</th>
-                            <th scope="col">"Last used"</th>
-                            <th scope="col">"Created"</th>
-                            <th scope="col"><span class="sr-only">"Actions"</span></th>
+                            <th scope="row">{key.name.clone()}</th>
+                            <td><code>{key.obfuscated_value.clone()}</code></td>
+                            <td><code>{key.client_id.clone()}</code></td>
+                            <td>{key.last_used_at.as_deref().map(format::date_time).unwrap_or_else(|| "Never".into())}</td>
+                            <td>{format::date(&key.created_at)}</td>
+                            <td class="actions">
+                                {if revoked {
+                                    view! { <span class="badge status-inactive">"Revoked"</span> }.into_any()
+                                } else {
+                                    view! {
+                                        <ActionForm action=revoke attr:class="inline-form">
+                                            <input type="hidden" name="api_key_id" value=key.id.to_string()/>
+                                            <button type="submit" class="button small danger" aria-label=format!("Revoke {name}")>"Revoke"</button>
+                                        </ActionForm>
+                                    }
+                                    .into_any()
+                                }}
+                            </td>
                         </tr>
-                    </thead>
-                    <tbody>
-                        {keys
-                            .into_iter()
-                            .map(|key| {
-                                let revoked = key.revoked_at.is_some();
-                                let name = key.name.clone();
-                                view! {
-                                    <tr>
-                                        <th scope="row">{key.name.clone()}</th>
-                                        <td><code>{key.obfuscated_value.clone()}</code></td>
-                                        <td><code>{key.client_id.clone()}</code></td>
-                                        <td>{key.last_used_at.as_deref().map(format::date_time).unwrap_or_else(|| "Never".into())}</td>
-                                        <td>{format::date(&key.created_at)}</td>
-                                        <td class="actions">
-                                            {if revoked {
-                                                view! { <span class="badge status-inactive">"Revoked"</span> }.into_any()
-                                            } else {
-                                                view! {
-                                                    <ActionForm action=revoke attr:class="inline-form">
-                                                        <input type="hidden" name="api_key_id" value=key.id.to_string()/>
-                                                        <button type="submit" class="button small danger" aria-label=format!("Revoke {name}")>"Revoke"</button>
-                                                    </ActionForm>
-                                                }
-                                                .into_any()
-                                            }}
-                                        </td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </div>
+                    }
+                })
+                .collect_view()}
+        </DataTable>
     }
 }

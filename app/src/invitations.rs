@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::layout::WithViewer;
 use crate::model::*;
-use crate::ui::{EmptyState, ErrorBanner, FieldError, InvitationBadge, Loading, NewerOlder};
+use crate::ui::{DataTable, EmptyState, ErrorBanner, FieldError, InvitationBadge, LoadError, Loading, NewerOlder};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -144,7 +144,7 @@ pub fn InvitationsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match invitations.await {
                             Ok(list) => view! { <InvitationsTable list change/> }.into_any(),
-                            Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                            Err(error) => view! { <LoadError error/> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -248,26 +248,9 @@ fn InvitationsTable(list: List<Invitation>, change: ServerAction<ChangeInvitatio
         .into_any();
     }
     view! {
-        <div class="table-card">
-            <div class="table-scroll">
-                <table class="data">
-                    <caption class="sr-only">"Invitations"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Email"</th>
-                            <th scope="col">"Role"</th>
-                            <th scope="col">"State"</th>
-                            <th scope="col">"Expires"</th>
-                            <th scope="col">"Sent"</th>
-                            <th scope="col"><span class="sr-only">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.data.into_iter().map(|invitation| view! { <InvitationRow invitation change/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </div>
+        <DataTable caption="Invitations" columns=&["Email", "Role", "State", "Expires", "Sent"] actions=true>
+            {list.data.into_iter().map(|invitation| view! { <InvitationRow invitation change/> }).collect_view()}
+        </DataTable>
         <NewerOlder path="/invitations" metadata=list.list_metadata/>
     }
     .into_any()

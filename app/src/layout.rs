@@ -3,7 +3,7 @@
 use crate::auth::{Logout, SessionState, SwitchOrganization};
 use crate::error::AppError;
 use crate::model::Viewer;
-use crate::ui::{EmptyState, Loading};
+use crate::ui::{EmptyState, LoadError, Loading};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
@@ -23,7 +23,7 @@ pub fn Layout() -> impl IntoView {
                 match session.viewer.await {
                     Ok(Some(viewer)) => view! { <TopBar viewer/> }.into_any(),
                     Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
         </Suspense>

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::layout::WithViewer;
 use crate::model::*;
-use crate::ui::{EmptyState, ErrorBanner, Loading, StatusBadge};
+use crate::ui::{EmptyState, ErrorBanner, LoadError, Loading, StatusBadge};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -220,7 +220,7 @@ pub fn UsersPage() -> impl IntoView {
                         let roles = roles.await.unwrap_or_default();
                         match members.await {
                             Ok(list) => view! { <MembersTable list roles query=query.get_untracked() change/> }.into_any(),
-                            Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                            Err(error) => view! { <LoadError error/> }.into_any(),
                         }
                     })}
                 </Transition>

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::layout::{NeedsPlatformAdmin, WithViewer};
 use crate::model::*;
-use crate::ui::{EmptyState, Loading, NewerOlder};
+use crate::ui::{DataTable, EmptyState, LoadError, Loading, NewerOlder};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -50,7 +50,7 @@ pub fn OutboxPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match messages.await {
                         Ok(list) => view! { <Messages list/> }.into_any(),
-                        Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                        Err(error) => view! { <LoadError error/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -74,35 +74,20 @@ fn Messages(list: List<OutboxMessage>) -> impl IntoView {
         .into_any();
     }
     view! {
-        <div class="table-card">
-            <div class="table-scroll">
-                <table class="data">
-                    <caption class="sr-only">"Queued messages"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"To"</th>
-                            <th scope="col">"Subject"</th>
-                            <th scope="col">"Message"</th>
-                            <th scope="col">"Queued"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list
-                            .data
-                            .into_iter()
-                            .map(|message| view! {
-                                <tr>
-                                    <th scope="row">{message.recipient}</th>
-                                    <td>{message.subject}</td>
-                                    <td class="message-body">{message.body}</td>
-                                    <td>{format::date_time(&message.created_at)}</td>
-                                </tr>
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </div>
+        <DataTable caption="Queued messages" columns=&["To", "Subject", "Message", "Queued"]>
+            {list
+                .data
+                .into_iter()
+                .map(|message| view! {
+                    <tr>
+                        <th scope="row">{message.recipient}</th>
+                        <td>{message.subject}</td>
+                        <td class="message-body">{message.body}</td>
+                        <td>{format::date_time(&message.created_at)}</td>
+                    </tr>
+                })
+                .collect_view()}
+        </DataTable>
         <NewerOlder path="/outbox" metadata=list.list_metadata/>
     }
     .into_any()

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::layout::WithViewer;
 use crate::model::*;
-use crate::ui::{Loading, StatusBadge};
+use crate::ui::{LoadError, Loading, StatusBadge};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -76,7 +76,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 </table>
                             </div>
                         }.into_any(),
-                        Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+                        Err(error) => view! { <LoadError error/> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -89,6 +89,39 @@ pub fn InputField(
     }
 }
 
+/// A list that failed to load, in place of the list.
+#[component]
+pub fn LoadError(error: AppError) -> impl IntoView {
+    view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }
+}
+
+/// A table of records in a card: `columns` head it, and `actions` adds an unlabelled last
+/// column (named for screen readers) for each row's buttons.
+#[component]
+pub fn DataTable(
+    caption: &'static str,
+    columns: &'static [&'static str],
+    #[prop(optional)] actions: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="table-card">
+            <div class="table-scroll">
+                <table class="data">
+                    <caption class="sr-only">{caption}</caption>
+                    <thead>
+                        <tr>
+                            {columns.iter().map(|column| view! { <th scope="col">{*column}</th> }).collect_view()}
+                            {actions.then(|| view! { <th scope="col"><span class="sr-only">"Actions"</span></th> })}
+                        </tr>
+                    </thead>
+                    <tbody>{children()}</tbody>
+                </table>
+            </div>
+        </div>
+    }
+}
+
 /// A centred message for empty lists and closed doors; `page` makes its title the page's
 /// main heading.
 #[component]
