@@ -10,9 +10,24 @@ use std::fmt;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
+        // Deserializing goes through `parse`, so no malformed or foreign ID gets in that way.
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(into = "String", try_from = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw).ok_or_else(|| format!("not a valid {} ID: {raw:?}", $prefix))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
 
         impl $name {
             /// The prefix every ID of this kind starts with, without the underscore.
@@ -127,6 +142,16 @@ pub fn new_ulid() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deserializing_accepts_only_what_parse_accepts() {
+        let id = UserId::parse("user_01H5JQDV7R7ATEYZDEG0W5PRYS").unwrap();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"user_01H5JQDV7R7ATEYZDEG0W5PRYS\"");
+        assert_eq!(serde_json::from_str::<UserId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<UserId>("\"org_01H5JQDV7R7ATEYZDEG0W5PRYS\"").is_err());
+        assert!(serde_json::from_str::<UserId>("\"user_x' OR 1=1\"").is_err());
+    }
 
     #[test]
     fn parse_accepts_only_its_own_prefix() {

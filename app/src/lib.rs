@@ -16,6 +16,8 @@ pub mod profile;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod access;
+#[cfg(feature = "ssr")]
 pub mod directory;
 #[cfg(feature = "ssr")]
 pub mod door;

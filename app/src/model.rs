@@ -420,6 +420,13 @@ pub struct List<T> {
     pub list_metadata: ListMetadata,
 }
 
+impl<T> Default for List<T> {
+    /// An empty list: no items, no neighbouring pages.
+    fn default() -> Self {
+        Self { data: Vec::new(), list_metadata: ListMetadata::default() }
+    }
+}
+
 impl<T> List<T> {
     /// Converts every item, keeping the cursors.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> List<U> {

@@ -1,6 +1,6 @@
 //! API keys: `sk_…` secrets for applications, stored as hashes and shown once.
 
-use super::{Core, record};
+use super::{Core, record, validate};
 use crate::store::api::{self, ApiKeyRow};
 use crate::store::directory as db;
 use crate::store::{internal, now_ms};
@@ -59,10 +59,7 @@ pub fn new_client_id() -> String {
 impl ApiKeys for Core {
     async fn create_api_key(&self, admin: &Admin, key: NewApiKey) -> Result<CreatedApiKey, AppError> {
         admin.require_environment()?;
-        let name = key.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid("name", "name_invalid", "Name the key with 1 to 100 characters."));
-        }
+        let name = validate::required_name("name", &key.name, 100)?;
         let client_id = match key.client_id.map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()) {
             Some(id) if id.starts_with("client_") && id.len() <= 64 => id,
             Some(_) => {

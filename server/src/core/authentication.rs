@@ -2,7 +2,7 @@
 //! and the one-time codes of email verification, password reset and magic auth.
 
 use super::tokens::SigningKey;
-use super::{Core, password, record, validate};
+use super::{Core, checked_page, password, record, validate};
 use crate::store::api::{self, CodePurpose, CodeRow};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, internal, iso, now_ms};
@@ -15,22 +15,49 @@ use rand::Rng;
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
 
-/// Password attempts allowed per email in one window.
-pub const PASSWORD_ATTEMPTS: i64 = 10;
-/// The length of that window.
-pub const PASSWORD_WINDOW_MS: i64 = 60_000;
+/// A limit on attempts within a fixed window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// What the bucket is for, as its key's prefix.
+    pub name: &'static str,
+    pub attempts: i64,
+    pub window_ms: i64,
+}
+
+/// Password sign-ins per email.
+pub const PASSWORD_LIMIT: Limit = Limit { name: "password", attempts: 10, window_ms: 60_000 };
+/// Failed sign-ins per client address, against password spraying across many emails.
+pub const ADDRESS_LIMIT: Limit = Limit { name: "address", attempts: 30, window_ms: 60_000 };
+/// Magic-auth code sign-ins per email.
+pub const MAGIC_AUTH_LIMIT: Limit = Limit { name: "magic_auth", attempts: 10, window_ms: 60_000 };
+/// Magic-auth codes issued per email.
+pub const MAGIC_AUTH_ISSUE_LIMIT: Limit = Limit { name: "magic_auth_issue", attempts: 5, window_ms: 10 * 60_000 };
+/// Wrong guesses after which a one-time code is dead.
+pub const MAX_CODE_FAILURES: i64 = 5;
 
 const EMAIL_VERIFICATION_MS: i64 = 24 * 3600 * 1000;
 const PASSWORD_RESET_MS: i64 = 30 * 60 * 1000;
 const MAGIC_AUTH_MS: i64 = 10 * 60 * 1000;
 
-/// Which password attempts count against the limit.
+/// Which password attempts count against the per-email limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AttemptPolicy {
     /// Every attempt, as the REST API promises.
     Every,
     /// Only wrong passwords: people signing in to the dashboard again and again are fine.
     FailuresOnly,
+}
+
+/// A password to check, and what it is checked for.
+pub(crate) struct PasswordAttempt<'a> {
+    pub email: &'a str,
+    pub password: String,
+    pub policy: AttemptPolicy,
+    /// Where the attempt comes from, for the per-address limit.
+    pub client_address: Option<&'a str>,
+    /// The grant of the application asking, if any: an organization's grant cannot sign in,
+    /// nor use up the attempts of, users it does not see.
+    pub grant: Option<&'a Admin>,
 }
 
 /// A user whose identity was just proven, and how.
@@ -63,60 +90,93 @@ fn six_digits() -> String {
     format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
 }
 
-fn rate_limited(window_start: i64, now: i64) -> AppError {
-    let retry_after_seconds = ((window_start + PASSWORD_WINDOW_MS - now + 999) / 1000).max(1) as u64;
-    AppError::RateLimited { retry_after_seconds }
+/// A slot taken from a rate-limit bucket, to give back if the attempt turns out not to count.
+pub(crate) struct Reservation {
+    bucket: String,
 }
 
-/// Counts an attempt against `bucket`'s limit, and refuses it once the window's attempts
-/// are spent. The count is one upsert, atomic on its own, so it needs no transaction.
-async fn count_attempt_within_limit(conn: &mut Connection, bucket: &str, now: i64) -> Result<(), AppError> {
-    let (attempts, window_start) = api::count_attempt(conn, bucket, now, PASSWORD_WINDOW_MS).await?;
-    if attempts > PASSWORD_ATTEMPTS { Err(rate_limited(window_start, now)) } else { Ok(()) }
+impl Limit {
+    fn bucket(&self, key: &str) -> String {
+        format!("{}:{key}", self.name)
+    }
+
+    /// Takes one of the window's slots for `key`, or refuses the attempt once they are spent.
+    /// The count is one atomic upsert, so parallel attempts cannot all pass a check first.
+    pub(crate) async fn reserve(&self, conn: &mut Connection, key: &str, now: i64) -> Result<Reservation, AppError> {
+        let bucket = self.bucket(key);
+        let (attempts, window_start) = api::count_attempt(conn, &bucket, now, self.window_ms).await?;
+        if attempts > self.attempts {
+            let retry_after_seconds = ((window_start + self.window_ms - now + 999) / 1000).max(1) as u64;
+            return Err(AppError::RateLimited { retry_after_seconds });
+        }
+        Ok(Reservation { bucket })
+    }
+}
+
+impl Reservation {
+    /// Gives the slot back: the attempt succeeded, and only failures count.
+    pub(crate) async fn release(self, conn: &mut Connection) -> Result<(), AppError> {
+        api::release_attempt(conn, &self.bucket).await
+    }
 }
 
 impl Core {
-    /// Checks an email and password, within the per-email attempt limit kept in the store
-    /// (so every replica counts the same attempts). A stale hash is replaced on success.
-    pub(crate) async fn check_password(
-        &self,
-        email: &str,
-        password: String,
-        policy: AttemptPolicy,
-    ) -> Result<VerifiedUser, AppError> {
+    /// Checks an email and password within the attempt limits kept in the store (so every
+    /// replica counts the same attempts). Each attempt reserves its slots before the hash is
+    /// verified. A stale hash is replaced on success.
+    pub(crate) async fn check_password(&self, attempt: PasswordAttempt<'_>) -> Result<VerifiedUser, AppError> {
         // A malformed email fails like a wrong one, after the same work.
-        let email = validate::email("email", email).unwrap_or_default();
-        let bucket = format!("password:{email}");
+        let email = validate::email("email", attempt.email).unwrap_or_default();
         let now = now_ms();
-        let credentials = {
-            let mut conn = self.store.read().await?;
-            match policy {
-                AttemptPolicy::Every => count_attempt_within_limit(&mut conn, &bucket, now).await?,
-                AttemptPolicy::FailuresOnly => {
-                    let counted = api::peek_attempts(&mut conn, &bucket, now, PASSWORD_WINDOW_MS).await?;
-                    if let Some((failures, window_start)) = counted
-                        && failures >= PASSWORD_ATTEMPTS
-                    {
-                        return Err(rate_limited(window_start, now));
-                    }
-                }
-            }
-            db::find_credentials_by_email(&mut conn, &email).await?
+        let mut conn = self.store.read().await?;
+        let mut credentials = db::find_credentials_by_email(&mut conn, &email).await?;
+        // A user out of the grant's reach is, to that grant, no user at all: it neither signs
+        // them in nor spends their attempts.
+        let mut counts_for_email = true;
+        if let (Some(grant), Some(found)) = (attempt.grant, &credentials)
+            && !grant.sees_user(&db::user_standing(&mut conn, &UserId::from_trusted(found.id.clone())).await?)
+        {
+            credentials = None;
+            counts_for_email = false;
+        }
+        let address = match attempt.client_address {
+            Some(address) => Some(ADDRESS_LIMIT.reserve(&mut conn, address, now).await?),
+            None => None,
         };
+        let email_slot = match counts_for_email {
+            true => match PASSWORD_LIMIT.reserve(&mut conn, &email, now).await {
+                Ok(slot) => Some(slot),
+                Err(refused) => {
+                    // Refused before any guess was evaluated: not a failure of this address.
+                    if let Some(address) = address {
+                        address.release(&mut conn).await?;
+                    }
+                    return Err(refused);
+                }
+            },
+            false => None,
+        };
+        drop(conn);
+
         let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-        if !password::verify(password.clone(), hash.clone()).await {
+        if !password::verify(attempt.password.clone(), hash.clone()).await {
             let mut tx = self.store.begin().await?;
-            if policy == AttemptPolicy::FailuresOnly {
-                api::count_attempt(&mut tx, &bucket, now, PASSWORD_WINDOW_MS).await?;
-            }
             record(&mut tx, "authentication.password_failed", None, &serde_json::json!({ "email": email })).await?;
             tx.commit().await.map_err(internal)?;
             return Err(AppError::InvalidCredentials);
         }
         let credentials = credentials.ok_or(AppError::InvalidCredentials)?;
         let id = UserId::from_trusted(credentials.id);
+        let mut conn = self.store.read().await?;
+        if let Some(address) = address {
+            address.release(&mut conn).await?;
+        }
+        if let (Some(slot), AttemptPolicy::FailuresOnly) = (email_slot, attempt.policy) {
+            slot.release(&mut conn).await?;
+        }
+        drop(conn);
         if hash.as_deref().is_some_and(|hash| !password::is_current(hash)) {
-            let fresh = password::hash(password).await?;
+            let fresh = password::hash(attempt.password).await?;
             let mut tx = self.store.begin().await?;
             db::set_password_hash(&mut tx, &id, &fresh, now_ms()).await.map_err(internal)?;
             tx.commit().await.map_err(internal)?;
@@ -190,7 +250,14 @@ impl Core {
         invitation_token: Option<&str>,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
-        let verified = self.check_password(email, password, AttemptPolicy::Every).await?;
+        let attempt = PasswordAttempt {
+            email,
+            password,
+            policy: AttemptPolicy::Every,
+            client_address: client.ip_address.as_deref(),
+            grant: Some(admin),
+        };
+        let verified = self.check_password(attempt).await?;
         let key = self.signing_key().await?;
         let mut tx = self.store.begin().await?;
         let sign_in = SignIn { user: &verified.id, method: AuthMethod::Password, invitation_token, client };
@@ -212,22 +279,32 @@ impl Core {
         let invalid = || AppError::InvalidGrant("The code is wrong or has expired.".into());
         let email = validate::email("email", email).unwrap_or_default();
         let now = now_ms();
-        count_attempt_within_limit(&mut *self.store.read().await?, &format!("magic_auth:{email}"), now).await?;
+        let user = {
+            let mut conn = self.store.read().await?;
+            let found = db::find_credentials_by_email(&mut conn, &email).await?.map(|c| UserId::from_trusted(c.id));
+            let Some(user) = found else { return Err(invalid()) };
+            // Users out of the grant's reach neither sign in nor spend their attempts.
+            if !admin.sees_user(&db::user_standing(&mut conn, &user).await?) {
+                return Err(invalid());
+            }
+            MAGIC_AUTH_LIMIT.reserve(&mut conn, &email, now).await?;
+            user
+        };
         let key = self.signing_key().await?;
         let mut tx = self.store.begin().await?;
-        let code = match db::find_credentials_by_email(&mut tx, &email).await? {
-            Some(credentials) => {
-                api::find_live_code(&mut tx, CodePurpose::MagicAuth, code.trim(), Some(&credentials.id), now).await?
-            }
-            None => None,
-        };
+        let code =
+            api::find_live_code(&mut tx, CodePurpose::MagicAuth, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now)
+                .await?;
         let Some(code) = code else {
+            api::count_code_failure(&mut tx, CodePurpose::MagicAuth, user.as_str(), now).await.map_err(internal)?;
             record(&mut tx, "authentication.magic_auth_failed", None, &serde_json::json!({ "email": email })).await?;
             tx.commit().await.map_err(internal)?;
             return Err(invalid());
         };
-        let user = UserId::from_trusted(code.user_id.clone());
-        api::consume_code(&mut tx, &code.id, now).await.map_err(internal)?;
+        // Two requests racing with one code: only the first consumes it.
+        if !api::consume_code(&mut tx, &code.id, now).await.map_err(internal)? {
+            return Err(invalid());
+        }
         Self::mark_email_verified(&mut tx, &user, now).await?;
         let sign_in = SignIn { user: &user, method: AuthMethod::MagicCode, invitation_token, client };
         let signed_in = self.start_session(&mut tx, &key, admin, sign_in).await?;
@@ -262,7 +339,7 @@ impl Core {
         let invited_to = match invitation_token {
             Some(token) => {
                 let invitation = Self::invitation_for_sign_in(tx, admin, token, &found.email).await?;
-                self.accept_in(tx, invitation, Some(user.clone())).await?.organization_id
+                self.accept_in(tx, invitation, user.clone()).await?.organization_id
             }
             None => None,
         };
@@ -329,7 +406,17 @@ impl Core {
         let now = now_ms();
         let mut tx = self.store.begin().await?;
         let token = api::find_refresh_token(&mut tx, &hash).await?.ok_or_else(invalid)?;
-        if token.used_at.is_some() || token.expires_at <= now {
+        if token.used_at.is_some() {
+            // A spent token presented again means it leaked: whoever holds the live one may be
+            // the thief, so the whole session ends.
+            let session = SessionId::from_trusted(token.session_id.clone());
+            db::end_session(&mut tx, &session, now).await.map_err(internal)?;
+            record(&mut tx, "session.revoked", None, &serde_json::json!({ "id": session, "reason": "refresh_token_reused" }))
+                .await?;
+            tx.commit().await.map_err(internal)?;
+            return Err(invalid());
+        }
+        if token.expires_at <= now {
             return Err(invalid());
         }
         let session =
@@ -353,6 +440,7 @@ impl Core {
         };
         let organization = grant.as_ref().map(|grant| grant.organization.clone());
         if !api::use_refresh_token(&mut tx, &hash, now).await.map_err(internal)? {
+            // Another request spent it in the meantime; the next reuse ends the session.
             return Err(invalid());
         }
         let session_id = SessionId::from_trusted(session.id.clone());
@@ -397,6 +485,8 @@ impl Core {
             updated_at: now,
         };
         let mut tx = self.store.begin().await?;
+        // A new code replaces the ones sent before: only the latest message works.
+        api::consume_codes_of(&mut tx, purpose, &row.user_id, now).await.map_err(internal)?;
         api::insert_code(&mut tx, purpose, &row).await.map_err(internal)?;
         api::queue_message(&mut tx, &user.email, message.0, &message.1, now).await.map_err(internal)?;
         let event = match purpose {
@@ -410,15 +500,18 @@ impl Core {
         Ok(row)
     }
 
-    async fn user_by_email(&self, admin: &Admin, email: &str) -> Result<User, AppError> {
+    /// The user with this email, if the grant may issue them codes.
+    async fn user_for_codes(&self, admin: &Admin, email: &str) -> Result<User, AppError> {
         let email = validate::email("email", email)?;
         let mut conn = self.store.read().await?;
         let credentials =
             db::find_credentials_by_email(&mut conn, &email).await?.ok_or_else(|| AppError::not_found("User"))?;
-        Self::user_in_reach(&mut conn, admin, &UserId::from_trusted(credentials.id)).await
+        Self::user_for_credentials(&mut conn, admin, &UserId::from_trusted(credentials.id)).await
     }
 
-    async fn code_in_reach(
+    /// Reads a code: it carries a secret, so only a grant that may manage its user's
+    /// credentials sees it.
+    async fn readable_code(
         &self,
         admin: &Admin,
         purpose: CodePurpose,
@@ -427,9 +520,12 @@ impl Core {
     ) -> Result<CodeRow, AppError> {
         let mut conn = self.store.read().await?;
         let row = api::find_code(&mut conn, purpose, id).await?.ok_or_else(|| AppError::not_found(what))?;
-        Self::user_in_reach(&mut conn, admin, &UserId::from_trusted(row.user_id.clone()))
-            .await
-            .map_err(|_| AppError::not_found(what))?;
+        Self::user_for_credentials(&mut conn, admin, &UserId::from_trusted(row.user_id.clone())).await.map_err(
+            |error| match error {
+                AppError::NotFound(_) => AppError::not_found(what),
+                other => other,
+            },
+        )?;
         Ok(row)
     }
 
@@ -488,30 +584,38 @@ impl Authentication for Core {
     }
 
     async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError> {
+        let page = checked_page(page)?;
         let mut conn = self.store.read().await?;
-        Self::user_in_reach(&mut conn, admin, user).await?;
-        let rows = db::list_sessions(&mut conn, user, &page).await?;
+        Self::reachable_user(&mut conn, admin, user).await?;
+        // An organization's grant sees the sessions opened in that organization only.
+        let rows = db::list_sessions(&mut conn, user, admin.visible(None).organization(), &page).await?;
         let now = now_ms();
         Ok(rows.map(|row| row.into_session(now)))
     }
 
     async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError> {
+        let not_found = || AppError::not_found("Session");
         let mut tx = self.store.begin().await?;
-        let session = db::find_session(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Session"))?;
-        Self::user_in_reach(&mut tx, admin, &UserId::from_trusted(session.user_id.clone()))
-            .await
-            .map_err(|_| AppError::not_found("Session"))?;
+        let session = db::find_session(&mut tx, id).await?.ok_or_else(not_found)?;
+        let organization = session.organization_id.clone().map(OrganizationId::from_trusted);
+        admin.require_reach_of(organization.as_ref(), "Session")?;
+        Self::user_for_credentials(&mut tx, admin, &UserId::from_trusted(session.user_id.clone())).await.map_err(
+            |error| match error {
+                AppError::NotFound(_) => not_found(),
+                other => other,
+            },
+        )?;
         let now = now_ms();
         db::end_session(&mut tx, id, now).await.map_err(internal)?;
         let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "session.revoked", None, &ended.into_session(now)).await?;
+        record(&mut tx, "session.revoked", organization.as_ref(), &ended.into_session(now)).await?;
         tx.commit().await.map_err(internal)
     }
 
     async fn send_email_verification(&self, admin: &Admin, user: &UserId) -> Result<User, AppError> {
         let user = {
             let mut conn = self.store.read().await?;
-            Self::user_in_reach(&mut conn, admin, user).await?
+            Self::user_for_credentials(&mut conn, admin, user).await?
         };
         let code = six_digits();
         let message = ("Verify your email", format!("Your verification code is {code}. It expires in 24 hours."));
@@ -521,14 +625,24 @@ impl Authentication for Core {
 
     async fn verify_email(&self, admin: &Admin, user: &UserId, code: &str) -> Result<User, AppError> {
         let mut tx = self.store.begin().await?;
-        Self::user_in_reach(&mut tx, admin, user).await?;
+        Self::user_for_credentials(&mut tx, admin, user).await?;
         let now = now_ms();
-        let row = api::find_live_code(&mut tx, CodePurpose::EmailVerification, code.trim(), Some(user.as_str()), now)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid("code", "email_verification_code_invalid", "The code is wrong or has expired.")
-            })?;
-        api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?;
+        let purpose = CodePurpose::EmailVerification;
+        let found = api::find_live_code(&mut tx, purpose, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now).await?;
+        let consumed = match &found {
+            Some(row) => api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?,
+            None => false,
+        };
+        if !consumed {
+            // Six digits are guessable; five wrong tries kill the code.
+            api::count_code_failure(&mut tx, purpose, user.as_str(), now).await.map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+            return Err(AppError::invalid(
+                "code",
+                "email_verification_code_invalid",
+                "The code is wrong or has expired.",
+            ));
+        }
         let updated = Self::mark_email_verified(&mut tx, user, now).await?;
         record(&mut tx, "authentication.email_verification_succeeded", None, &serde_json::json!({ "user_id": user }))
             .await?;
@@ -541,7 +655,7 @@ impl Authentication for Core {
         admin: &Admin,
         id: &EmailVerificationId,
     ) -> Result<EmailVerification, AppError> {
-        let row = self.code_in_reach(admin, CodePurpose::EmailVerification, id.as_str(), "Email verification").await?;
+        let row = self.readable_code(admin, CodePurpose::EmailVerification, id.as_str(), "Email verification").await?;
         Ok(EmailVerification {
             id: EmailVerificationId::from_trusted(row.id),
             user_id: UserId::from_trusted(row.user_id),
@@ -554,7 +668,7 @@ impl Authentication for Core {
     }
 
     async fn create_password_reset(&self, admin: &Admin, email: &str) -> Result<PasswordReset, AppError> {
-        let user = self.user_by_email(admin, email).await?;
+        let user = self.user_for_codes(admin, email).await?;
         let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
         let url = format!("{}/reset-password?token={token}", self.settings.public_url.trim_end_matches('/'));
         let message =
@@ -568,12 +682,16 @@ impl Authentication for Core {
         let hash = password::hash(new_password.to_owned()).await?;
         let mut tx = self.store.begin().await?;
         let now = now_ms();
-        let row = api::find_live_code(&mut tx, CodePurpose::PasswordReset, token.trim(), None, now).await?.ok_or_else(
-            || AppError::invalid("token", "password_reset_token_invalid", "The reset link is wrong or has expired."),
-        )?;
+        let invalid =
+            || AppError::invalid("token", "password_reset_token_invalid", "The reset link is wrong or has expired.");
+        let row = api::find_live_code(&mut tx, CodePurpose::PasswordReset, token.trim(), None, MAX_CODE_FAILURES, now)
+            .await?
+            .ok_or_else(invalid)?;
         let user_id = UserId::from_trusted(row.user_id.clone());
-        Self::user_in_reach(&mut tx, admin, &user_id).await?;
-        api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?;
+        Self::user_for_credentials(&mut tx, admin, &user_id).await?;
+        if !api::consume_code(&mut tx, &row.id, now).await.map_err(internal)? {
+            return Err(invalid());
+        }
         db::set_password_hash(&mut tx, &user_id, &hash, now).await.map_err(internal)?;
         // A new password ends every session that the old one started.
         db::end_sessions_of(&mut tx, &user_id, now).await.map_err(internal)?;
@@ -584,12 +702,13 @@ impl Authentication for Core {
     }
 
     async fn get_password_reset(&self, admin: &Admin, id: &PasswordResetId) -> Result<PasswordReset, AppError> {
-        let row = self.code_in_reach(admin, CodePurpose::PasswordReset, id.as_str(), "Password reset").await?;
+        let row = self.readable_code(admin, CodePurpose::PasswordReset, id.as_str(), "Password reset").await?;
         Ok(self.password_reset(row))
     }
 
     async fn create_magic_auth(&self, admin: &Admin, email: &str) -> Result<MagicAuth, AppError> {
-        let user = self.user_by_email(admin, email).await?;
+        let user = self.user_for_codes(admin, email).await?;
+        MAGIC_AUTH_ISSUE_LIMIT.reserve(&mut *self.store.read().await?, &user.email, now_ms()).await?;
         let code = six_digits();
         let message = ("Your sign-in code", format!("Your sign-in code is {code}. It expires in 10 minutes."));
         let row = self.issue_code(CodePurpose::MagicAuth, &user, code, MAGIC_AUTH_MS, message).await?;
@@ -597,7 +716,7 @@ impl Authentication for Core {
     }
 
     async fn get_magic_auth(&self, admin: &Admin, id: &MagicAuthId) -> Result<MagicAuth, AppError> {
-        self.code_in_reach(admin, CodePurpose::MagicAuth, id.as_str(), "Magic auth").await.map(magic_auth)
+        self.readable_code(admin, CodePurpose::MagicAuth, id.as_str(), "Magic auth").await.map(magic_auth)
     }
 }
 
@@ -771,7 +890,7 @@ mod tests {
         let admin = fx.system();
         let guess =
             || Grant::MagicAuth { email: "ada@acme.test".into(), code: "123456".into(), invitation_token: None };
-        for _ in 0..super::PASSWORD_ATTEMPTS {
+        for _ in 0..super::MAGIC_AUTH_LIMIT.attempts {
             let refused = fx.core.authenticate(&admin, guess(), ClientContext::default()).await.unwrap_err();
             assert!(matches!(refused, AppError::InvalidGrant(_)), "{refused:?}");
         }
@@ -818,5 +937,135 @@ mod tests {
         assert_eq!(memberships[0].role.slug, roles::ADMIN);
         let again = fx.core.authenticate(&admin, with_token(&sent.token), ClientContext::default()).await;
         assert!(matches!(again, Err(AppError::Conflict { .. })), "an invitation is accepted once");
+    }
+
+    fn magic(email: &str, code: &str) -> Grant {
+        Grant::MagicAuth { email: email.into(), code: code.into(), invitation_token: None }
+    }
+
+    /// A six-digit code other than `code`.
+    fn other_than(code: &str) -> String {
+        format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
+    }
+
+    #[tokio::test]
+    async fn a_new_magic_code_replaces_the_earlier_ones() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        let first = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
+        let second = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
+        let stale = fx.core.authenticate(&admin, magic("ada@acme.test", &first.code), ClientContext::default()).await;
+        assert!(first.code == second.code || matches!(stale, Err(AppError::InvalidGrant(_))), "{stale:?}");
+        fx.core.authenticate(&admin, magic("ada@acme.test", &second.code), ClientContext::default()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn issuing_magic_codes_is_limited_per_email() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        for _ in 0..super::MAGIC_AUTH_ISSUE_LIMIT.attempts {
+            fx.core.create_magic_auth(&fx.system(), "ada@acme.test").await.unwrap();
+        }
+        let limited = fx.core.create_magic_auth(&fx.system(), "ada@acme.test").await.unwrap_err();
+        assert!(matches!(limited, AppError::RateLimited { .. }), "{limited:?}");
+    }
+
+    #[tokio::test]
+    async fn codes_are_dead_after_five_wrong_tries() {
+        let fx = Fixture::new().await;
+        let user = fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        let sign_in = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
+        for _ in 0..super::MAX_CODE_FAILURES {
+            let wrong = magic("ada@acme.test", &other_than(&sign_in.code));
+            assert!(fx.core.authenticate(&admin, wrong, ClientContext::default()).await.is_err());
+        }
+        let right = magic("ada@acme.test", &sign_in.code);
+        assert!(matches!(
+            fx.core.authenticate(&admin, right, ClientContext::default()).await,
+            Err(AppError::InvalidGrant(_))
+        ));
+
+        fx.core.send_email_verification(&admin, &user.id).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        let (_, body) = crate::store::api::latest_message_to(&mut conn, "ada@acme.test").await.unwrap().unwrap();
+        drop(conn);
+        let code: String = body.chars().filter(char::is_ascii_digit).take(6).collect();
+        for _ in 0..super::MAX_CODE_FAILURES {
+            assert!(fx.core.verify_email(&admin, &user.id, &other_than(&code)).await.is_err());
+        }
+        let error = fx.core.verify_email(&admin, &user.id, &code).await.unwrap_err();
+        assert!(error.field_message("code").is_some(), "{error:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_code_redeemed_twice_at_once_signs_in_once() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let code = fx.core.create_magic_auth(&fx.system(), "ada@acme.test").await.unwrap().code;
+        let mut redemptions = tokio::task::JoinSet::new();
+        for _ in 0..2 {
+            let (core, admin, code) = (fx.core.clone(), fx.system(), code.clone());
+            redemptions.spawn(async move {
+                core.authenticate(&admin, magic("ada@acme.test", &code), ClientContext::default()).await
+            });
+        }
+        let results = redemptions.join_all().await;
+        assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 1, "{results:?}");
+    }
+
+    #[tokio::test]
+    async fn reusing_a_spent_refresh_token_ends_the_session() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        fx.member(&acme, "ada@acme.test", roles::MEMBER).await;
+        let admin = fx.system();
+        let client = ClientContext::default;
+        let first = fx.core.authenticate(&admin, password("ada@acme.test", "correct horse"), client()).await.unwrap();
+        let refresh = |token: &str| Grant::RefreshToken { refresh_token: token.into(), organization_id: None };
+        let second = fx.core.authenticate(&admin, refresh(&first.refresh_token), client()).await.unwrap();
+        // A thief replays the spent token: the session ends, for the thief and the user alike.
+        assert!(fx.core.authenticate(&admin, refresh(&first.refresh_token), client()).await.is_err());
+        assert!(matches!(
+            fx.core.authenticate(&admin, refresh(&second.refresh_token), client()).await,
+            Err(AppError::InvalidGrant(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn organization_grants_see_and_end_only_their_own_organizations_sessions() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let (shared, _) = fx.member(&acme, "sam@shared.test", roles::MEMBER).await;
+        fx.join(&globex, &shared, roles::MEMBER).await;
+        let (globex_key, acme_key) = (fx.key_of(&globex), fx.key_of(&acme));
+        let signed_in =
+            fx.core.authenticate(&globex_key, password(&shared.email, "correct horse"), ClientContext::default()).await;
+        let in_globex = signed_in.unwrap();
+        assert_eq!(in_globex.organization_id, Some(globex.id.clone()));
+        let seen = fx.core.list_sessions(&acme_key, &shared.id, Page::default()).await.unwrap();
+        assert!(seen.data.is_empty(), "{seen:?}");
+        let all = fx.core.list_sessions(&fx.system(), &shared.id, Page::default()).await.unwrap();
+        let session = &all.data[0].id;
+        assert!(matches!(fx.core.revoke_session(&acme_key, session).await, Err(AppError::NotFound(_))));
+        // Even its own organization's grant may not end a shared user's sessions.
+        assert!(matches!(fx.core.revoke_session(&globex_key, session).await, Err(AppError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn an_organization_grant_cannot_spend_the_attempts_of_users_it_does_not_see() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let (outsider, _) = fx.member(&globex, "hank@globex.test", roles::MEMBER).await;
+        let key = fx.key_of(&acme);
+        for _ in 0..super::PASSWORD_LIMIT.attempts + 3 {
+            let refused = fx.core.authenticate(&key, password(&outsider.email, "guess"), ClientContext::default()).await;
+            assert_eq!(refused.unwrap_err(), AppError::InvalidCredentials);
+        }
+        let own = fx.key_of(&globex);
+        fx.core.authenticate(&own, password(&outsider.email, "correct horse"), ClientContext::default()).await.unwrap();
     }
 }

@@ -5,11 +5,11 @@
 //! default) and show as `expired` after that; resend issues a new token and expiry and revoke
 //! withdraws, both only while pending.
 
-use super::{Core, record, validate, within_reach};
+use super::{Core, checked_page, record, validate};
 use crate::store::api;
 use crate::store::directory::{self as db, InvitationRow, Lockable};
 use crate::store::{Connection, internal, iso, now_ms};
-use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation, NewMembership, NewUser};
+use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation, NewMembership, NewUser, Visible};
 use app::error::{AppError, FieldErrors};
 use app::ids::{InvitationId, OrganizationId, UserId};
 use app::model::*;
@@ -34,11 +34,8 @@ fn new_token() -> String {
 /// Fails with "not found" unless the grant reaches the invitation's organization; invitations
 /// without one are for environment grants only.
 fn invitation_in_reach(admin: &Admin, row: &InvitationRow) -> Result<(), AppError> {
-    match row.organization_id.clone().map(OrganizationId::from_trusted) {
-        Some(organization) => within_reach(admin, &organization, "Invitation"),
-        None if admin.organization().is_some() => Err(AppError::not_found("Invitation")),
-        None => Ok(()),
-    }
+    let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
+    admin.require_reach_of(organization.as_ref(), "Invitation")
 }
 
 /// Refuses a change that only a pending invitation allows; `done` says what the change would do.
@@ -95,6 +92,9 @@ impl Core {
     ) -> Result<InvitationRow, AppError> {
         let row = db::find_invitation(conn, id).await?.ok_or_else(|| AppError::not_found("Invitation"))?;
         invitation_in_reach(admin, &row)?;
+        if row.role_slug.as_deref() == Some(roles::OWNER) {
+            admin.require_owner_rights()?;
+        }
         Self::locked(conn, row).await
     }
 
@@ -136,27 +136,16 @@ impl Core {
         Ok(saved)
     }
 
-    /// Accepts a pending invitation inside a transaction, as `user` or else as the user with
-    /// the invited email (created when there is none): they become an active member of the
-    /// invitation's organization with its role.
+    /// Accepts a pending invitation inside a transaction as `user`: they become an active
+    /// member of the invitation's organization with its role.
     pub(crate) async fn accept_in(
         &self,
         tx: &mut Connection,
         mut row: InvitationRow,
-        user: Option<UserId>,
+        user: UserId,
     ) -> Result<Invitation, AppError> {
         let now = now_ms();
         require_pending(&row, now, "accepted")?;
-        let user = match user {
-            Some(user) => user,
-            None => match db::find_credentials_by_email(tx, &row.email).await? {
-                Some(credentials) => UserId::from_trusted(credentials.id),
-                None => {
-                    let new_user = NewUser { email: row.email.clone(), email_verified: true, ..Default::default() };
-                    Self::insert_new_user(tx, new_user, false).await?.id
-                }
-            },
-        };
         if let Some(organization) = row.organization_id.clone().map(OrganizationId::from_trusted) {
             let roles: Vec<String> = row.role_slug.clone().into_iter().collect();
             match db::find_membership_of(tx, &organization, &user).await? {
@@ -247,6 +236,22 @@ impl Core {
         Self::locked(conn, row).await
     }
 
+    /// Checks that an invitation's named inviter may invite there: an active member of the
+    /// organization or a platform admin (for invitations to sign up, any user).
+    async fn check_inviter(
+        conn: &mut Connection,
+        inviter: &UserId,
+        organization: Option<&OrganizationId>,
+    ) -> Result<(), AppError> {
+        let invalid = || AppError::invalid("inviter_user_id", "inviter_not_a_member", "The inviter must be a member.");
+        db::find_user(conn, inviter).await?.ok_or_else(invalid)?;
+        let Some(organization) = organization else { return Ok(()) };
+        let is_member = db::find_membership_of(conn, organization, inviter)
+            .await?
+            .is_some_and(|membership| membership.status == MembershipStatus::Active);
+        if is_member || db::is_platform_admin(conn, inviter).await? { Ok(()) } else { Err(invalid()) }
+    }
+
     /// Sends an invitation inside a transaction; shared by `send_invitation` and seeding.
     pub(crate) async fn insert_invitation(
         &self,
@@ -291,6 +296,9 @@ impl Core {
                 Vec::new()
             }
         };
+        if let Some(inviter) = &invitation.inviter_user_id {
+            Self::check_inviter(conn, inviter, organization.as_ref()).await?;
+        }
         if db::has_pending_invitation(conn, organization.as_ref(), &email, now).await? {
             return Err(AppError::conflict(
                 "invitation_already_pending",
@@ -322,10 +330,17 @@ impl Core {
 
 #[async_trait]
 impl Invitations for Core {
-    async fn send_invitation(&self, admin: &Admin, invitation: NewInvitation) -> Result<Invitation, AppError> {
-        match &invitation.organization_id {
-            Some(organization) => within_reach(admin, organization, "Organization")?,
-            None => admin.require_environment()?,
+    async fn send_invitation(&self, admin: &Admin, mut invitation: NewInvitation) -> Result<Invitation, AppError> {
+        // Without an organization an environment grant invites someone to sign up; an
+        // organization's grant invites into its own organization.
+        if invitation.organization_id.is_none() {
+            invitation.organization_id = admin.organization().cloned();
+        }
+        if let Some(organization) = &invitation.organization_id {
+            admin.require_reach(organization, "Organization")?;
+        }
+        if invitation.role_slug.as_deref().map(str::trim) == Some(roles::OWNER) {
+            admin.require_owner_rights()?;
         }
         let mut tx = self.store.begin().await?;
         let created = self.insert_invitation(&mut tx, invitation).await?;
@@ -334,12 +349,14 @@ impl Invitations for Core {
     }
 
     async fn list_invitations(&self, admin: &Admin, query: InvitationQuery) -> Result<List<Invitation>, AppError> {
-        let Some(organization) = admin.narrow(query.organization_id) else {
-            return Ok(List { data: vec![], list_metadata: Default::default() });
-        };
+        let visible = admin.visible(query.organization_id);
+        if visible == Visible::Nothing {
+            return Ok(List::default());
+        }
+        let page = checked_page(query.page)?;
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
-        let rows = db::list_invitations(&mut conn, organization.as_ref(), email.as_deref(), &query.page).await?;
+        let rows = db::list_invitations(&mut conn, visible.organization(), email.as_deref(), &page).await?;
         let now = now_ms();
         Ok(rows.map(|row| self.invitation(row, now)))
     }
@@ -362,7 +379,26 @@ impl Invitations for Core {
     async fn accept_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError> {
         let mut tx = self.store.begin().await?;
         let row = Self::invitation_for_change(&mut tx, admin, id).await?;
-        let accepted = self.accept_in(&mut tx, row, None).await?;
+        require_pending(&row, now_ms(), "accepted")?;
+        let user = match db::find_credentials_by_email(&mut tx, &row.email).await? {
+            // An account the grant does not already see joins only by its owner accepting
+            // from the link: otherwise any tenant could pull in (and then manage) anyone.
+            Some(existing) => {
+                let user = UserId::from_trusted(existing.id);
+                if !admin.sees_user(&db::user_standing(&mut tx, &user).await?) {
+                    return Err(AppError::Forbidden(
+                        "This email already has an account; its owner accepts the invitation from its link.".into(),
+                    ));
+                }
+                user
+            }
+            // Not verified: accepting through the API proves nothing about the mailbox.
+            None => {
+                let new_user = NewUser { email: row.email.clone(), email_verified: false, ..Default::default() };
+                Self::insert_new_user(&mut tx, new_user, false).await?.id
+            }
+        };
+        let accepted = self.accept_in(&mut tx, row, user).await?;
         tx.commit().await.map_err(internal)?;
         Ok(accepted)
     }
@@ -380,6 +416,17 @@ impl Invitations for Core {
                     format!("This invitation was {}; only pending invitations can be resent.", state.as_str()),
                 ));
             }
+        }
+        // An expired invitation may have been replaced by a newer one in the meantime; renewing
+        // it as well would leave two open invitations for one email.
+        let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
+        if state_at(&row, now) == InvitationState::Expired
+            && db::has_pending_invitation(&mut tx, organization.as_ref(), &row.email, now).await?
+        {
+            return Err(AppError::conflict(
+                "invitation_already_pending",
+                format!("{} already has a newer pending invitation.", row.email),
+            ));
         }
         // The new expiry keeps the lifetime the invitation was sent with.
         let lifetime_days =
@@ -409,7 +456,7 @@ impl Invitations for Core {
 mod tests {
     use super::*;
     use crate::core::testing::Fixture;
-    use app::directory::{MembershipQuery, Memberships};
+    use app::directory::{MembershipQuery, Memberships, Users};
 
     fn invite(organization: &Organization, email: &str, days: Option<i64>) -> NewInvitation {
         NewInvitation {
@@ -531,10 +578,12 @@ mod tests {
         let error = fx.core.send_invitation(&fx.system(), with_role).await.unwrap_err();
         assert!(error.field_message("role_slug").is_some(), "{error:?}");
 
-        // An organization's admin reaches neither such invitations nor the sending of them.
+        // An organization's grant does not reach such invitations; its own invitations without
+        // an organization go to its organization.
         let acme = fx.organization("Acme").await;
         let acme_admin = fx.admin_of(&acme).await;
-        assert!(fx.core.send_invitation(&acme_admin, sign_up("other@example.test")).await.is_err());
+        let into_acme = fx.core.send_invitation(&acme_admin, sign_up("other@example.test")).await.unwrap();
+        assert_eq!(into_acme.organization_id, Some(acme.id.clone()));
         assert!(fx.core.get_invitation(&acme_admin, &sent.id).await.is_err());
 
         let accepted = fx.core.accept_invitation(&fx.system(), &sent.id).await.unwrap();
@@ -557,5 +606,64 @@ mod tests {
         assert!(matches!(fx.core.revoke_invitation(&fx.system(), &sent.id).await, Err(AppError::Conflict { .. })));
         let renewed = fx.core.resend_invitation(&fx.system(), &sent.id).await.unwrap();
         assert_eq!(renewed.state, InvitationState::Pending);
+    }
+
+    #[tokio::test]
+    async fn admins_cannot_invite_owners_nor_change_owner_invitations() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let admin = fx.admin_of(&acme).await;
+        let as_owner = NewInvitation { role_slug: Some(roles::OWNER.into()), ..invite(&acme, "boss@acme.test", None) };
+        assert!(matches!(fx.core.send_invitation(&admin, as_owner.clone()).await, Err(AppError::Forbidden(_))));
+        let sent = fx.core.send_invitation(&fx.owner_of(&acme).await, as_owner).await.unwrap();
+        assert!(matches!(fx.core.revoke_invitation(&admin, &sent.id).await, Err(AppError::Forbidden(_))));
+        assert!(matches!(fx.core.resend_invitation(&admin, &sent.id).await, Err(AppError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn accepting_through_the_api_never_pulls_in_an_outside_account_nor_verifies_an_email() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let (outsider, _) = fx.member(&globex, "hank@globex.test", "member").await;
+        let key = fx.key_of(&acme);
+        let sent = fx.core.send_invitation(&key, invite(&acme, &outsider.email, None)).await.unwrap();
+        assert!(matches!(fx.core.accept_invitation(&key, &sent.id).await, Err(AppError::Forbidden(_))));
+        let query = MembershipQuery { user_id: Some(outsider.id.clone()), ..Default::default() };
+        assert_eq!(fx.core.list_memberships(&fx.system(), query).await.unwrap().data.len(), 1);
+
+        let fresh = fx.core.send_invitation(&key, invite(&acme, "new@acme.test", None)).await.unwrap();
+        let accepted = fx.core.accept_invitation(&key, &fresh.id).await.unwrap();
+        let created = fx.core.get_user(&key, &accepted.accepted_user_id.unwrap()).await.unwrap();
+        assert!(!created.email_verified);
+    }
+
+    #[tokio::test]
+    async fn the_named_inviter_must_be_a_member() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let (stranger, _) = fx.member(&globex, "hank@globex.test", "member").await;
+        let (colleague, _) = fx.member(&acme, "ada@acme.test", "member").await;
+        let by = |inviter: &User, email: &str| NewInvitation {
+            inviter_user_id: Some(inviter.id.clone()),
+            ..invite(&acme, email, None)
+        };
+        let error = fx.core.send_invitation(&fx.system(), by(&stranger, "one@acme.test")).await.unwrap_err();
+        assert!(error.field_message("inviter_user_id").is_some(), "{error:?}");
+        fx.core.send_invitation(&fx.system(), by(&colleague, "two@acme.test")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_expired_invitation_replaced_by_a_newer_one_is_not_renewed() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let old = fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", Some(1))).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        sqlx::query("UPDATE invitations SET expires_at = 1").execute(&mut *conn).await.unwrap();
+        drop(conn);
+        fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", None)).await.unwrap();
+        let refused = fx.core.resend_invitation(&fx.system(), &old.id).await.unwrap_err();
+        assert!(matches!(refused, AppError::Conflict { ref code, .. } if code == "invitation_already_pending"));
     }
 }

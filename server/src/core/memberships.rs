@@ -3,10 +3,10 @@
 //! The rules: an organization always keeps an active owner; pending memberships are neither
 //! deactivated nor reactivated; deactivation keeps the roles for a later reactivation.
 
-use super::{Core, record, within_reach};
+use super::{Core, checked_page, record};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, internal, now_ms, unique_violation};
-use app::directory::{Admin, MembershipQuery, Memberships, NewMembership};
+use app::directory::{Admin, MembershipQuery, Memberships, NewMembership, Visible};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId};
 use app::model::*;
@@ -39,10 +39,15 @@ impl Core {
         id: &MembershipId,
     ) -> Result<OrganizationMembership, AppError> {
         let found = db::find_membership(conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))?;
-        within_reach(admin, &found.organization_id, "Membership")?;
+        admin.require_reach(&found.organization_id, "Membership")?;
         db::lock_row(conn, Lockable::Organizations, found.organization_id.as_str()).await?;
         // Re-read under the lock: another writer may have changed it in between.
-        db::find_membership(conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))
+        let membership = db::find_membership(conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))?;
+        // An owner's membership is changed only by those who may make owners.
+        if membership.has_role(roles::OWNER) {
+            admin.require_owner_rights()?;
+        }
+        Ok(membership)
     }
 
     /// Adds a membership inside a transaction; shared by `create_membership` and seeding.
@@ -128,8 +133,19 @@ impl Memberships for Core {
         admin: &Admin,
         membership: NewMembership,
     ) -> Result<OrganizationMembership, AppError> {
-        within_reach(admin, &membership.organization_id, "Organization")?;
+        admin.require_reach(&membership.organization_id, "Organization")?;
+        if membership.role_slugs.iter().any(|slug| slug.trim() == roles::OWNER) {
+            admin.require_owner_rights()?;
+        }
         let mut tx = self.store.begin().await?;
+        // An organization's grant adds only people it already sees; anyone else joins by
+        // accepting an invitation themselves, so no tenant can pull in another's user.
+        if db::find_user(&mut tx, &membership.user_id).await?.is_some() {
+            let standing = db::user_standing(&mut tx, &membership.user_id).await?;
+            if !admin.sees_user(&standing) {
+                return Err(AppError::invalid("user_id", "user_not_found", "There is no such user."));
+            }
+        }
         let created = Self::insert_membership(&mut tx, membership).await?;
         tx.commit().await.map_err(internal)?;
         Ok(created)
@@ -138,7 +154,7 @@ impl Memberships for Core {
     async fn get_membership(&self, admin: &Admin, id: &MembershipId) -> Result<OrganizationMembership, AppError> {
         let mut conn = self.store.read().await?;
         let membership = db::find_membership(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))?;
-        within_reach(admin, &membership.organization_id, "Membership")?;
+        admin.require_reach(&membership.organization_id, "Membership")?;
         Ok(membership)
     }
 
@@ -147,12 +163,13 @@ impl Memberships for Core {
         admin: &Admin,
         query: MembershipQuery,
     ) -> Result<List<OrganizationMembership>, AppError> {
-        let Some(organization) = admin.narrow(query.organization_id) else {
-            return Ok(List { data: vec![], list_metadata: Default::default() });
-        };
+        let visible = admin.visible(query.organization_id);
+        if visible == Visible::Nothing {
+            return Ok(List::default());
+        }
+        let page = checked_page(query.page)?;
         let mut conn = self.store.read().await?;
-        db::list_memberships(&mut conn, organization.as_ref(), query.user_id.as_ref(), &query.statuses, &query.page)
-            .await
+        db::list_memberships(&mut conn, visible.organization(), query.user_id.as_ref(), &query.statuses, &page).await
     }
 
     async fn list_members(
@@ -162,7 +179,8 @@ impl Memberships for Core {
         filter: MemberFilter,
         page: Page,
     ) -> Result<List<Member>, AppError> {
-        within_reach(admin, organization, "Organization")?;
+        admin.require_reach(organization, "Organization")?;
+        let page = checked_page(page)?;
         let search_chars = filter.search.as_deref().map(|s| s.trim().chars().count()).unwrap_or(0);
         if filter.search_match == SearchMatch::Contains && (1..3).contains(&search_chars) {
             return Err(AppError::invalid(
@@ -184,7 +202,9 @@ impl Memberships for Core {
         let mut tx = self.store.begin().await?;
         let membership = Self::lock_membership(&mut tx, admin, id).await?;
         let roles = Self::checked_roles(&mut tx, "role_slugs", &membership.organization_id, role_slugs).await?;
-        if !roles.iter().any(|slug| slug == roles::OWNER) {
+        if roles.iter().any(|slug| slug == roles::OWNER) {
+            admin.require_owner_rights()?;
+        } else {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "demote").await?;
         }
         db::replace_roles(&mut tx, id, &roles, now_ms()).await.map_err(internal)?;
@@ -455,5 +475,66 @@ mod tests {
         assert!(odd.data.is_empty(), "quotes and wildcards are plain text");
         let short = fx.core.list_members(&fx.system(), &acme.id, contains("la"), Page::default()).await.unwrap_err();
         assert!(short.field_message("search").is_some());
+    }
+
+    fn is_forbidden<T: std::fmt::Debug>(result: Result<T, AppError>) -> bool {
+        matches!(result, Err(AppError::Forbidden(_)))
+    }
+
+    #[tokio::test]
+    async fn admins_can_neither_grant_nor_touch_the_owner_role() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let (_, owner) = fx.member(&acme, "olga@acme.test", roles::OWNER).await;
+        let (_, member) = fx.member(&acme, "ada@acme.test", roles::MEMBER).await;
+        let admin = fx.admin_of(&acme).await;
+        let own = fx
+            .core
+            .list_memberships(&admin, MembershipQuery { statuses: vec![], ..Default::default() })
+            .await
+            .unwrap()
+            .data
+            .into_iter()
+            .find(|m| m.has_role(roles::ADMIN))
+            .unwrap();
+        assert!(is_forbidden(fx.core.set_membership_roles(&admin, &own.id, vec![roles::OWNER.into()]).await));
+        assert!(is_forbidden(fx.core.set_membership_roles(&admin, &member.id, vec![roles::OWNER.into()]).await));
+        assert!(is_forbidden(fx.core.set_membership_roles(&admin, &owner.id, vec![roles::MEMBER.into()]).await));
+        assert!(is_forbidden(fx.core.deactivate_membership(&admin, &owner.id).await));
+        assert!(is_forbidden(fx.core.delete_membership(&admin, &owner.id).await));
+        let outsider = fx.user("newcomer@acme.test").await;
+        let as_owner = NewMembership {
+            organization_id: acme.id.clone(),
+            user_id: outsider.id,
+            role_slugs: vec![roles::OWNER.into()],
+            status: MembershipStatus::Active,
+        };
+        assert!(is_forbidden(fx.core.create_membership(&admin, as_owner).await));
+        // Admins still manage members and admins.
+        fx.core.set_membership_roles(&admin, &member.id, vec![roles::ADMIN.into()]).await.unwrap();
+        // Owners manage owners.
+        let owner_grant = fx.owner_of(&acme).await;
+        fx.core.set_membership_roles(&owner_grant, &member.id, vec![roles::OWNER.into()]).await.unwrap();
+        fx.core.set_membership_roles(&owner_grant, &owner.id, vec![roles::MEMBER.into()]).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn organization_grants_add_only_users_they_already_see() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let (outsider, _) = fx.member(&globex, "hank@globex.test", roles::MEMBER).await;
+        let loner = fx.user("loner@example.com").await;
+        for user in [&outsider, &loner] {
+            let pull_in = NewMembership {
+                organization_id: acme.id.clone(),
+                user_id: user.id.clone(),
+                role_slugs: vec![],
+                status: MembershipStatus::Active,
+            };
+            let error = fx.core.create_membership(&fx.key_of(&acme), pull_in.clone()).await.unwrap_err();
+            assert!(error.field_message("user_id").is_some(), "{error:?}");
+            fx.core.create_membership(&fx.system(), pull_in).await.unwrap();
+        }
     }
 }

@@ -22,7 +22,7 @@ use crate::store::{Connection, Store, internal, now_ms};
 use app::directory::{Admin, Roles};
 use app::error::AppError;
 use app::ids::OrganizationId;
-use app::model::{Role, roles};
+use app::model::{Page, Role, roles};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::sync::Arc;
@@ -144,17 +144,24 @@ pub(crate) async fn record(
     db::insert_event(conn, event, organization, &data, now_ms()).await.map_err(internal)
 }
 
-/// Fails with "not found" when the grant does not reach the organization, so that other
-/// organizations' objects are indistinguishable from missing ones.
-pub(crate) fn within_reach(admin: &Admin, organization: &OrganizationId, what: &str) -> Result<(), AppError> {
-    if admin.reaches(organization) { Ok(()) } else { Err(AppError::not_found(what)) }
+/// Refuses a page larger than anyone may ask for, whichever door the request came through.
+pub(crate) fn checked_page(page: Page) -> Result<Page, AppError> {
+    if (1..=Page::MAX_LIMIT).contains(&page.limit) {
+        Ok(page)
+    } else {
+        Err(AppError::invalid(
+            "limit",
+            "limit_invalid",
+            format!("limit must be a whole number from 1 to {}.", Page::MAX_LIMIT),
+        ))
+    }
 }
 
 #[async_trait]
 impl Roles for Core {
     async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError> {
         if let Some(organization) = organization {
-            within_reach(admin, organization, "Organization")?;
+            admin.require_reach(organization, "Organization")?;
         }
         let mut conn = self.store.read().await?;
         db::list_roles(&mut conn, organization).await

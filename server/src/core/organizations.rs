@@ -1,6 +1,6 @@
 //! Organizations: create and read.
 
-use super::{Core, record, validate, within_reach};
+use super::{Core, checked_page, record, validate};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, internal, iso, now_ms, unique_violation};
 use app::directory::{Admin, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
@@ -8,6 +8,9 @@ use app::error::{AppError, FieldErrors};
 use app::ids::{OrganizationDomainId, OrganizationId};
 use app::model::*;
 use async_trait::async_trait;
+
+/// The longest organization name.
+const MAX_ORGANIZATION_NAME_CHARS: usize = 200;
 
 /// Checks a domain name such as `acme.com`.
 fn domain(raw: &str) -> Result<String, AppError> {
@@ -35,12 +38,7 @@ impl Core {
         organization: NewOrganization,
     ) -> Result<Organization, AppError> {
         let mut errors = FieldErrors::default();
-        let name = organization.name.trim().to_owned();
-        if name.is_empty() {
-            errors.add("name", "name_required", "Enter a name.");
-        } else if name.chars().count() > 200 {
-            errors.add("name", "name_too_long", "Use at most 200 characters.");
-        }
+        let name = errors.check(validate::required_name("name", &organization.name, MAX_ORGANIZATION_NAME_CHARS));
         let external_id = errors.check(validate::external_id("external_id", organization.external_id)).flatten();
         errors.check(validate::metadata("metadata", &organization.metadata));
         let domains: Vec<(String, DomainState)> = organization
@@ -49,6 +47,7 @@ impl Core {
             .filter_map(|(raw, state)| errors.check(domain(raw)).map(|domain| (domain, *state)))
             .collect();
         errors.finish()?;
+        let Some(name) = name else { unreachable!("the name was checked") };
 
         let now = now_ms();
         let id = OrganizationId::generate();
@@ -103,7 +102,7 @@ impl Organizations for Core {
     }
 
     async fn get_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<Organization, AppError> {
-        within_reach(admin, id, "Organization")?;
+        admin.require_reach(id, "Organization")?;
         let mut conn = self.store.read().await?;
         db::find_organization(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Organization"))
     }
@@ -117,7 +116,7 @@ impl Organizations for Core {
         let organization = db::find_organization_by_external_id(&mut conn, external_id)
             .await?
             .ok_or_else(|| AppError::not_found("Organization"))?;
-        within_reach(admin, &organization.id, "Organization")?;
+        admin.require_reach(&organization.id, "Organization")?;
         Ok(organization)
     }
 
@@ -127,14 +126,10 @@ impl Organizations for Core {
         id: &OrganizationId,
         update: OrganizationUpdate,
     ) -> Result<Organization, AppError> {
-        within_reach(admin, id, "Organization")?;
+        admin.require_reach(id, "Organization")?;
         let mut errors = FieldErrors::default();
-        let name = update.name.map(|name| name.trim().to_owned());
-        if let Some(name) = &name
-            && (name.is_empty() || name.chars().count() > 200)
-        {
-            errors.add("name", "name_invalid", "Use 1 to 200 characters.");
-        }
+        let name =
+            update.name.and_then(|name| errors.check(validate::required_name("name", &name, MAX_ORGANIZATION_NAME_CHARS)));
         let external_id = update.external_id.map(|id| errors.check(validate::external_id("external_id", id)).flatten());
         if let Some(metadata) = &update.metadata {
             errors.check(validate::metadata("metadata", metadata));
@@ -179,11 +174,13 @@ impl Organizations for Core {
                 .collect();
         }
         db::update_organization(&mut tx, &organization, replace_domains, now).await.map_err(|error| {
-            unique_violation(error, || {
-                AppError::conflict(
+            unique_violation(error, || match admin.organization() {
+                None => AppError::conflict(
                     "organization_already_exists",
                     "An organization with this external ID already exists.",
-                )
+                ),
+                // An organization's grant is not told what other tenants have.
+                Some(_) => AppError::invalid("external_id", "unavailable", "This external ID can't be used."),
             })
         })?;
         let updated = db::find_organization(&mut tx, id).await?.ok_or(AppError::Internal)?;
@@ -209,8 +206,9 @@ impl Organizations for Core {
     ) -> Result<List<Organization>, AppError> {
         let domains: Vec<String> =
             query.domains.iter().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty()).collect();
+        let page = checked_page(query.page)?;
         let mut conn = self.store.read().await?;
-        db::list_organizations(&mut conn, admin.organization(), &domains, &query.page).await
+        db::list_organizations(&mut conn, admin.visible(None).organization(), &domains, &page).await
     }
 }
 

@@ -23,7 +23,38 @@ fn hash_now(password: &str) -> Result<String, AppError> {
     })
 }
 
+/// The most work a stored hash may ask for. Verifying runs on every sign-in attempt, before
+/// anyone is authenticated, so a hash above these would let a few anonymous requests pin the
+/// hashing slots for hours or allocate gigabytes.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 64 * 1024;
+/// The most Argon2 passes.
+pub const MAX_ARGON2_PASSES: u32 = 10;
+/// The most Argon2 lanes.
+pub const MAX_ARGON2_LANES: u32 = 8;
+/// The highest bcrypt cost.
+pub const MAX_BCRYPT_COST: u32 = 14;
+
+/// True when a hash's parameters are within the caps above (or it is not a hash at all,
+/// which fails verification by itself).
+fn within_caps(hash: &str) -> bool {
+    if is_bcrypt(hash) {
+        return bcrypt::HashParts::from_str(hash).is_ok_and(|parts| parts.get_cost() <= MAX_BCRYPT_COST);
+    }
+    match PasswordHash::new(hash).map(|parsed| Params::try_from(&parsed)) {
+        Ok(Ok(params)) => {
+            params.m_cost() <= MAX_ARGON2_MEMORY_KIB
+                && params.t_cost() <= MAX_ARGON2_PASSES
+                && params.p_cost() <= MAX_ARGON2_LANES
+        }
+        _ => false,
+    }
+}
+
 fn verify_now(password: &str, hash: &str) -> bool {
+    if !within_caps(hash) {
+        tracing::warn!("a stored password hash asks for more work than allowed; it is never verified");
+        return false;
+    }
     if is_bcrypt(hash) {
         return bcrypt::verify(password, hash).unwrap_or(false);
     }
@@ -93,11 +124,20 @@ pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<(), Ap
             ));
         }
     };
-    if valid {
-        Ok(())
-    } else {
-        Err(AppError::invalid(field, "password_hash_invalid", format!("This is not a valid {hash_type} hash.")))
+    if !valid {
+        return Err(AppError::invalid(field, "password_hash_invalid", format!("This is not a valid {hash_type} hash.")));
     }
+    if !within_caps(hash) {
+        return Err(AppError::invalid(
+            field,
+            "password_hash_too_costly",
+            format!(
+                "This hash asks for more work than Roster verifies: at most bcrypt cost {MAX_BCRYPT_COST}, or \
+                 Argon2 m={MAX_ARGON2_MEMORY_KIB}, t={MAX_ARGON2_PASSES}, p={MAX_ARGON2_LANES}."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Hashes a password on the calling thread (benchmarks and tools; servers use [`hash`]).
@@ -187,5 +227,29 @@ mod tests {
         assert!(
             check_imported("password_hash", &hash, "md5").unwrap_err().field_message("password_hash_type").is_some()
         );
+    }
+
+    #[test]
+    fn hashes_above_the_cost_caps_are_refused_and_never_verified() {
+        // Hand-written PHC strings: computing them would take the time the caps prevent.
+        let salt_and_hash = "c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy";
+        let too_costly = [
+            ("argon2", format!("$argon2id$v=19$m=19456,t=4294967295,p=1${salt_and_hash}")),
+            ("argon2", format!("$argon2id$v=19$m=4194304,t=2,p=1${salt_and_hash}")),
+            ("argon2", format!("$argon2id$v=19$m=65536,t=2,p=16${salt_and_hash}")),
+            ("bcrypt", "$2b$31$abcdefghijklmnopqrstuu5Xo0Wzjb8VpVBZ5Xk1Y8XNo3ZrYWiJC".to_owned()),
+            ("bcrypt", "$2b$15$abcdefghijklmnopqrstuu5Xo0Wzjb8VpVBZ5Xk1Y8XNo3ZrYWiJC".to_owned()),
+        ];
+        for (kind, hash) in &too_costly {
+            let error = check_imported("password_hash", hash, kind).unwrap_err();
+            assert!(error.field_message("password_hash").is_some(), "{hash}: {error:?}");
+            let started = std::time::Instant::now();
+            assert!(!verify_now("anything", hash), "{hash}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(1), "{hash} was evaluated");
+        }
+        // At the caps, hashes are accepted.
+        let at_cap = format!("$argon2id$v=19$m=65536,t=10,p=8${salt_and_hash}");
+        check_imported("password_hash", &at_cap, "argon2").unwrap();
+        check_imported("password_hash", &bcrypt::hash("x", 4).unwrap(), "bcrypt").unwrap();
     }
 }

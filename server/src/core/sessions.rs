@@ -3,7 +3,7 @@
 //! Sessions are rows in the store, so they survive restarts, are shared by replicas, and can
 //! be listed and revoked. The cookie carries a random token; only its SHA-256 is stored.
 
-use super::authentication::AttemptPolicy;
+use super::authentication::{AttemptPolicy, PasswordAttempt};
 use super::{Core, record};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, internal, now_ms};
@@ -94,7 +94,15 @@ impl Core {
 #[async_trait]
 impl Sessions for Core {
     async fn sign_in(&self, login: PasswordLogin) -> Result<SignedIn, AppError> {
-        let verified = self.check_password(&login.email, login.password, AttemptPolicy::FailuresOnly).await?;
+        let verified = self
+            .check_password(PasswordAttempt {
+                email: &login.email,
+                password: login.password,
+                policy: AttemptPolicy::FailuresOnly,
+                client_address: login.ip_address.as_deref(),
+                grant: None,
+            })
+            .await?;
         let mut tx = self.store.begin().await?;
         let (organization, _) = working_organization(&mut tx, &verified.id, None, verified.is_platform_admin).await?;
         let client = (login.ip_address, login.user_agent);
@@ -228,14 +236,23 @@ impl Sessions for Core {
         // transaction: hashing takes long); a new account is only made for an email that has none.
         let joining = match invitee {
             Invitee::ExistingAccount { password } => {
-                Joining::Existing(self.check_password(&email, password, AttemptPolicy::FailuresOnly).await?.id)
+                let attempt = PasswordAttempt {
+                    email: &email,
+                    password,
+                    policy: AttemptPolicy::FailuresOnly,
+                    client_address: ip_address.as_deref(),
+                    grant: None,
+                };
+                Joining::Existing(self.check_password(attempt).await?.id)
             }
+            // Holding the link proves nothing about the mailbox (whoever sent the invitation
+            // holds it too), so the email stays unverified until a code sent there comes back.
             Invitee::NewAccount { first_name, last_name, password } => Joining::New(NewUser {
                 email: email.clone(),
                 password: Some(password),
                 first_name,
                 last_name,
-                email_verified: true,
+                email_verified: false,
                 ..Default::default()
             }),
         };
@@ -253,7 +270,7 @@ impl Sessions for Core {
                 Self::insert_new_user(&mut tx, new_user, false).await?.id
             }
         };
-        let accepted = self.accept_in(&mut tx, row, Some(user.clone())).await?;
+        let accepted = self.accept_in(&mut tx, row, user.clone()).await?;
         let client = (ip_address, user_agent);
         let signed_in = self.open_session(&mut tx, &user, accepted.organization_id, client).await?;
         tx.commit().await.map_err(internal)?;
@@ -368,7 +385,8 @@ mod tests {
         assert_eq!(context.roles, vec![roles::ADMIN.to_owned()]);
         assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Accepted);
         let user = fx.core.get_user(&fx.system(), &context.user_id).await.unwrap();
-        assert!(user.email_verified, "the link came through the email");
+        // The link can be opened by whoever sent the invitation; only a code proves the mailbox.
+        assert!(!user.email_verified);
         assert_eq!(user.first_name.as_deref(), Some("Nia"));
 
         let again = fx.core.accept_invitation_link(link(&sent.token, new_account("a long enough secret"))).await;
@@ -413,5 +431,51 @@ mod tests {
         assert!(matches!(fx.core.accept_invitation_link(link("nope", invitee())).await, Err(AppError::NotFound(_))));
         let query = UserQuery { email: Some("new@acme.test".into()), ..Default::default() };
         assert!(fx.core.list_users(&fx.system(), query).await.unwrap().data.is_empty(), "no account was made");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_dashboard_guesses_cannot_exceed_the_limit() {
+        let fx = Fixture::new().await;
+        fx.user("ada@example.com").await;
+        let mut guesses = tokio::task::JoinSet::new();
+        for _ in 0..40 {
+            let core = fx.core.clone();
+            guesses.spawn(async move { core.sign_in(login("ada@example.com", "wrong guess")).await });
+        }
+        let results = guesses.join_all().await;
+        let evaluated = results.iter().filter(|result| **result == Err(AppError::InvalidCredentials)).count();
+        let limited = results.iter().filter(|result| matches!(result, Err(AppError::RateLimited { .. }))).count();
+        assert_eq!(evaluated, crate::core::authentication::PASSWORD_LIMIT.attempts as usize);
+        assert_eq!(limited, 40 - evaluated);
+    }
+
+    #[tokio::test]
+    async fn dashboard_successes_give_their_slot_back() {
+        let fx = Fixture::new().await;
+        fx.user("ada@example.com").await;
+        for _ in 0..15 {
+            fx.core.sign_in(login("ada@example.com", "correct horse")).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn one_address_cannot_spray_guesses_across_many_emails() {
+        let fx = Fixture::new().await;
+        let from = |email: String| PasswordLogin {
+            email,
+            password: "Winter2026!".into(),
+            ip_address: Some("198.51.100.9".into()),
+            user_agent: None,
+        };
+        let limit = crate::core::authentication::ADDRESS_LIMIT.attempts;
+        for n in 0..limit {
+            let refused = fx.core.sign_in(from(format!("user{n}@example.com"))).await.unwrap_err();
+            assert_eq!(refused, AppError::InvalidCredentials);
+        }
+        let limited = fx.core.sign_in(from("one-more@example.com".into())).await.unwrap_err();
+        assert!(matches!(limited, AppError::RateLimited { .. }), "{limited:?}");
+        // Another address is not affected.
+        let elsewhere = PasswordLogin { ip_address: Some("203.0.113.1".into()), ..from("user0@example.com".into()) };
+        assert_eq!(fx.core.sign_in(elsewhere).await.unwrap_err(), AppError::InvalidCredentials);
     }
 }

@@ -86,6 +86,32 @@ impl Fixture {
         self.core.resolve_session(&signed_in.token).await.unwrap().admin().unwrap()
     }
 
+    /// An owner grant limited to one organization, as an owner's session gets.
+    pub async fn owner_of(&self, organization: &Organization) -> Admin {
+        let email = format!("owner-{}@example.com", OrganizationId::generate().as_str().to_lowercase());
+        self.member(organization, &email, roles::OWNER).await;
+        let login = PasswordLogin { email, password: "correct horse".into(), ip_address: None, user_agent: None };
+        let signed_in = self.core.sign_in(login).await.unwrap();
+        self.core.resolve_session(&signed_in.token).await.unwrap().admin().unwrap()
+    }
+
+    /// The grant of an API key limited to one organization.
+    pub fn key_of(&self, organization: &Organization) -> Admin {
+        let scope = Scope::Organization(organization.id.clone());
+        Caller::from_api_key(ApiKeyId::generate(), "client_tests".into(), scope).admin().unwrap()
+    }
+
+    /// Adds an existing user to an organization.
+    pub async fn join(&self, organization: &Organization, user: &User, role: &str) -> OrganizationMembership {
+        let membership = NewMembership {
+            organization_id: organization.id.clone(),
+            user_id: user.id.clone(),
+            role_slugs: vec![role.into()],
+            status: MembershipStatus::Active,
+        };
+        self.core.create_membership(&self.system(), membership).await.unwrap()
+    }
+
     /// The names of the events recorded so far.
     pub async fn events(&self) -> Vec<String> {
         let mut conn = self.core.store().read().await.unwrap();

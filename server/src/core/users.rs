@@ -1,26 +1,48 @@
 //! Users: create, read, update, delete.
 
-use super::{Core, password, record, validate};
+use super::{Core, checked_page, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
 use crate::store::{Connection, internal, now_ms, unique_violation};
-use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserUpdate, Users};
+use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserStanding, UserUpdate, Users, Visible};
 use app::error::{AppError, FieldErrors};
 use app::ids::UserId;
 use app::model::{List, User};
 use async_trait::async_trait;
 
 impl Core {
-    /// Reads a user the grant reaches: any user for environment grants, members of the
-    /// organization for organization grants.
-    pub(crate) async fn user_in_reach(conn: &mut Connection, admin: &Admin, id: &UserId) -> Result<User, AppError> {
+    /// Reads a user and where they stand, or "not found".
+    async fn user_and_standing(conn: &mut Connection, id: &UserId) -> Result<(User, UserStanding), AppError> {
         let user = db::find_user(conn, id).await?.ok_or_else(|| AppError::not_found("User"))?;
-        if let Some(organization) = admin.organization() {
-            let membership = db::find_membership_of(conn, organization, id).await?;
-            if membership.is_none() {
-                return Err(AppError::not_found("User"));
-            }
-        }
+        let standing = db::user_standing(conn, id).await?;
+        Ok((user, standing))
+    }
+
+    /// Reads a user the grant sees; others are "not found".
+    pub(crate) async fn reachable_user(conn: &mut Connection, admin: &Admin, id: &UserId) -> Result<User, AppError> {
+        let (user, standing) = Self::user_and_standing(conn, id).await?;
+        admin.require_user(&standing, "User")?;
         Ok(user)
+    }
+
+    /// Reads a user whose credentials, email and sessions the grant may change.
+    pub(crate) async fn user_for_credentials(
+        conn: &mut Connection,
+        admin: &Admin,
+        id: &UserId,
+    ) -> Result<User, AppError> {
+        let (user, standing) = Self::user_and_standing(conn, id).await?;
+        admin.require_credentials(&standing)?;
+        Ok(user)
+    }
+
+    /// The answer to an email or external ID that another user already has. Environment
+    /// grants get WorkOS's conflict; organization grants get a validation error that does not
+    /// tell whether the value belongs to another tenant.
+    fn taken(admin: &Admin, field: &'static str) -> AppError {
+        match admin.organization() {
+            None => AppError::conflict("user_already_exists", "A user with this email or external ID already exists."),
+            Some(_) => AppError::invalid(field, "unavailable", format!("This {} can't be used.", field.replace('_', " "))),
+        }
     }
 
     /// Creates a user inside a transaction; shared by `create_user` and seeding.
@@ -77,17 +99,19 @@ impl Core {
 #[async_trait]
 impl Users for Core {
     async fn list_users(&self, admin: &Admin, query: UserQuery) -> Result<List<User>, AppError> {
-        let Some(organization) = admin.narrow(query.organization_id) else {
-            return Ok(List { data: vec![], list_metadata: Default::default() });
-        };
+        let visible = admin.visible(query.organization_id);
+        if visible == Visible::Nothing {
+            return Ok(List::default());
+        }
+        let page = checked_page(query.page)?;
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
-        db::list_users(&mut conn, email.as_deref(), organization.as_ref(), &query.page).await
+        db::list_users(&mut conn, email.as_deref(), visible.organization(), &page).await
     }
 
     async fn get_user(&self, admin: &Admin, id: &UserId) -> Result<User, AppError> {
         let mut conn = self.store.read().await?;
-        Self::user_in_reach(&mut conn, admin, id).await
+        Self::reachable_user(&mut conn, admin, id).await
     }
 
     async fn create_user(&self, admin: &Admin, user: NewUser) -> Result<User, AppError> {
@@ -125,11 +149,24 @@ impl Users for Core {
             (None, None) => None,
         };
 
+        let changes_credentials =
+            email.is_some() || update.email_verified.is_some() || password_hash.is_some();
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, id.as_str()).await?;
-        let mut user = Self::user_in_reach(&mut tx, admin, id).await?;
-        if let Some(email) = email {
+        let mut user = if changes_credentials {
+            Self::user_for_credentials(&mut tx, admin, id).await?
+        } else {
+            Self::reachable_user(&mut tx, admin, id).await?
+        };
+        if let Some(email) = email
+            && email != user.email
+        {
+            if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
+                return Err(Self::taken(admin, "email"));
+            }
             user.email = email;
+            // The new address has not proved it is theirs yet.
+            user.email_verified = false;
         }
         if let Some(Some(first_name)) = first_name {
             user.first_name = first_name;
@@ -137,7 +174,14 @@ impl Users for Core {
         if let Some(Some(last_name)) = last_name {
             user.last_name = last_name;
         }
-        if let Some(Some(external_id)) = external_id {
+        if let Some(Some(external_id)) = external_id
+            && external_id != user.external_id
+        {
+            if let Some(taken) = &external_id
+                && db::find_user_by_external_id(&mut tx, taken).await?.is_some()
+            {
+                return Err(Self::taken(admin, "external_id"));
+            }
             user.external_id = external_id;
         }
         if let Some(verified) = update.email_verified {
@@ -156,16 +200,14 @@ impl Users for Core {
             validate::metadata("metadata", &user.metadata)?;
         }
         let now = now_ms();
-        db::update_user(&mut tx, &user, now).await.map_err(|error| {
-            unique_violation(error, || {
-                AppError::conflict("user_already_exists", "A user with this email or external ID already exists.")
-            })
-        })?;
+        db::update_user(&mut tx, &user, now).await.map_err(|error| unique_violation(error, || Self::taken(admin, "email")))?;
         if let Some((hash, hash_type)) = password_hash {
             db::set_password_hash(&mut tx, id, &hash, now).await.map_err(internal)?;
             if let Some(hash_type) = hash_type {
                 db::set_password_hash_type(&mut tx, id, &hash_type).await.map_err(internal)?;
             }
+            // Whoever knew the old password is signed out everywhere.
+            db::end_sessions_of(&mut tx, id, now).await.map_err(internal)?;
         }
         let user = db::find_user(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "user.updated", None, &user).await?;
@@ -175,14 +217,14 @@ impl Users for Core {
 
     async fn users_by_id(&self, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, AppError> {
         let mut conn = self.store.read().await?;
-        db::users_by_id(&mut conn, ids, admin.organization()).await
+        db::users_by_id(&mut conn, ids, admin.visible(None).organization()).await
     }
 
     async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError> {
         let mut conn = self.store.read().await?;
         let user =
             db::find_user_by_external_id(&mut conn, external_id).await?.ok_or_else(|| AppError::not_found("User"))?;
-        Self::user_in_reach(&mut conn, admin, &user.id).await
+        Self::reachable_user(&mut conn, admin, &user.id).await
     }
 
     async fn import_user(&self, admin: &Admin, user: NewUser, hash: ImportedPasswordHash) -> Result<User, AppError> {
@@ -200,7 +242,12 @@ impl Users for Core {
         admin.require_environment()?;
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, id.as_str()).await?;
-        let user = Self::user_in_reach(&mut tx, admin, id).await?;
+        let (user, standing) = Self::user_and_standing(&mut tx, id).await?;
+        // Lock every organization the user belongs to (in one order, so two deletions cannot
+        // deadlock) before counting its owners: a concurrent demotion must wait for this.
+        for organization in &standing.organizations {
+            db::lock_row(&mut tx, Lockable::Organizations, organization.as_str()).await?;
+        }
         for membership in db::active_memberships_of(&mut tx, id).await? {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "delete").await?;
         }
@@ -216,6 +263,7 @@ mod tests {
     use crate::core::testing::Fixture;
     use app::directory::*;
     use app::error::AppError;
+    use app::model::User;
 
     #[tokio::test]
     async fn creating_a_user_records_an_event_and_normalizes_the_email() {
@@ -303,5 +351,140 @@ mod tests {
         let mut conn = fx.core.store().read().await.unwrap();
         let stored: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&mut *conn).await.unwrap();
         assert!(crate::core::password::is_current(&stored), "rehashed to today's parameters: {stored}");
+    }
+
+    /// A user with memberships of both organizations.
+    async fn shared_user(fx: &Fixture, first: &app::model::Organization, second: &app::model::Organization) -> User {
+        let (user, _) = fx.member(first, "sam@shared.test", "member").await;
+        fx.join(second, &user, "member").await;
+        user
+    }
+
+    fn is_forbidden<T: std::fmt::Debug>(result: Result<T, AppError>) -> bool {
+        matches!(result, Err(AppError::Forbidden(_)))
+    }
+
+    #[tokio::test]
+    async fn an_organization_grant_cannot_take_over_a_user_shared_with_another_organization() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let shared = shared_user(&fx, &acme, &globex).await;
+        for grant in [fx.key_of(&acme), fx.owner_of(&acme).await, fx.admin_of(&acme).await] {
+            let takeovers = [
+                UserUpdate { password: Some("taken over now".into()), ..Default::default() },
+                UserUpdate { email: Some("mallory@evil.test".into()), ..Default::default() },
+                UserUpdate { email_verified: Some(true), ..Default::default() },
+                UserUpdate {
+                    password_hash: Some(ImportedPasswordHash {
+                        hash: bcrypt::hash("x", 4).unwrap(),
+                        hash_type: "bcrypt".into(),
+                    }),
+                    ..Default::default()
+                },
+            ];
+            for takeover in takeovers {
+                assert!(is_forbidden(fx.core.update_user(&grant, &shared.id, takeover.clone()).await), "{takeover:?}");
+            }
+            assert!(is_forbidden(fx.core.create_password_reset(&grant, &shared.email).await));
+            assert!(is_forbidden(fx.core.create_magic_auth(&grant, &shared.email).await));
+            assert!(is_forbidden(fx.core.send_email_verification(&grant, &shared.id).await));
+            // Reading, and changing what is not a credential, stay allowed.
+            assert_eq!(fx.core.get_user(&grant, &shared.id).await.unwrap().email, shared.email);
+            let rename = UserUpdate { first_name: Some(Some("Sam".into())), ..Default::default() };
+            fx.core.update_user(&grant, &shared.id, rename).await.unwrap();
+        }
+        // The environment may.
+        let reset = UserUpdate { password: Some("a new password".into()), ..Default::default() };
+        fx.core.update_user(&fx.system(), &shared.id, reset).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_organization_grant_cannot_touch_a_platform_admins_credentials() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let root = {
+            let mut tx = fx.core.store().begin().await.unwrap();
+            let user = NewUser { email: "root@roster.test".into(), ..Default::default() };
+            let root = crate::core::Core::insert_new_user(&mut tx, user, true).await.unwrap();
+            tx.commit().await.unwrap();
+            root
+        };
+        fx.join(&acme, &root, "owner").await;
+        let key = fx.key_of(&acme);
+        let takeover = UserUpdate { password: Some("taken over now".into()), ..Default::default() };
+        assert!(is_forbidden(fx.core.update_user(&key, &root.id, takeover).await));
+        assert!(is_forbidden(fx.core.create_password_reset(&key, &root.email).await));
+    }
+
+    #[tokio::test]
+    async fn an_organization_grant_manages_the_credentials_of_its_own_users() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let (own, _) = fx.member(&acme, "ada@acme.test", "member").await;
+        let key = fx.key_of(&acme);
+        let update = UserUpdate { password: Some("a new password".into()), ..Default::default() };
+        fx.core.update_user(&key, &own.id, update).await.unwrap();
+        fx.core.create_password_reset(&key, &own.email).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_new_password_ends_every_session_and_a_new_email_is_unverified() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let (user, _) = fx.member(&acme, "ada@acme.test", "member").await;
+        let verified = UserUpdate { email_verified: Some(true), ..Default::default() };
+        fx.core.update_user(&fx.system(), &user.id, verified).await.unwrap();
+        let login =
+            PasswordLogin { email: user.email.clone(), password: "correct horse".into(), ip_address: None, user_agent: None };
+        let signed_in = fx.core.sign_in(login).await.unwrap();
+        let update = UserUpdate { password: Some("a new password".into()), ..Default::default() };
+        fx.core.update_user(&fx.system(), &user.id, update).await.unwrap();
+        assert_eq!(fx.core.resolve_session(&signed_in.token).await.unwrap_err(), AppError::Unauthenticated);
+        let moved = UserUpdate { email: Some("ada@new.test".into()), ..Default::default() };
+        let moved = fx.core.update_user(&fx.system(), &user.id, moved).await.unwrap();
+        assert_eq!(moved.email, "ada@new.test");
+        assert!(!moved.email_verified);
+    }
+
+    #[tokio::test]
+    async fn collisions_do_not_reveal_other_tenants_to_organization_grants() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let (own, _) = fx.member(&acme, "ada@acme.test", "member").await;
+        let (foreign, _) = fx.member(&globex, "hank@globex.test", "member").await;
+        let taken = UserUpdate { email: Some(foreign.email.clone()), ..Default::default() };
+        let error = fx.core.update_user(&fx.key_of(&acme), &own.id, taken.clone()).await.unwrap_err();
+        assert!(error.field_message("email").is_some(), "{error:?}");
+        let error = fx.core.update_user(&fx.system(), &own.id, taken).await.unwrap_err();
+        assert!(matches!(error, AppError::Conflict { .. }), "{error:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn deleting_an_owner_and_demoting_the_other_never_leave_an_organization_without_one() {
+        use app::directory::Memberships;
+        let fx = Fixture::new().await;
+        for round in 0..5 {
+            let acme = fx.organization(&format!("Acme {round}")).await;
+            let (first, _) = fx.member(&acme, &format!("first{round}@acme.test"), "owner").await;
+            let (_, second) = fx.member(&acme, &format!("second{round}@acme.test"), "owner").await;
+            let system = fx.system();
+            let (deleted, demoted) = tokio::join!(
+                fx.core.delete_user(&system, &first.id),
+                fx.core.set_membership_roles(&system, &second.id, vec!["member".into()]),
+            );
+            assert!(deleted.is_ok() || demoted.is_ok(), "one of them goes through");
+            let owners = fx
+                .core
+                .list_memberships(&system, MembershipQuery { organization_id: Some(acme.id.clone()), ..Default::default() })
+                .await
+                .unwrap()
+                .data
+                .into_iter()
+                .filter(|m| m.has_role(app::model::roles::OWNER))
+                .count();
+            assert!(owners >= 1, "round {round}: {deleted:?} {demoted:?}");
+        }
     }
 }

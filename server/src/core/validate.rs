@@ -52,6 +52,22 @@ pub fn name(field: &str, raw: Option<String>) -> Result<Option<String>, AppError
     Ok(Some(name))
 }
 
+/// Checks a name that must be given (an organization's, an API key's): 1 to `max` characters
+/// once trimmed, and no control characters.
+pub fn required_name(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid(field, &format!("{field}_required"), "Enter a name."));
+    }
+    if name.chars().count() > max {
+        return Err(AppError::invalid(field, &format!("{field}_too_long"), format!("Use at most {max} characters.")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid(field, &format!("{field}_invalid"), "Remove the control characters."));
+    }
+    Ok(name.to_owned())
+}
+
 /// Checks a new password.
 pub fn password(field: &str, raw: &str) -> Result<(), AppError> {
     let length = raw.chars().count();

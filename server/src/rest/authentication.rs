@@ -11,23 +11,22 @@ use app::model::{AuthenticationResponse, EmailVerification, MagicAuth, PasswordR
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 
-pub(super) fn routes() -> Router<super::RestState> {
-    Router::new()
-        .route("/user_management/authenticate", post(authenticate))
-        .route("/sso/jwks/{client_id}", get(jwks))
-        .route("/user_management/sessions/revoke", post(revoke_session))
-        .route("/user_management/users/{id}/email_verification/send", post(send_verification))
-        .route("/user_management/users/{id}/email_verification/confirm", post(verify_email))
-        .route("/user_management/email_verification/{id}", get(get_email_verification))
-        .route("/user_management/password_reset", post(create_password_reset))
-        .route("/user_management/password_reset/confirm", post(reset_password))
-        .route("/user_management/password_reset/{id}", get(get_password_reset))
-        .route("/user_management/magic_auth", post(create_magic_auth))
-        .route("/user_management/magic_auth/{id}", get(get_magic_auth))
+pub(super) fn routes() -> super::Routes {
+    super::Routes::default()
+        .post("/user_management/authenticate", authenticate)
+        .get("/sso/jwks/{client_id}", jwks)
+        .post("/user_management/sessions/revoke", revoke_session)
+        .post("/user_management/users/{id}/email_verification/send", send_verification)
+        .post("/user_management/users/{id}/email_verification/confirm", verify_email)
+        .get("/user_management/email_verification/{id}", get_email_verification)
+        .post("/user_management/password_reset", create_password_reset)
+        .post("/user_management/password_reset/confirm", reset_password)
+        .get("/user_management/password_reset/{id}", get_password_reset)
+        .post("/user_management/magic_auth", create_magic_auth)
+        .get("/user_management/magic_auth/{id}", get_magic_auth)
 }
 
 /// The grant type of `authenticateWithMagicAuth`.

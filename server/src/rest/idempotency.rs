@@ -16,11 +16,15 @@ use sha2::{Digest, Sha256};
 /// The largest body considered for replays.
 const MAX_BODY: usize = 1024 * 1024;
 
+/// Calls whose answers carry a credential (tokens, reset links, sign-in codes), which is never
+/// stored: a retry runs the call again.
+const CARRIES_SECRETS: [&str; 3] =
+    ["/user_management/authenticate", "/user_management/password_reset", "/user_management/magic_auth"];
+
 /// Replays answers to repeated `Idempotency-Key`s and records first answers.
 pub async fn remember_responses(State(state): State<RestState>, request: Request, next: Next) -> Response {
     let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    // Sign-in answers carry tokens, which are never stored; a retried sign-in signs in again.
-    let replayable = request.method() == Method::POST && request.uri().path() != "/user_management/authenticate";
+    let replayable = request.method() == Method::POST && !CARRIES_SECRETS.contains(&request.uri().path());
     let (Some(key), true) = (key, replayable) else { return next.run(request).await };
     let (parts, body) = request.into_parts();
     let caller = match bearer(&parts) {

@@ -8,18 +8,18 @@ use app::ids::{InvitationId, OrganizationId, UserId};
 use app::model::{Invitation, List};
 use axum::extract::Path;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 
-pub(super) fn routes() -> Router<super::RestState> {
-    Router::new()
-        .route("/user_management/invitations", get(list).post(send))
-        .route("/user_management/invitations/by_token/{token}", get(by_token))
-        .route("/user_management/invitations/{id}", get(get_one))
-        .route("/user_management/invitations/{id}/accept", post(accept))
-        .route("/user_management/invitations/{id}/revoke", post(revoke))
-        .route("/user_management/invitations/{id}/resend", post(resend))
+pub(super) fn routes() -> super::Routes {
+    super::Routes::default()
+        .get("/user_management/invitations", list)
+        .post("/user_management/invitations", send)
+        .get("/user_management/invitations/by_token/{token}", by_token)
+        .get("/user_management/invitations/{id}", get_one)
+        .post("/user_management/invitations/{id}/accept", accept)
+        .post("/user_management/invitations/{id}/revoke", revoke)
+        .post("/user_management/invitations/{id}/resend", resend)
 }
 
 fn invitation_id(raw: &str) -> ApiResult<InvitationId> {
@@ -48,13 +48,11 @@ struct SendInvitation {
 
 async fn send(directory: Dir, caller: ApiCaller, Body(body): Body<SendInvitation>) -> ApiResult<Response> {
     let admin = caller.admin()?;
-    // Without an organization an environment key invites someone to sign up; an organization
-    // key's invitations go to its own organization.
-    let organization = match (body.organization_id, admin.organization()) {
-        (Some(raw), _) => Some(OrganizationId::parse(&raw).ok_or_else(|| {
+    let organization = match body.organization_id {
+        Some(raw) => Some(OrganizationId::parse(&raw).ok_or_else(|| {
             AppError::invalid("organization_id", "organization_not_found", "There is no such organization.")
         })?),
-        (None, own) => own.cloned(),
+        None => None,
     };
     let inviter_user_id = match body.inviter_user_id {
         Some(raw) => Some(

@@ -8,16 +8,18 @@ use app::ids::{MembershipId, OrganizationId, UserId};
 use app::model::{List, MembershipStatus, OrganizationMembership, User};
 use axum::extract::Path;
 use axum::response::Response;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 
-pub(super) fn routes() -> Router<super::RestState> {
-    Router::new()
-        .route("/user_management/organization_memberships", get(list).post(create))
-        .route("/user_management/organization_memberships/{id}", get(get_one).put(update).delete(delete))
-        .route("/user_management/organization_memberships/{id}/deactivate", put(deactivate))
-        .route("/user_management/organization_memberships/{id}/reactivate", put(reactivate))
+pub(super) fn routes() -> super::Routes {
+    super::Routes::default()
+        .get("/user_management/organization_memberships", list)
+        .post("/user_management/organization_memberships", create)
+        .get("/user_management/organization_memberships/{id}", get_one)
+        .put("/user_management/organization_memberships/{id}", update)
+        .delete("/user_management/organization_memberships/{id}", delete)
+        .put("/user_management/organization_memberships/{id}/deactivate", deactivate)
+        .put("/user_management/organization_memberships/{id}/reactivate", reactivate)
 }
 
 /// A membership as WorkOS answers for a single one: with its user embedded (newer SDKs

@@ -22,6 +22,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{self, MethodRouter};
 use serde::Serialize;
 
 pub use idempotency::remember_responses;
@@ -40,15 +43,68 @@ impl FromRef<RestState> for SharedDirectory {
     }
 }
 
-/// The REST routes.
-pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router {
-    let state = RestState { directory, store };
-    Router::new()
+/// Every REST route, registered once: the router serves them and [`route_table`] lists them.
+fn routes() -> Routes {
+    Routes::default()
         .merge(users::routes())
         .merge(memberships::routes())
         .merge(invitations::routes())
         .merge(organizations::routes())
         .merge(authentication::routes())
+}
+
+/// The method and path template of every REST route, as the router registered them; the
+/// authorization matrix test checks that each one has its row.
+pub fn route_table() -> Vec<(Method, &'static str)> {
+    routes().table
+}
+
+/// REST routes being registered, remembering each method and path.
+#[derive(Default)]
+pub(crate) struct Routes {
+    router: Router<RestState>,
+    table: Vec<(Method, &'static str)>,
+}
+
+impl Routes {
+    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<RestState>) -> Self {
+        self.table.push((method, path));
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    fn merge(mut self, other: Routes) -> Self {
+        self.table.extend(other.table);
+        self.router = self.router.merge(other.router);
+        self
+    }
+
+    /// Registers a GET route.
+    pub(crate) fn get<H: Handler<T, RestState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::GET, path, routing::get(handler))
+    }
+
+    /// Registers a POST route.
+    pub(crate) fn post<H: Handler<T, RestState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::POST, path, routing::post(handler))
+    }
+
+    /// Registers a PUT route.
+    pub(crate) fn put<H: Handler<T, RestState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::PUT, path, routing::put(handler))
+    }
+
+    /// Registers a DELETE route.
+    pub(crate) fn delete<H: Handler<T, RestState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::DELETE, path, routing::delete(handler))
+    }
+}
+
+/// The REST routes.
+pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router {
+    let state = RestState { directory, store };
+    routes()
+        .router
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), remember_responses))
         .with_state(state)

@@ -7,18 +7,20 @@ use app::ids::OrganizationId;
 use app::model::{DomainState, List, Metadata, Organization, Role};
 use axum::extract::Path;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 
-pub(super) fn routes() -> Router<super::RestState> {
-    Router::new()
-        .route("/organizations", get(list).post(create))
-        .route("/organizations/external_id/{external_id}", get(get_by_external_id))
-        .route("/organizations/{id}", get(get_one).put(update).delete(delete))
-        .route("/organizations/{id}/roles", get(organization_roles))
-        .route("/authorization/organizations/{id}/roles", get(organization_roles))
-        .route("/authorization/roles", get(environment_roles))
+pub(super) fn routes() -> super::Routes {
+    super::Routes::default()
+        .get("/organizations", list)
+        .post("/organizations", create)
+        .get("/organizations/external_id/{external_id}", get_by_external_id)
+        .get("/organizations/{id}", get_one)
+        .put("/organizations/{id}", update)
+        .delete("/organizations/{id}", delete)
+        .get("/organizations/{id}/roles", organization_roles)
+        .get("/authorization/organizations/{id}/roles", organization_roles)
+        .get("/authorization/roles", environment_roles)
 }
 
 fn organization_id(raw: &str) -> ApiResult<OrganizationId> {

@@ -8,18 +8,20 @@ use app::ids::UserId;
 use app::model::{List, Metadata, Session, User};
 use axum::extract::Path;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub(super) fn routes() -> Router<super::RestState> {
-    Router::new()
-        .route("/user_management/users", get(list).post(create))
-        .route("/user_management/users/external_id/{external_id}", get(get_by_external_id))
-        .route("/user_management/users/{id}", get(get_one).put(update).delete(delete))
-        .route("/user_management/users/{id}/identities", get(identities))
-        .route("/user_management/users/{id}/sessions", get(sessions))
+pub(super) fn routes() -> super::Routes {
+    super::Routes::default()
+        .get("/user_management/users", list)
+        .post("/user_management/users", create)
+        .get("/user_management/users/external_id/{external_id}", get_by_external_id)
+        .get("/user_management/users/{id}", get_one)
+        .put("/user_management/users/{id}", update)
+        .delete("/user_management/users/{id}", delete)
+        .get("/user_management/users/{id}/identities", identities)
+        .get("/user_management/users/{id}/sessions", sessions)
 }
 
 /// Parses a user ID from a path.

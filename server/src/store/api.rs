@@ -151,6 +151,9 @@ pub async fn use_refresh_token(conn: &mut Connection, token_hash: &str, now: i64
 // ---------------------------------------------------------------------------------------
 // Idempotent replays
 
+/// How long an idempotent answer is replayed.
+pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
+
 /// What is known about an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyClaim {
@@ -172,6 +175,13 @@ pub async fn claim_idempotency_key(
     fingerprint: &str,
     now: i64,
 ) -> Result<IdempotencyClaim, AppError> {
+    // Answers are kept for a day: a retry comes within minutes, and an answer can carry
+    // secrets (invitation tokens) that should not outlive their use.
+    sqlx::query("DELETE FROM idempotent_responses WHERE created_at <= $1")
+        .bind(now - IDEMPOTENCY_TTL_MS)
+        .execute(&mut *conn)
+        .await
+        .map_err(internal)?;
     let inserted = sqlx::query(
         "INSERT INTO idempotent_responses (api_key_id, idempotency_key, request_fingerprint, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (api_key_id, idempotency_key) DO NOTHING",
@@ -260,21 +270,14 @@ pub async fn count_attempt(
     Ok((row.try_get("attempts").map_err(internal)?, row.try_get("window_start").map_err(internal)?))
 }
 
-/// The attempts counted in the current window, without counting one more.
-pub async fn peek_attempts(
-    conn: &mut Connection,
-    bucket: &str,
-    now: i64,
-    window_ms: i64,
-) -> Result<Option<(i64, i64)>, AppError> {
-    let row = sqlx::query("SELECT attempts, window_start FROM rate_limits WHERE bucket = $1 AND window_start > $2")
+/// Gives back an attempt taken from a bucket, when it turned out not to count (a success).
+pub async fn release_attempt(conn: &mut Connection, bucket: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE rate_limits SET attempts = attempts - 1 WHERE bucket = $1 AND attempts > 0")
         .bind(bucket)
-        .bind(now - window_ms)
-        .fetch_optional(conn)
+        .execute(conn)
         .await
         .map_err(internal)?;
-    row.map(|row| Ok((row.try_get("attempts").map_err(internal)?, row.try_get("window_start").map_err(internal)?)))
-        .transpose()
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -348,15 +351,17 @@ pub async fn find_live_code(
     purpose: CodePurpose,
     secret: &str,
     user: Option<&str>,
+    max_failures: i64,
     now: i64,
 ) -> Result<Option<CodeRow>, AppError> {
     let mut sql = format!(
-        "SELECT {CODE_COLUMNS} FROM one_time_codes WHERE purpose = $1 AND secret = $2 AND consumed_at IS NULL AND expires_at > $3"
+        "SELECT {CODE_COLUMNS} FROM one_time_codes WHERE purpose = $1 AND secret = $2 AND consumed_at IS NULL \
+         AND expires_at > $3 AND failed_attempts < $4"
     );
     if user.is_some() {
-        sql.push_str(" AND user_id = $4");
+        sql.push_str(" AND user_id = $5");
     }
-    let query = sqlx::query_as(&sql).bind(purpose.as_str()).bind(secret).bind(now);
+    let query = sqlx::query_as(&sql).bind(purpose.as_str()).bind(secret).bind(now).bind(max_failures);
     let query = match user {
         Some(user) => query.bind(user),
         None => query,
@@ -364,14 +369,54 @@ pub async fn find_live_code(
     query.fetch_optional(conn).await.map_err(internal)
 }
 
-/// Marks a code used.
-pub async fn consume_code(conn: &mut Connection, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE one_time_codes SET consumed_at = $2, updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+/// Counts a wrong guess against a user's live codes of one purpose.
+pub async fn count_code_failure(
+    conn: &mut Connection,
+    purpose: CodePurpose,
+    user: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE one_time_codes SET failed_attempts = failed_attempts + 1, updated_at = $3 \
+         WHERE purpose = $1 AND user_id = $2 AND consumed_at IS NULL AND expires_at > $3",
+    )
+    .bind(purpose.as_str())
+    .bind(user)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// Ends a user's live codes of one purpose, when a newer one replaces them.
+pub async fn consume_codes_of(
+    conn: &mut Connection,
+    purpose: CodePurpose,
+    user: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE one_time_codes SET consumed_at = $3, updated_at = $3 \
+         WHERE purpose = $1 AND user_id = $2 AND consumed_at IS NULL",
+    )
+    .bind(purpose.as_str())
+    .bind(user)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a code used; false when another request used it first.
+pub async fn consume_code(conn: &mut Connection, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE one_time_codes SET consumed_at = $2, updated_at = $2 WHERE id = $1 AND consumed_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Queues a message for delivery.

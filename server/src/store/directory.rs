@@ -4,6 +4,7 @@
 use super::Backend;
 use super::sql::{SqlBuilder, Value, finish_page};
 use super::{Connection, fetch_optional_by, internal, iso};
+use app::directory::UserStanding;
 use app::error::AppError;
 use app::ids::*;
 use app::model::*;
@@ -286,6 +287,21 @@ pub async fn is_platform_admin(conn: &mut Connection, id: &UserId) -> Result<boo
         .await
         .map_err(internal)?;
     Ok(flag.unwrap_or(0) != 0)
+}
+
+/// Where a user stands: the organizations they have a membership of (in any status), and
+/// whether they manage the platform.
+pub async fn user_standing(conn: &mut Connection, id: &UserId) -> Result<UserStanding, AppError> {
+    let organizations: Vec<String> =
+        sqlx::query_scalar("SELECT organization_id FROM memberships WHERE user_id = $1 ORDER BY organization_id")
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(internal)?;
+    Ok(UserStanding {
+        organizations: organizations.into_iter().map(OrganizationId::from_trusted).collect(),
+        is_platform_admin: is_platform_admin(conn, id).await?,
+    })
 }
 
 /// Records a successful sign-in.
@@ -1226,10 +1242,18 @@ pub async fn find_session(conn: &mut Connection, id: &SessionId) -> Result<Optio
     fetch_optional_by(conn, &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"), id.as_str()).await
 }
 
-/// Lists a user's sessions.
-pub async fn list_sessions(conn: &mut Connection, user: &UserId, page: &Page) -> Result<List<SessionRow>, AppError> {
+/// Lists a user's sessions, optionally only those opened in one organization.
+pub async fn list_sessions(
+    conn: &mut Connection,
+    user: &UserId,
+    organization: Option<&OrganizationId>,
+    page: &Page,
+) -> Result<List<SessionRow>, AppError> {
     let mut sql = SqlBuilder::new(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = "));
     sql.bind(user.as_str());
+    if let Some(organization) = organization {
+        sql.push(" AND organization_id = ").bind(organization.as_str());
+    }
     sql.push_keyset("id", page);
     let rows: Vec<SessionRow> =
         sql.query().try_map(|row| SessionRow::from_row(&row)).fetch_all(conn).await.map_err(internal)?;
