@@ -11,8 +11,10 @@ bootstrap:
 build: bootstrap
 	cargo leptos build
 
+# A development server: the first start also creates the demo organizations and a
+# development API key (`ROSTER_DEMO_DATA=false make run` for an empty install).
 run: build
-	$${CARGO_TARGET_DIR:-target}/debug/roster serve
+	ROSTER_DEMO_DATA=$${ROSTER_DEMO_DATA:-true} $${CARGO_TARGET_DIR:-target}/debug/roster serve
 
 test: bootstrap
 	@bash .ci/test.sh

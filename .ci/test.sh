@@ -14,6 +14,8 @@ trap cleanup EXIT
 
 echo "== build (server and WASM) =="
 cargo leptos build
+# Lints, with warnings as errors; clippy.toml also confines `Caller::system()`.
+cargo clippy -p app -p server --features app/ssr -- -D warnings
 # Build the test binaries once, before any of them run.
 cargo test -p app -p server --features app/ssr --no-run
 

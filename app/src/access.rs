@@ -378,7 +378,11 @@ mod tests {
         assert!(session(&["admin"], false).admin().unwrap().require_owner_rights().is_err());
         assert!(session(&["owner"], false).admin().unwrap().require_owner_rights().is_ok());
         assert!(session(&["member"], true).admin().unwrap().require_owner_rights().is_ok());
-        let key = Caller::from_api_key(ApiKeyId::generate(), "client".into(), Scope::Organization(OrganizationId::generate()));
+        let key = Caller::from_api_key(
+            ApiKeyId::generate(),
+            "client".into(),
+            Scope::Organization(OrganizationId::generate()),
+        );
         assert!(key.admin().unwrap().require_owner_rights().is_ok());
     }
 

@@ -45,6 +45,9 @@ pub enum AppError {
     /// The request itself could not be read.
     #[error("{0}")]
     BadRequest(String),
+    /// The request's body is larger than the server accepts.
+    #[error("The request is larger than the {limit_kib} KiB limit.")]
+    TooLarge { limit_kib: u64 },
     /// Too many attempts; try again later.
     #[error("Too many attempts. Try again in {retry_after_seconds} seconds.")]
     RateLimited { retry_after_seconds: u64 },
@@ -100,6 +103,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict { .. } => 409,
+            Self::TooLarge { .. } => 413,
             Self::Validation(_) => 422,
             Self::RateLimited { .. } => 429,
             Self::Internal => 500,

@@ -128,7 +128,8 @@ pub fn InvitationsPage() -> impl IntoView {
     let roles = Resource::new(|| (), |_| crate::members::assignable_roles());
     let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
 
-    let content = move |_: Viewer| {
+    let content = move |viewer: Viewer| {
+        let may_manage_owners = viewer.may_manage_owners;
         view! {
             <div class="page-head">
                 <div>
@@ -136,7 +137,7 @@ pub fn InvitationsPage() -> impl IntoView {
                     <p class="muted">"Invite people by email and keep track of who has not joined yet."</p>
                 </div>
             </div>
-            <InviteForm invite roles/>
+            <InviteForm invite roles may_manage_owners/>
             <section class="section" aria-labelledby="invitations-heading">
                 <h2 id="invitations-heading">"Sent invitations"</h2>
                 <ErrorBanner error=change_error/>
@@ -159,7 +160,12 @@ pub fn InvitationsPage() -> impl IntoView {
 }
 
 #[component]
-fn InviteForm(invite: ServerAction<Invite>, roles: Resource<Result<Vec<Role>, AppError>>) -> impl IntoView {
+fn InviteForm(
+    invite: ServerAction<Invite>,
+    roles: Resource<Result<Vec<Role>, AppError>>,
+    /// Offer the `owner` role.
+    may_manage_owners: bool,
+) -> impl IntoView {
     let error = move || invite.value().get().and_then(Result::err);
     // Every conflict of an invitation is about its email, so it is shown there.
     let email_error = Signal::derive(move || {
@@ -204,6 +210,7 @@ fn InviteForm(invite: ServerAction<Invite>, roles: Resource<Result<Vec<Role>, Ap
                                     .await
                                     .unwrap_or_default()
                                     .into_iter()
+                                    .filter(|role| role.is_assignable(may_manage_owners))
                                     .map(|role| {
                                         let selected = role.slug == roles::MEMBER;
                                         view! { <option value=role.slug selected=selected>{role.name}</option> }

@@ -202,7 +202,7 @@ pub fn UsersPage() -> impl IntoView {
     let error = Signal::derive(move || outcome().and_then(Result::err));
 
     let page = move |viewer: Viewer| {
-        let organization = viewer.organization.map(|o| o.name).unwrap_or_default();
+        let organization = viewer.organization.clone().map(|o| o.name).unwrap_or_default();
         view! {
             <div class="page-head">
                 <div>
@@ -216,13 +216,18 @@ pub fn UsersPage() -> impl IntoView {
             {move || outcome().and_then(Result::ok).map(|message| view! { <p class="alert alert-success" role="status">{message}</p> })}
             <div class="table-card" class:is-pending=pending aria-busy=move || pending.get().to_string()>
                 <Transition fallback=|| view! { <Loading what="members"/> } set_pending>
-                    {move || Suspend::new(async move {
+                    {move || { let viewer = viewer.clone(); Suspend::new(async move {
                         let roles = roles.await.unwrap_or_default();
                         match members.await {
-                            Ok(list) => view! { <MembersTable list roles query=query.get_untracked() change/> }.into_any(),
+                            Ok(list) => {
+                                let may_manage_owners = viewer.may_manage_owners;
+                                let roles: Vec<Role> =
+                                    roles.into_iter().filter(|role| role.is_assignable(may_manage_owners)).collect();
+                                view! { <MembersTable list roles may_manage_owners query=query.get_untracked() change/> }.into_any()
+                            }
                             Err(error) => view! { <LoadError error/> }.into_any(),
                         }
-                    })}
+                    })}}
                 </Transition>
             </div>
         }
@@ -322,7 +327,10 @@ fn Filters(query: Memo<TableQuery>, roles: Resource<Result<Vec<Role>, AppError>>
 #[component]
 fn MembersTable(
     list: List<Member>,
+    /// The roles the viewer may hand out.
     roles: Vec<Role>,
+    /// The viewer may act on owners.
+    may_manage_owners: bool,
     query: TableQuery,
     change: ServerAction<ChangeMember>,
 ) -> impl IntoView {
@@ -360,7 +368,7 @@ fn MembersTable(
                     {list
                         .data
                         .into_iter()
-                        .map(|member| view! { <MemberRow member roles=roles.clone() change/> })
+                        .map(|member| view! { <MemberRow member roles=roles.clone() may_manage_owners change/> })
                         .collect_view()}
                 </tbody>
             </table>
@@ -390,10 +398,17 @@ fn ChangeFields(membership_id: String, change: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember>) -> impl IntoView {
+fn MemberRow(
+    member: Member,
+    roles: Vec<Role>,
+    may_manage_owners: bool,
+    change: ServerAction<ChangeMember>,
+) -> impl IntoView {
     let Member { user, membership } = member;
     let name = user.display_name();
     let id = membership.id.to_string();
+    // Only owners act on owners; anyone else sees the role, and why they cannot change it.
+    let locked = membership.has_role(roles::OWNER) && !may_manage_owners;
     let toggle = match membership.status {
         MembershipStatus::Active => Some(("deactivate", "Deactivate")),
         MembershipStatus::Inactive => Some(("reactivate", "Reactivate")),
@@ -409,6 +424,22 @@ fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember
             </ActionForm>
         }
     });
+    let (role, actions) = if locked {
+        (
+            view! { "Owner" }.into_any(),
+            view! { <span class="muted">"Only owners can change an owner."</span> }.into_any(),
+        )
+    } else {
+        (
+            view! { <RoleEditor id=id.clone() name=name.clone() current=membership.role.slug.clone() roles change/> }
+                .into_any(),
+            view! {
+                {toggle}
+                <RemoveMember id=id.clone() name=name.clone() change/>
+            }
+            .into_any(),
+        )
+    };
     view! {
         <tr data-membership=id.clone()>
             <th scope="row" class="name-cell">
@@ -416,14 +447,11 @@ fn MemberRow(member: Member, roles: Vec<Role>, change: ServerAction<ChangeMember
                 {name.clone()}
             </th>
             <td>{user.email.clone()}</td>
-            <td><RoleEditor id=id.clone() name=name.clone() current=membership.role.slug.clone() roles change/></td>
+            <td>{role}</td>
             <td><StatusBadge status=membership.status/></td>
             <td>{user.last_sign_in_at.as_deref().map(format::date_time).unwrap_or_else(|| "Never".into())}</td>
             <td>{format::date(&membership.created_at)}</td>
-            <td class="actions">
-                {toggle}
-                <RemoveMember id=id.clone() name=name.clone() change/>
-            </td>
+            <td class="actions">{actions}</td>
         </tr>
     }
 }

@@ -547,8 +547,18 @@ pub struct Viewer {
     pub is_admin: bool,
     /// May manage every organization.
     pub is_platform_admin: bool,
+    /// May grant, change and remove the `owner` role.
+    pub may_manage_owners: bool,
     /// The organizations the viewer can switch to.
     pub organizations: Vec<OrganizationSummary>,
+}
+
+impl Role {
+    /// True for roles a viewer may hand out: those who may not manage owners hand out every
+    /// role but `owner` ([`Viewer::may_manage_owners`]).
+    pub fn is_assignable(&self, may_manage_owners: bool) -> bool {
+        may_manage_owners || self.slug != roles::OWNER
+    }
 }
 
 /// The roles every environment starts with, highest first.

@@ -72,11 +72,13 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_BOOTSTRAP_PASSWORD", hide_env_values = true)]
     pub bootstrap_password: Option<String>,
 
-    /// Create demo organizations, users and invitations on the first start.
-    #[arg(long, env = "ROSTER_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Create demo organizations, users and invitations, and a development API key, on the
+    /// first start.
+    #[arg(long, env = "ROSTER_DEMO_DATA", default_value_t = false, action = clap::ArgAction::Set)]
     pub demo_data: bool,
 
-    /// The secret of the development API key made on the first start (generated if unset).
+    /// Create an API key with this secret on the first start (with demo data, one is created
+    /// anyway, with a generated secret if this is unset).
     #[arg(long, env = "ROSTER_BOOTSTRAP_API_KEY", hide_env_values = true)]
     pub bootstrap_api_key: Option<String>,
 

@@ -50,33 +50,30 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         admin_password: args.bootstrap_password.clone(),
         demo_data: args.demo_data,
         demo_password: args.demo_password.clone(),
+        api_key: args.bootstrap_api_key.clone(),
+        api_key_client_id: args.bootstrap_client_id.clone(),
     };
     if let Some(first) =
-        seed::first_start(&core, bootstrap).await.map_err(|e| anyhow::anyhow!("first-start setup: {e}"))?
+        seed::first_start(&core, &bootstrap).await.map_err(|e| anyhow::anyhow!("first-start setup: {e}"))?
     {
         println!("\nRoster is set up. These credentials are shown only once:\n");
         println!("  Admin sign-in   {}  /  {}", first.admin_email, first.admin_password);
         if let (Some(password), Some(member)) = (&first.demo_password, &first.demo_member_email) {
             println!("  Demo users      any @acme.test user  /  {password}   (e.g. {member}, a member)");
         }
-        let key = NewApiKey {
-            name: "Development key".into(),
-            organization_id: None,
-            client_id: args.bootstrap_client_id.clone(),
-            secret: args.bootstrap_api_key.clone(),
-        };
-        let key = core
-            .create_api_key(&system_admin(), key)
+        let key = seed::development_key(&core, &bootstrap)
             .await
             .map_err(|e| anyhow::anyhow!("creating the development API key: {e}"))?;
-        println!("  API key         {}", key.value);
-        println!("  Client ID       {}", key.key.client_id);
+        if let Some(key) = key {
+            println!("  API key         {}", key.value);
+            println!("  Client ID       {}", key.key.client_id);
+        }
         println!();
     }
 
     let settings = WebSettings {
         public_origin: args.public_url.as_ref().map(|url| url.trim_end_matches('/').to_owned()),
-        secure_cookies: public_url.starts_with("https://"),
+        https: public_url.starts_with("https://"),
         trust_forwarded_for: args.trust_proxy,
     };
     let app = web::router(Arc::new(core), leptos_options, settings);
@@ -114,6 +111,7 @@ async fn seed_command(database_url: &str, args: SeedArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
+#[allow(clippy::disallowed_methods, reason = "the command line acts as Roster itself")]
 fn system_admin() -> Admin {
     Caller::system().admin().expect("the system is an environment admin")
 }

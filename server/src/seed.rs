@@ -1,13 +1,14 @@
-//! Data that Roster creates itself: the first start's admin and demo organization, and the
-//! bulk data generator behind `roster seed` and the benchmarks.
+//! Data that Roster creates itself: the first start's admin (and, when asked for, the demo
+//! organizations and a development API key), and the bulk data generator behind `roster seed`
+//! and the benchmarks.
 
 use crate::core::{Core, password};
 use crate::store::directory::{self as db, SeedMember, UserRecord};
 use crate::store::{internal, now_ms};
-use app::directory::{NewInvitation, NewMembership, NewOrganization, NewUser};
+use app::directory::{ApiKeys, Caller, NewApiKey, NewInvitation, NewMembership, NewOrganization, NewUser};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId, UserId};
-use app::model::{DomainState, MembershipStatus, Metadata, Organization, roles};
+use app::model::{CreatedApiKey, DomainState, MembershipStatus, Metadata, Organization, roles};
 use rand::distributions::{Alphanumeric, DistString};
 
 /// The settings key that marks a bootstrapped install.
@@ -20,10 +21,14 @@ pub struct Bootstrap {
     pub admin_email: String,
     /// The first admin's password; generated when not given.
     pub admin_password: Option<String>,
-    /// Create the demo organizations, users and invitations.
+    /// Create the demo organizations, users and invitations, and a development API key.
     pub demo_data: bool,
     /// The demo users' shared password; generated when not given.
     pub demo_password: Option<String>,
+    /// Create a development API key with this secret (even without demo data).
+    pub api_key: Option<String>,
+    /// That key's client ID; generated when not given.
+    pub api_key_client_id: Option<String>,
 }
 
 /// Credentials created by the first start, to print once.
@@ -101,7 +106,7 @@ const LAST_NAMES: [&str; 49] = [
 
 /// Creates the first admin and, if asked, demo data, unless the install was bootstrapped
 /// before. Everything is created in one transaction, so a failed first start leaves nothing.
-pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<FirstStart>, AppError> {
+pub async fn first_start(core: &Core, bootstrap: &Bootstrap) -> Result<Option<FirstStart>, AppError> {
     let mut tx = core.store().begin().await?;
     if db::setting(&mut tx, BOOTSTRAPPED).await?.is_some() {
         return Ok(None);
@@ -186,6 +191,26 @@ pub async fn first_start(core: &Core, bootstrap: Bootstrap) -> Result<Option<Fir
     db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string()).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     Ok(Some(FirstStart { admin_email: admin.email, admin_password, demo_password, demo_member_email }))
+}
+
+/// Creates the development API key a first start asks for: one with the configured secret, or
+/// with demo data one with a generated secret; `None` when neither was asked for.
+///
+/// Call it once [`first_start`] has set the install up and its credentials have been shown:
+/// the key is made through the core, in a transaction of its own, so a refused secret cannot
+/// undo the set-up and lose the admin's generated password.
+#[allow(clippy::disallowed_methods, reason = "the first start's key is made by Roster itself")]
+pub async fn development_key(core: &Core, bootstrap: &Bootstrap) -> Result<Option<CreatedApiKey>, AppError> {
+    if bootstrap.api_key.is_none() && !bootstrap.demo_data {
+        return Ok(None);
+    }
+    let key = NewApiKey {
+        name: "Development key".into(),
+        organization_id: None,
+        client_id: bootstrap.api_key_client_id.clone(),
+        secret: bootstrap.api_key.clone(),
+    };
+    core.create_api_key(&Caller::system().admin()?, key).await.map(Some)
 }
 
 fn ascii_lower(name: &str) -> String {
@@ -335,7 +360,7 @@ pub async fn seed_bulk(
 mod tests {
     use super::*;
     use crate::core::testing::Fixture;
-    use app::directory::{Caller, Invitations, Memberships, UserQuery, Users};
+    use app::directory::{Invitations, Memberships, Organizations, UserQuery, Users};
     use app::model::{MemberFilter, Page};
 
     fn bootstrap() -> Bootstrap {
@@ -344,24 +369,64 @@ mod tests {
             admin_password: Some("first admin password".into()),
             demo_data: true,
             demo_password: Some("demo password".into()),
+            api_key: None,
+            api_key_client_id: None,
         }
+    }
+
+    fn all_users() -> UserQuery {
+        UserQuery { page: Page { limit: 100, ..Page::default() }, ..Default::default() }
     }
 
     #[tokio::test]
     async fn the_first_start_seeds_once_and_a_second_start_creates_nothing() {
         let fx = Fixture::new().await;
-        let first = first_start(&fx.core, bootstrap()).await.unwrap().expect("the first start seeds");
+        let first = first_start(&fx.core, &bootstrap()).await.unwrap().expect("the first start seeds");
         assert_eq!(first.admin_email, "admin@roster.test");
-        let admin = Caller::system().admin().unwrap();
-        let all = || UserQuery { page: Page { limit: 100, ..Page::default() }, ..Default::default() };
-        let users = fx.core.list_users(&admin, all()).await.unwrap().data.len();
+        let key = development_key(&fx.core, &bootstrap()).await.unwrap().expect("demo data brings a key");
+        assert!(key.value.starts_with("sk_"));
+        let admin = fx.system();
+        let users = fx.core.list_users(&admin, all_users()).await.unwrap().data.len();
         assert_eq!(users, 50, "the admin and 49 demo users");
         let invitations = fx.core.list_invitations(&admin, Default::default()).await.unwrap().data.len();
         assert_eq!(invitations, 4);
 
-        assert!(first_start(&fx.core, bootstrap()).await.unwrap().is_none());
-        assert_eq!(fx.core.list_users(&admin, all()).await.unwrap().data.len(), users);
+        assert!(first_start(&fx.core, &bootstrap()).await.unwrap().is_none());
+        assert_eq!(fx.core.list_users(&admin, all_users()).await.unwrap().data.len(), users);
         assert_eq!(fx.core.list_invitations(&admin, Default::default()).await.unwrap().data.len(), invitations);
+    }
+
+    #[tokio::test]
+    async fn a_plain_first_start_creates_only_the_admin() {
+        let fx = Fixture::new().await;
+        let plain = Bootstrap { demo_data: false, demo_password: None, ..bootstrap() };
+        let first = first_start(&fx.core, &plain).await.unwrap().expect("the first start creates the admin");
+        assert_eq!((first.demo_password, first.demo_member_email), (None, None));
+        assert!(development_key(&fx.core, &plain).await.unwrap().is_none());
+
+        let admin = fx.system();
+        let users = fx.core.list_users(&admin, all_users()).await.unwrap().data;
+        assert_eq!(users.iter().map(|user| user.email.as_str()).collect::<Vec<_>>(), ["admin@roster.test"]);
+        assert!(fx.core.list_organizations(&admin, Default::default()).await.unwrap().data.is_empty());
+        assert!(fx.core.list_invitations(&admin, Default::default()).await.unwrap().data.is_empty());
+        assert!(fx.core.list_api_keys(&admin).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_configured_api_key_is_created_without_demo_data() {
+        let fx = Fixture::new().await;
+        let secret = "sk_test_0123456789abcdef0123456789abcdef";
+        let with_key = Bootstrap {
+            demo_data: false,
+            api_key: Some(secret.into()),
+            api_key_client_id: Some("client_development".into()),
+            ..bootstrap()
+        };
+        first_start(&fx.core, &with_key).await.unwrap().expect("the first start creates the admin");
+        let key = development_key(&fx.core, &with_key).await.unwrap().expect("the configured key");
+        assert_eq!((key.value.as_str(), key.key.client_id.as_str()), (secret, "client_development"));
+        assert!(fx.core.authenticate_api_key(secret).await.is_ok());
+        assert!(fx.core.list_organizations(&fx.system(), Default::default()).await.unwrap().data.is_empty());
     }
 
     #[tokio::test]
@@ -371,7 +436,7 @@ mod tests {
         assert_eq!(seeded.organizations.len(), 20);
         assert_eq!(seeded.organizations.iter().map(|o| o.1).sum::<usize>(), 1_000);
         assert_eq!(seeded.organizations[0].1, 500, "the one large organization holds half");
-        let admin = Caller::system().admin().unwrap();
+        let admin = fx.system();
         let (largest, size) = seeded.organizations[0].clone();
         let mut seen = 0;
         let mut after = None;

@@ -5,16 +5,28 @@ use app::directory::SharedDirectory;
 use app::door::{ClientAddress, CookieSettings};
 use app::error::AppError;
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use leptos::nonce::Nonce;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
+
+/// The largest body a request may send: 1 MiB, for server functions and the REST API alike.
+/// Their forms and JSON take a few kilobytes; the limit keeps anyone from making the server
+/// hold more.
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// How the HTTP layer behaves.
 #[derive(Clone, Debug, Default)]
@@ -22,8 +34,9 @@ pub struct WebSettings {
     /// The origin people use to reach the dashboard (`https://roster.example.com`), if known.
     /// State-changing calls are accepted from it and from the request's own host.
     pub public_origin: Option<String>,
-    /// Mark cookies `Secure`: the dashboard is served over https.
-    pub secure_cookies: bool,
+    /// The dashboard is served over https: cookies are `Secure`, and browsers are told to use
+    /// nothing but https for it (`Strict-Transport-Security`).
+    pub https: bool,
     /// Take the client address from `X-Forwarded-For`, set by a trusted reverse proxy.
     pub trust_forwarded_for: bool,
 }
@@ -33,27 +46,49 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
     let store = core.store().clone();
     let directory: SharedDirectory = core;
     let rest = crate::rest::router(directory.clone(), store);
-    let cookie_settings = CookieSettings { secure: settings.secure_cookies };
+    let cookie_settings = CookieSettings { secure: settings.https };
+    // Pages, server functions and the fallback (assets and unknown addresses) render the same
+    // app, so they all need the same context.
+    let context = move || {
+        provide_context(directory.clone());
+        provide_context(cookie_settings);
+        provide_request_nonce();
+    };
     let routes = generate_route_list(app::App);
     let shell_options = leptos_options.clone();
-    let settings = Arc::new(settings);
-    Router::new()
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            move || {
-                provide_context(directory.clone());
-                provide_context(cookie_settings);
-            },
-            move || app::shell(shell_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+    // Files (the WebAssembly, scripts, styles) are served before the app renders its 404:
+    // leptos_axum's own file lookup answers in a reactive owner that can inherit the response
+    // options of a page rendered earlier on the same thread, and so serve a file with that
+    // page's 404 status.
+    let not_found = leptos_axum::file_and_error_handler_with_context(context.clone(), app::shell)
+        .with_state(leptos_options.clone());
+    let files = ServeDir::new(&*leptos_options.site_root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(not_found);
+    let dashboard = Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, context, move || app::shell(shell_options.clone()))
+        .fallback_service(files)
         .with_state(leptos_options)
-        .merge(rest)
+        .layer(middleware::from_fn(read_body_within_limit))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    with_middleware(dashboard.merge(rest), settings)
+}
+
+/// Wraps `routes` in the middleware every response passes through; from the outside in:
+/// request IDs, tracing, security headers, the panic catcher, client addresses, the
+/// cross-origin check, and the statuses of errors.
+fn with_middleware(routes: Router, settings: WebSettings) -> Router {
+    let security = Arc::new(SecurityHeaders::new(&settings));
+    let settings = Arc::new(settings);
+    routes
         .layer(middleware::from_fn(crate::rest::json_not_found))
         .layer(middleware::from_fn(status_from_error))
         .layer(middleware::from_fn_with_state(settings.clone(), refuse_cross_origin))
         .layer(middleware::from_fn_with_state(settings, record_client_address))
+        .layer(middleware::from_fn(catch_panics))
+        .layer(middleware::from_fn_with_state(security, add_security_headers))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(UlidRequestId))
@@ -66,6 +101,150 @@ struct UlidRequestId;
 impl MakeRequestId for UlidRequestId {
     fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
         HeaderValue::from_str(&ulid::Ulid::new().to_string()).ok().map(RequestId::new)
+    }
+}
+
+/// An error answered to a server-function call: the [`AppError`] as JSON, which the
+/// dashboard reads, with `status`.
+fn server_fn_error(status: StatusCode, error: &AppError) -> Response {
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The security headers, fixed at start-up; each response adds its own nonce.
+#[derive(Clone, Debug)]
+struct SecurityHeaders {
+    /// Send `Strict-Transport-Security`: the dashboard is served over https.
+    https: bool,
+    /// Where pages may connect: their own origin, and under `cargo leptos watch` (which sets
+    /// `LEPTOS_WATCH`, the variable Leptos's `AutoReload` checks before adding its script)
+    /// the live-reload websocket on another port.
+    connect_src: &'static str,
+}
+
+impl SecurityHeaders {
+    fn new(settings: &WebSettings) -> Self {
+        let live_reload = std::env::var_os("LEPTOS_WATCH").is_some();
+        Self { https: settings.https, connect_src: if live_reload { "'self' ws: wss:" } else { "'self'" } }
+    }
+
+    /// The policy of a page whose scripts carry `nonce`. Only those scripts run (and the
+    /// WebAssembly they load); styles, images and connections stay on this origin; no other
+    /// site may frame the page or receive its forms.
+    fn content_security_policy(&self, nonce: &str) -> String {
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src {}; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'self'; object-src 'none'",
+            self.connect_src
+        )
+    }
+
+    /// Adds the headers to a response; pages (HTML) also get the policy naming `nonce`.
+    fn apply(&self, headers: &mut HeaderMap, nonce: &str) {
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        // Not `no-referrer`: under it browsers send form posts with `Origin: null`, which the
+        // cross-origin check refuses, and without the `Referer` that a form posted before the
+        // app has loaded is sent back to. `same-origin` still keeps every address (invitation
+        // links carry their token) from other sites.
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if self.https {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+        }
+        let is_page = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        if is_page && let Ok(policy) = HeaderValue::from_str(&self.content_security_policy(nonce)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+}
+
+/// Gives each request a fresh nonce, for [`provide_request_nonce`] to put on the page's
+/// scripts, and adds the security headers, with a policy naming that nonce, to its response.
+async fn add_security_headers(
+    State(security): State<Arc<SecurityHeaders>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // Leptos's `nonce` feature, which provides this, is turned on by leptos_axum.
+    let nonce = Nonce::new();
+    request.extensions_mut().insert(nonce.clone());
+    let mut response = next.run(request).await;
+    security.apply(response.headers_mut(), &nonce);
+    response
+}
+
+/// Makes the request's nonce (see [`add_security_headers`]) the one Leptos puts on its
+/// scripts. leptos_axum provides a fresh nonce of its own before this context runs, which the
+/// `Content-Security-Policy` header could not name.
+fn provide_request_nonce() {
+    if let Some(nonce) = use_context::<Parts>().and_then(|parts| parts.extensions.get::<Nonce>().cloned()) {
+        provide_context(nonce);
+    }
+}
+
+/// Answers a request whose handling panicked with a 500 naming the request, and logs the
+/// panic with that ID. Without it the connection is dropped and the client gets an empty reply.
+///
+/// tower-http's `CatchPanicLayer` does the catching too, but its handler never sees the
+/// request, so its answer could not name it.
+async fn catch_panics(request: Request, next: Next) -> Response {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let path = request.uri().path().to_owned();
+    let mut handling = std::pin::pin!(next.run(request));
+    // A panic unwinds out of the `poll` that hit it; the future is never polled again.
+    let outcome =
+        std::future::poll_fn(|cx| match std::panic::catch_unwind(AssertUnwindSafe(|| handling.as_mut().poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(panic) => Poll::Ready(Err(panic)),
+        })
+        .await;
+    match outcome {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            tracing::error!(request_id, path, panic = message, "a request panicked");
+            let body = serde_json::json!({
+                "code": "server_error",
+                "message": AppError::Internal.to_string(),
+                "request_id": request_id,
+            });
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+        }
+    }
+}
+
+/// Reads the body of a dashboard request (a server-function call) before it is handled, and
+/// answers 413 past [`BODY_LIMIT`].
+///
+/// Server functions read their whole body, however large, before looking at it. Reading it
+/// here first, within the limit, holds chunked bodies (which announce no length) to it too.
+async fn read_body_within_limit(request: Request, next: Next) -> Response {
+    let too_large =
+        || server_fn_error(StatusCode::PAYLOAD_TOO_LARGE, &AppError::TooLarge { limit_kib: BODY_LIMIT as u64 / 1024 });
+    let announced = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    // Refused before a byte of it is read.
+    if announced.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    // The extractor applies the `DefaultBodyLimit` set around these routes.
+    match Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        Err(rejection) => rejection.into_response(),
     }
 }
 
@@ -93,17 +272,12 @@ fn is_cross_origin(headers: &HeaderMap, settings: &WebSettings) -> bool {
 
 /// Refuses state-changing calls from other sites, so a page elsewhere cannot act with a
 /// signed-in admin's cookie. The REST API (bearer keys, no cookies) is not affected.
-async fn refuse_cross_origin(
-    axum::extract::State(settings): axum::extract::State<Arc<WebSettings>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn refuse_cross_origin(State(settings): State<Arc<WebSettings>>, request: Request, next: Next) -> Response {
     let guarded = changes_state(request.method()) && request.uri().path().starts_with("/api/");
     if guarded && is_cross_origin(request.headers(), &settings) {
         tracing::warn!(path = %request.uri().path(), origin = ?request.headers().get(header::ORIGIN), "refused a cross-origin call");
         let error = AppError::Forbidden("Cross-origin requests are not allowed.".into());
-        let body = serde_json::to_string(&error).unwrap_or_default();
-        return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        return server_fn_error(StatusCode::FORBIDDEN, &error);
     }
     next.run(request).await
 }
@@ -129,20 +303,24 @@ async fn status_from_error(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Puts the client's address where server functions find it.
-async fn record_client_address(
-    axum::extract::State(settings): axum::extract::State<Arc<WebSettings>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let forwarded = settings
-        .trust_forwarded_for
-        .then(|| request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+/// The client's address: with `trust_forwarded_for`, the last `X-Forwarded-For` entry, which
+/// our own proxy appended (the entries before it are whatever the client sent); otherwise the
+/// peer's.
+fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> Option<String> {
+    let forwarded = trust_forwarded_for
+        .then(|| headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok())
         .flatten()
-        .and_then(|list| list.split(',').next())
-        .map(|ip| ip.trim().to_owned());
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
-    if let Some(address) = forwarded.or(peer) {
+        .and_then(|list| list.rsplit(',').next())
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+        .map(str::to_owned);
+    forwarded.or_else(|| peer.map(|ip| ip.to_string()))
+}
+
+/// Puts the client's address where server functions find it.
+async fn record_client_address(State(settings): State<Arc<WebSettings>>, mut request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    if let Some(address) = client_address(request.headers(), peer, settings.trust_forwarded_for) {
         request.extensions_mut().insert(ClientAddress(address));
     }
     next.run(request).await
@@ -174,5 +352,72 @@ mod tests {
         let settings = WebSettings { public_origin: Some("https://roster.example.com".into()), ..Default::default() };
         let behind_proxy = headers(&[("host", "10.0.0.5:3000"), ("origin", "https://roster.example.com")]);
         assert!(!is_cross_origin(&behind_proxy, &settings));
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_entry_the_proxy_appended() {
+        let peer = Some(IpAddr::from([10, 0, 0, 1]));
+        let spoofed = headers(&[("x-forwarded-for", "203.0.113.66, 198.51.100.7")]);
+        assert_eq!(client_address(&spoofed, peer, true).as_deref(), Some("198.51.100.7"));
+        let mut two_lines = headers(&[("x-forwarded-for", "203.0.113.66")]);
+        two_lines.append("x-forwarded-for", HeaderValue::from_static("198.51.100.7"));
+        assert_eq!(client_address(&two_lines, peer, true).as_deref(), Some("198.51.100.7"));
+        let empty_entry = headers(&[("x-forwarded-for", "203.0.113.66, ")]);
+        assert_eq!(client_address(&empty_entry, peer, true).as_deref(), Some("10.0.0.1"));
+        assert_eq!(client_address(&HeaderMap::new(), peer, true).as_deref(), Some("10.0.0.1"));
+    }
+
+    #[test]
+    fn without_a_trusted_proxy_forwarded_addresses_are_ignored() {
+        let forwarded = headers(&[("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(client_address(&forwarded, Some(IpAddr::from([10, 0, 0, 1])), false).as_deref(), Some("10.0.0.1"));
+    }
+
+    #[test]
+    fn strict_transport_security_is_sent_only_over_https() {
+        let mut over_https = HeaderMap::new();
+        SecurityHeaders::new(&WebSettings { https: true, ..Default::default() }).apply(&mut over_https, "n");
+        assert_eq!(over_https["strict-transport-security"], "max-age=31536000; includeSubDomains");
+        let mut over_http = HeaderMap::new();
+        SecurityHeaders::new(&WebSettings::default()).apply(&mut over_http, "n");
+        assert!(!over_http.contains_key("strict-transport-security"));
+        for headers in [&over_https, &over_http] {
+            assert_eq!(headers["x-content-type-options"], "nosniff");
+            assert_eq!(headers["referrer-policy"], "same-origin");
+            assert_eq!(headers["x-frame-options"], "DENY");
+        }
+    }
+
+    #[test]
+    fn pages_get_a_content_security_policy_naming_their_nonce() {
+        let security = SecurityHeaders::new(&WebSettings::default());
+        let mut page = headers(&[("content-type", "text/html; charset=utf-8")]);
+        security.apply(&mut page, "abc123");
+        let policy = page["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let mut json = headers(&[("content-type", "application/json")]);
+        security.apply(&mut json, "abc123");
+        assert!(!json.contains_key("content-security-policy"));
+    }
+
+    async fn buggy_handler() -> &'static str {
+        panic!("a bug")
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_answered_with_a_500_naming_the_request() {
+        use tower::ServiceExt;
+        let panicking = Router::new().route("/boom", axum::routing::get(buggy_handler));
+        let request = http::Request::get("/boom").body(Body::empty()).unwrap();
+        let response = with_middleware(panicking, WebSettings::default()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "server_error");
+        assert_eq!(body["request_id"], request_id.as_str());
     }
 }

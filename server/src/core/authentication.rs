@@ -292,9 +292,15 @@ impl Core {
         };
         let key = self.signing_key().await?;
         let mut tx = self.store.begin().await?;
-        let code =
-            api::find_live_code(&mut tx, CodePurpose::MagicAuth, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now)
-                .await?;
+        let code = api::find_live_code(
+            &mut tx,
+            CodePurpose::MagicAuth,
+            code.trim(),
+            Some(user.as_str()),
+            MAX_CODE_FAILURES,
+            now,
+        )
+        .await?;
         let Some(code) = code else {
             api::count_code_failure(&mut tx, CodePurpose::MagicAuth, user.as_str(), now).await.map_err(internal)?;
             record(&mut tx, "authentication.magic_auth_failed", None, &serde_json::json!({ "email": email })).await?;
@@ -411,8 +417,13 @@ impl Core {
             // the thief, so the whole session ends.
             let session = SessionId::from_trusted(token.session_id.clone());
             db::end_session(&mut tx, &session, now).await.map_err(internal)?;
-            record(&mut tx, "session.revoked", None, &serde_json::json!({ "id": session, "reason": "refresh_token_reused" }))
-                .await?;
+            record(
+                &mut tx,
+                "session.revoked",
+                None,
+                &serde_json::json!({ "id": session, "reason": "refresh_token_reused" }),
+            )
+            .await?;
             tx.commit().await.map_err(internal)?;
             return Err(invalid());
         }
@@ -628,7 +639,8 @@ impl Authentication for Core {
         Self::user_for_credentials(&mut tx, admin, user).await?;
         let now = now_ms();
         let purpose = CodePurpose::EmailVerification;
-        let found = api::find_live_code(&mut tx, purpose, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now).await?;
+        let found =
+            api::find_live_code(&mut tx, purpose, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now).await?;
         let consumed = match &found {
             Some(row) => api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?,
             None => false,
@@ -1062,7 +1074,8 @@ mod tests {
         let (outsider, _) = fx.member(&globex, "hank@globex.test", roles::MEMBER).await;
         let key = fx.key_of(&acme);
         for _ in 0..super::PASSWORD_LIMIT.attempts + 3 {
-            let refused = fx.core.authenticate(&key, password(&outsider.email, "guess"), ClientContext::default()).await;
+            let refused =
+                fx.core.authenticate(&key, password(&outsider.email, "guess"), ClientContext::default()).await;
             assert_eq!(refused.unwrap_err(), AppError::InvalidCredentials);
         }
         let own = fx.key_of(&globex);

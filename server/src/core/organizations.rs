@@ -128,8 +128,9 @@ impl Organizations for Core {
     ) -> Result<Organization, AppError> {
         admin.require_reach(id, "Organization")?;
         let mut errors = FieldErrors::default();
-        let name =
-            update.name.and_then(|name| errors.check(validate::required_name("name", &name, MAX_ORGANIZATION_NAME_CHARS)));
+        let name = update
+            .name
+            .and_then(|name| errors.check(validate::required_name("name", &name, MAX_ORGANIZATION_NAME_CHARS)));
         let external_id = update.external_id.map(|id| errors.check(validate::external_id("external_id", id)).flatten());
         if let Some(metadata) = &update.metadata {
             errors.check(validate::metadata("metadata", metadata));

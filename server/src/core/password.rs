@@ -125,7 +125,11 @@ pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<(), Ap
         }
     };
     if !valid {
-        return Err(AppError::invalid(field, "password_hash_invalid", format!("This is not a valid {hash_type} hash.")));
+        return Err(AppError::invalid(
+            field,
+            "password_hash_invalid",
+            format!("This is not a valid {hash_type} hash."),
+        ));
     }
     if !within_caps(hash) {
         return Err(AppError::invalid(

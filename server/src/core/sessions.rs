@@ -171,6 +171,7 @@ impl Sessions for Core {
             organization,
             roles: context.roles.clone(),
             is_admin: caller.admin().is_ok(),
+            may_manage_owners: caller.admin().is_ok_and(|admin| admin.require_owner_rights().is_ok()),
             is_platform_admin: context.is_platform_admin,
             organizations,
         })

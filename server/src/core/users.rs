@@ -41,7 +41,9 @@ impl Core {
     fn taken(admin: &Admin, field: &'static str) -> AppError {
         match admin.organization() {
             None => AppError::conflict("user_already_exists", "A user with this email or external ID already exists."),
-            Some(_) => AppError::invalid(field, "unavailable", format!("This {} can't be used.", field.replace('_', " "))),
+            Some(_) => {
+                AppError::invalid(field, "unavailable", format!("This {} can't be used.", field.replace('_', " ")))
+            }
         }
     }
 
@@ -149,8 +151,7 @@ impl Users for Core {
             (None, None) => None,
         };
 
-        let changes_credentials =
-            email.is_some() || update.email_verified.is_some() || password_hash.is_some();
+        let changes_credentials = email.is_some() || update.email_verified.is_some() || password_hash.is_some();
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, id.as_str()).await?;
         let mut user = if changes_credentials {
@@ -200,7 +201,9 @@ impl Users for Core {
             validate::metadata("metadata", &user.metadata)?;
         }
         let now = now_ms();
-        db::update_user(&mut tx, &user, now).await.map_err(|error| unique_violation(error, || Self::taken(admin, "email")))?;
+        db::update_user(&mut tx, &user, now)
+            .await
+            .map_err(|error| unique_violation(error, || Self::taken(admin, "email")))?;
         if let Some((hash, hash_type)) = password_hash {
             db::set_password_hash(&mut tx, id, &hash, now).await.map_err(internal)?;
             if let Some(hash_type) = hash_type {
@@ -435,8 +438,12 @@ mod tests {
         let (user, _) = fx.member(&acme, "ada@acme.test", "member").await;
         let verified = UserUpdate { email_verified: Some(true), ..Default::default() };
         fx.core.update_user(&fx.system(), &user.id, verified).await.unwrap();
-        let login =
-            PasswordLogin { email: user.email.clone(), password: "correct horse".into(), ip_address: None, user_agent: None };
+        let login = PasswordLogin {
+            email: user.email.clone(),
+            password: "correct horse".into(),
+            ip_address: None,
+            user_agent: None,
+        };
         let signed_in = fx.core.sign_in(login).await.unwrap();
         let update = UserUpdate { password: Some("a new password".into()), ..Default::default() };
         fx.core.update_user(&fx.system(), &user.id, update).await.unwrap();
@@ -477,7 +484,10 @@ mod tests {
             assert!(deleted.is_ok() || demoted.is_ok(), "one of them goes through");
             let owners = fx
                 .core
-                .list_memberships(&system, MembershipQuery { organization_id: Some(acme.id.clone()), ..Default::default() })
+                .list_memberships(
+                    &system,
+                    MembershipQuery { organization_id: Some(acme.id.clone()), ..Default::default() },
+                )
                 .await
                 .unwrap()
                 .data

@@ -8,10 +8,10 @@ use app::directory::{ClientContext, Grant};
 use app::error::AppError;
 use app::ids::{EmailVerificationId, MagicAuthId, OrganizationId, PasswordResetId, SessionId};
 use app::model::{AuthenticationResponse, EmailVerification, MagicAuth, PasswordReset, User};
+use axum::Json;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 pub(super) fn routes() -> super::Routes {

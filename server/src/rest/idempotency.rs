@@ -5,6 +5,7 @@
 use super::{ApiError, RestState, bearer};
 use crate::store::api::{self, IdempotencyClaim};
 use crate::store::now_ms;
+use crate::web::BODY_LIMIT;
 use app::error::AppError;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -12,9 +13,6 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-
-/// The largest body considered for replays.
-const MAX_BODY: usize = 1024 * 1024;
 
 /// Calls whose answers carry a credential (tokens, reset links, sign-in codes), which is never
 /// stored: a retry runs the call again.
@@ -35,8 +33,8 @@ pub async fn remember_responses(State(state): State<RestState>, request: Request
         // The handler answers 401.
         return next.run(Request::from_parts(parts, body)).await;
     };
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return ApiError(AppError::BadRequest("The request body is too large.".into())).into_response();
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
+        return ApiError(AppError::TooLarge { limit_kib: BODY_LIMIT as u64 / 1024 }).into_response();
     };
     let mut hasher = Sha256::new();
     hasher.update(parts.uri.to_string().as_bytes());
@@ -70,7 +68,7 @@ pub async fn remember_responses(State(state): State<RestState>, request: Request
 
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY * 8).await else {
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT * 8).await else {
         return ApiError(AppError::Internal).into_response();
     };
     if let Ok(mut conn) = state.store.read().await {

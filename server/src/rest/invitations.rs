@@ -6,9 +6,9 @@ use app::directory::{InvitationQuery, NewInvitation};
 use app::error::AppError;
 use app::ids::{InvitationId, OrganizationId, UserId};
 use app::model::{Invitation, List};
+use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
-use axum::Json;
 use serde::Deserialize;
 
 pub(super) fn routes() -> super::Routes {

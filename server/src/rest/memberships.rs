@@ -6,9 +6,9 @@ use app::directory::{Admin, MembershipQuery, NewMembership, SharedDirectory};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId, UserId};
 use app::model::{List, MembershipStatus, OrganizationMembership, User};
+use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
-use axum::Json;
 use serde::Deserialize;
 
 pub(super) fn routes() -> super::Routes {

@@ -106,6 +106,7 @@ pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router 
     routes()
         .router
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), remember_responses))
         .with_state(state)
 }
@@ -198,6 +199,7 @@ impl IntoResponse for ApiError {
             AppError::NotFound(_) => plain("entity_not_found"),
             AppError::Conflict { code, .. } => plain(code),
             AppError::BadRequest(_) => plain("bad_request"),
+            AppError::TooLarge { .. } => plain("request_too_large"),
             AppError::RateLimited { .. } => plain("rate_limit_exceeded"),
             AppError::Internal | AppError::Transport(_) => plain("server_error"),
             AppError::Validation(errors) => serde_json::to_value(ErrorBody {

@@ -5,9 +5,9 @@ use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{NewOrganization, OrganizationQuery, OrganizationUpdate};
 use app::ids::OrganizationId;
 use app::model::{DomainState, List, Metadata, Organization, Role};
+use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 pub(super) fn routes() -> super::Routes {

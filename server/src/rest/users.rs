@@ -6,9 +6,9 @@ use app::directory::{ImportedPasswordHash, NewUser, UserQuery, UserUpdate};
 use app::error::AppError;
 use app::ids::UserId;
 use app::model::{List, Metadata, Session, User};
+use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
-use axum::Json;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

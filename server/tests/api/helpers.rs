@@ -201,3 +201,10 @@ pub async fn answer(response: reqwest::Response) -> (u16, serde_json::Value) {
         if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(&bytes).expect("a JSON body") };
     (status, body)
 }
+
+impl Client {
+    /// GETs a path, as a browser opening it would.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).header("Accept", "text/html").send().await.expect("request")
+    }
+}

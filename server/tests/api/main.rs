@@ -1,5 +1,7 @@
 //! HTTP-level tests of the server, each against a fresh SQLite database.
 
+mod authorization;
 mod helpers;
 mod rest;
 mod server_functions;
+mod web;

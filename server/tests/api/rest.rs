@@ -158,6 +158,64 @@ async fn malformed_json_is_a_400_not_a_500() {
 }
 
 #[tokio::test]
+async fn an_organization_key_cannot_take_over_an_account_it_shares_or_pulls_in() {
+    let app = spawn_app().await;
+    let acme = app.organization("Acme").await;
+    let globex = app.organization("Globex").await;
+    // The victim owns Globex and also belongs to Acme, as a platform admin often does.
+    let victim = app.member(&globex, "root@globex.test", roles::OWNER).await;
+    let user = app.core.get_user(&system(), &victim.user_id).await.unwrap();
+    let membership = NewMembership {
+        organization_id: acme.id.clone(),
+        user_id: user.id.clone(),
+        role_slugs: vec![roles::OWNER.into()],
+        status: MembershipStatus::Active,
+    };
+    app.core.create_membership(&system(), membership).await.unwrap();
+    let outsider = app.member(&globex, "hank@globex.test", roles::MEMBER).await;
+    let api = app.api_key(Some(&acme)).await;
+    let user_path = format!("/user_management/users/{}", user.id);
+
+    // Setting the password, the email or a hash of the attacker's choosing is refused.
+    for change in [
+        json!({ "password": "attacker's password" }),
+        json!({ "email": "attacker@evil.test", "email_verified": true }),
+        json!({ "password_hash": "$2b$04$abcdefghijklmnopqrstuu5Xo0Wzjb8VpVBZ5Xk1Y8XNo3ZrYWiJC", "password_hash_type": "bcrypt" }),
+    ] {
+        let (status, body) = api.send(Method::PUT, &user_path, change.clone()).await;
+        assert_eq!(status, 403, "{change}: {body}");
+    }
+    // So are the codes that would let the key sign in as them.
+    for (path, body) in [
+        ("/user_management/password_reset", json!({ "email": user.email })),
+        ("/user_management/magic_auth", json!({ "email": user.email })),
+    ] {
+        assert_eq!(api.send(Method::POST, path, body).await.0, 403, "{path}");
+    }
+    let (status, _) = api.send(Method::POST, &format!("{user_path}/email_verification/send"), json!({})).await;
+    assert_eq!(status, 403);
+    // Its sessions elsewhere are invisible, and cannot be ended.
+    let (status, sessions) = api.get(&format!("{user_path}/sessions")).await;
+    assert_eq!((status, sessions["data"].clone()), (200, json!([])));
+
+    // An outsider cannot be pulled in, by membership or by an invitation the key accepts.
+    let pull_in = json!({ "organization_id": acme.id, "user_id": outsider.user_id });
+    let (status, body) = api.send(Method::POST, "/user_management/organization_memberships", pull_in).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, invitation) =
+        api.send(Method::POST, "/user_management/invitations", json!({ "email": "hank@globex.test" })).await;
+    assert_eq!(status, 201);
+    let accept = format!("/user_management/invitations/{}/accept", invitation["id"].as_str().unwrap());
+    assert_eq!(api.send(Method::POST, &accept, json!({})).await.0, 403);
+
+    // Nothing changed: the victim still signs in with their own password only.
+    app.signed_in("root@globex.test").await;
+    let attacker =
+        app.client().form("/api/login", &[("email", "root@globex.test"), ("password", "attacker's password")]).await;
+    assert_eq!(attacker.status(), 400);
+}
+
+#[tokio::test]
 async fn an_organization_key_sees_nothing_of_other_organizations() {
     let app = spawn_app().await;
     let acme = app.organization("Acme").await;
