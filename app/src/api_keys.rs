@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::layout::{NeedsPlatformAdmin, WithViewer};
+use crate::layout::{Gate, WithViewer};
 use crate::model::*;
 use crate::ui::{DataTable, ErrorBanner, FieldError, LoadError, Loading};
 use leptos::prelude::*;
@@ -47,11 +47,8 @@ pub fn ApiKeysPage() -> impl IntoView {
         create_error().filter(|e| !e.is_validation()).or_else(|| revoke.value().get().and_then(Result::err))
     });
 
-    let content = move |viewer: Viewer| {
-        if !viewer.is_platform_admin {
-            let why = "API keys reach every organization, so only platform admins manage them.";
-            return view! { <NeedsPlatformAdmin why/> }.into_any();
-        }
+    let gate = Gate::PlatformAdmin { why: "API keys reach every organization, so only platform admins manage them." };
+    let content = move |_: Viewer| {
         view! {
             <div class="page-head">
                 <div>
@@ -103,7 +100,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     };
     view! {
         <Title text="API keys"/>
-        <WithViewer render=content/>
+        <WithViewer gate render=content/>
     }
 }
 

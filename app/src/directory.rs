@@ -278,6 +278,10 @@ pub trait Invitations: Send + Sync {
     async fn find_invitation_by_token(&self, admin: &Admin, token: &str) -> Result<Invitation, AppError>;
     /// Accepts a pending invitation: its email joins the organization with the invited role.
     async fn accept_invitation(&self, admin: &Admin, id: &InvitationId) -> Result<Invitation, AppError>;
+    /// What the holder of an invitation link sees before accepting it.
+    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, AppError>;
+    /// Accepts an invitation from its link and starts a session for the invitee.
+    async fn accept_invitation_link(&self, acceptance: LinkAcceptance) -> Result<SignedIn, AppError>;
 }
 
 /// Roles and what they permit.
@@ -287,7 +291,8 @@ pub trait Roles: Send + Sync {
     async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError>;
 }
 
-/// Dashboard sign-in sessions.
+/// Sessions: dashboard sign-in and the session cookie, the organization being worked on, and
+/// the listing and ending of any user's sessions.
 #[async_trait]
 pub trait Sessions: Send + Sync {
     /// Checks an email and password and starts a session.
@@ -302,10 +307,10 @@ pub trait Sessions: Send + Sync {
     async fn own_memberships(&self, caller: &Caller) -> Result<Vec<OrganizationMembership>, AppError>;
     /// Points the session at another organization the user may work on.
     async fn switch_organization(&self, caller: &Caller, organization: &OrganizationId) -> Result<(), AppError>;
-    /// What the holder of an invitation link sees before accepting it.
-    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, AppError>;
-    /// Accepts an invitation from its link and starts a session for the invitee.
-    async fn accept_invitation_link(&self, acceptance: LinkAcceptance) -> Result<SignedIn, AppError>;
+    /// Lists a user's sessions, newest first.
+    async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError>;
+    /// Ends a session; its refresh tokens stop working.
+    async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError>;
 }
 
 /// How the holder of an invitation link proves who they are.
@@ -339,8 +344,8 @@ pub trait ApiKeys: Send + Sync {
     async fn authenticate_api_key(&self, secret: &str) -> Result<Caller, AppError>;
 }
 
-/// Application sign-in: tokens, refresh, sessions, and the one-time codes of email
-/// verification, password reset and magic auth.
+/// Application sign-in: the grants of `POST /user_management/authenticate` and the keys
+/// that verify the tokens they issue.
 #[async_trait]
 pub trait Authentication: Send + Sync {
     /// Runs a grant and issues an access token and a refresh token.
@@ -352,10 +357,11 @@ pub trait Authentication: Send + Sync {
     ) -> Result<AuthenticationResponse, AppError>;
     /// The JWKS that verifies access tokens.
     async fn jwks(&self) -> Result<Jwks, AppError>;
-    /// Lists a user's sessions, newest first.
-    async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError>;
-    /// Ends a session; its refresh tokens stop working.
-    async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError>;
+}
+
+/// One-time codes: email verification, password reset and magic auth.
+#[async_trait]
+pub trait Codes: Send + Sync {
     /// Sends a verification code to the user's email.
     async fn send_email_verification(&self, admin: &Admin, user: &UserId) -> Result<User, AppError>;
     /// Checks a verification code and marks the email verified.
@@ -387,12 +393,12 @@ pub trait Outbox: Send + Sync {
 
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
 pub trait Directory:
-    Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Outbox
+    Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Codes + Outbox
 {
 }
 
 impl<T> Directory for T where
-    T: Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Outbox
+    T: Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Codes + Outbox
 {
 }
 

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::layout::WithViewer;
+use crate::layout::{Gate, WithViewer};
 use crate::model::*;
 use crate::ui::{DataTable, EmptyState, ErrorBanner, FieldError, InvitationBadge, LoadError, Loading, NewerOlder};
 use leptos::prelude::*;
@@ -125,7 +125,7 @@ pub fn InvitationsPage() -> impl IntoView {
         move || (page.get(), invite.version().get(), change.version().get()),
         |(page, _, _)| list_invitations(page),
     );
-    let roles = Resource::new(|| (), |_| crate::members::assignable_roles());
+    let roles = Resource::new(|| (), |_| crate::roles::assignable_roles());
     let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
 
     let content = move |viewer: Viewer| {
@@ -155,7 +155,7 @@ pub fn InvitationsPage() -> impl IntoView {
     };
     view! {
         <Title text="Invitations"/>
-        <WithViewer admin_only=true render=content/>
+        <WithViewer gate=Gate::Admin render=content/>
     }
 }
 

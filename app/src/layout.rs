@@ -33,10 +33,22 @@ pub fn Layout() -> impl IntoView {
     }
 }
 
-/// Renders `render` with the signed-in viewer once known; with `admin_only`, members without
-/// admin rights get a polite refusal instead.
+/// Who may see a page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone signed in.
+    #[default]
+    SignedIn,
+    /// Admins and owners of the current organization, and platform admins.
+    Admin,
+    /// Platform admins only; `why` tells everyone else the reason.
+    PlatformAdmin { why: &'static str },
+}
+
+/// Renders `render` with the signed-in viewer once known; viewers the `gate` keeps out get a
+/// polite refusal that says why instead.
 #[component]
-pub fn WithViewer<F>(#[prop(optional)] admin_only: bool, render: F) -> impl IntoView
+pub fn WithViewer<F>(#[prop(optional)] gate: Gate, render: F) -> impl IntoView
 where
     F: Fn(Viewer) -> AnyView + Clone + Send + Sync + 'static,
 {
@@ -47,8 +59,13 @@ where
                 let render = render.clone();
                 Suspend::new(async move {
                     match session.viewer.await {
-                        Ok(Some(viewer)) if admin_only && !viewer.is_admin => view! { <NeedsAdmin viewer/> }.into_any(),
-                        Ok(Some(viewer)) => render(viewer),
+                        Ok(Some(viewer)) => match gate {
+                            Gate::Admin if !viewer.is_admin => view! { <NeedsAdmin viewer/> }.into_any(),
+                            Gate::PlatformAdmin { why } if !viewer.is_platform_admin => {
+                                view! { <NeedsPlatformAdmin why/> }.into_any()
+                            }
+                            _ => render(viewer),
+                        },
                         // The layout redirects to the sign-in page.
                         _ => ().into_any(),
                     }
@@ -142,7 +159,7 @@ pub fn Home() -> impl IntoView {
 
 /// What a member without admin rights sees on an admin page.
 #[component]
-pub fn NeedsAdmin(viewer: Viewer) -> impl IntoView {
+fn NeedsAdmin(viewer: Viewer) -> impl IntoView {
     let organization = viewer.organization.map(|o| o.name).unwrap_or_else(|| "this organization".into());
     view! {
         <Title text="Admin role needed"/>
@@ -158,7 +175,7 @@ pub fn NeedsAdmin(viewer: Viewer) -> impl IntoView {
 
 /// What someone who is no platform admin sees on a page that spans every organization.
 #[component]
-pub fn NeedsPlatformAdmin(why: &'static str) -> impl IntoView {
+fn NeedsPlatformAdmin(why: &'static str) -> impl IntoView {
     view! {
         <EmptyState title="You need to be a platform admin" page=true>
             <p>{why}</p>

@@ -13,6 +13,7 @@ pub mod members;
 pub mod model;
 pub mod outbox;
 pub mod profile;
+pub mod roles;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -26,6 +27,11 @@ use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
+
+/// Where every server function is mounted (`#[server(prefix = "/api")]` takes only a
+/// literal); the server's cross-origin check and error statuses key on it, and a test checks
+/// that every registered server function is under it.
+pub const SERVER_FN_PREFIX: &str = "/api/";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

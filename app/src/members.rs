@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::layout::WithViewer;
+use crate::layout::{Gate, WithViewer};
 use crate::model::*;
 use crate::ui::{EmptyState, ErrorBanner, LoadError, Loading, StatusBadge};
 use leptos::prelude::*;
@@ -29,14 +29,6 @@ pub async fn list_members(filter: MemberFilter, page: Page) -> Result<List<Membe
     let organization = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
     let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
     directory().list_members(&admin, &organization, filter, page).await
-}
-
-/// The roles that can be given in the current organization.
-#[server(prefix = "/api", endpoint = "roles", input = Json)]
-pub async fn assignable_roles() -> Result<Vec<Role>, AppError> {
-    let caller = caller().await?;
-    let admin = caller.admin()?;
-    directory().list_roles(&admin, admin.organization()).await
 }
 
 /// A change to one member, chosen by the row's buttons.
@@ -196,7 +188,7 @@ pub fn UsersPage() -> impl IntoView {
         move || (query.get(), change.version().get()),
         |(query, _)| list_members(query.filter, query.page),
     );
-    let roles = Resource::new(|| (), |_| assignable_roles());
+    let roles = Resource::new(|| (), |_| crate::roles::assignable_roles());
     let (pending, set_pending) = signal(false);
     let outcome = move || change.value().get();
     let error = Signal::derive(move || outcome().and_then(Result::err));
@@ -235,7 +227,7 @@ pub fn UsersPage() -> impl IntoView {
     };
     view! {
         <Title text="Users"/>
-        <WithViewer admin_only=true render=page/>
+        <WithViewer gate=Gate::Admin render=page/>
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::layout::{NeedsPlatformAdmin, WithViewer};
+use crate::layout::{Gate, WithViewer};
 use crate::model::*;
 use crate::ui::{DataTable, EmptyState, LoadError, Loading, NewerOlder};
 use leptos::prelude::*;
@@ -31,11 +31,10 @@ pub fn OutboxPage() -> impl IntoView {
         Page { limit: 25, after: params.get("after"), before: params.get("before"), order: Order::Desc }
     });
     let messages = Resource::new(move || page.get(), list_outbox);
-    let content = move |viewer: Viewer| {
-        if !viewer.is_platform_admin {
-            let why = "The outbox holds messages to people in every organization, so only platform admins read it.";
-            return view! { <NeedsPlatformAdmin why/> }.into_any();
-        }
+    let gate = Gate::PlatformAdmin {
+        why: "The outbox holds messages to people in every organization, so only platform admins read it.",
+    };
+    let content = move |_: Viewer| {
         view! {
             <div class="page-head">
                 <div>
@@ -59,7 +58,7 @@ pub fn OutboxPage() -> impl IntoView {
     };
     view! {
         <Title text="Outbox"/>
-        <WithViewer render=content/>
+        <WithViewer gate render=content/>
     }
 }
 

@@ -273,7 +273,7 @@ fn is_cross_origin(headers: &HeaderMap, settings: &WebSettings) -> bool {
 /// Refuses state-changing calls from other sites, so a page elsewhere cannot act with a
 /// signed-in admin's cookie. The REST API (bearer keys, no cookies) is not affected.
 async fn refuse_cross_origin(State(settings): State<Arc<WebSettings>>, request: Request, next: Next) -> Response {
-    let guarded = changes_state(request.method()) && request.uri().path().starts_with("/api/");
+    let guarded = changes_state(request.method()) && request.uri().path().starts_with(app::SERVER_FN_PREFIX);
     if guarded && is_cross_origin(request.headers(), &settings) {
         tracing::warn!(path = %request.uri().path(), origin = ?request.headers().get(header::ORIGIN), "refused a cross-origin call");
         let error = AppError::Forbidden("Cross-origin requests are not allowed.".into());
@@ -288,7 +288,7 @@ async fn refuse_cross_origin(State(settings): State<Arc<WebSettings>>, request: 
 /// or malformed argument) happen before the function body runs; reading the status off the
 /// error itself covers them all in one place.
 async fn status_from_error(request: Request, next: Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with("/api/");
+    let is_server_fn = request.uri().path().starts_with(app::SERVER_FN_PREFIX);
     let response = next.run(request).await;
     if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;

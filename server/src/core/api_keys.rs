@@ -1,6 +1,6 @@
 //! API keys: `sk_…` secrets for applications, stored as hashes and shown once.
 
-use super::{Core, record, validate};
+use super::{Core, record, secret_hash, validate};
 use crate::store::api::{self, ApiKeyRow};
 use crate::store::directory as db;
 use crate::store::{internal, now_ms};
@@ -10,7 +10,6 @@ use app::ids::{ApiKeyId, OrganizationId};
 use app::model::{ApiKey, CreatedApiKey};
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
-use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 
 /// How long a verified key is trusted without asking the store again. A key revoked on this
@@ -44,10 +43,6 @@ impl VerifiedKeys {
     fn forget_all(&self) {
         self.callers.clear();
     }
-}
-
-fn secret_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// A new client ID, `client_<ULID>`.

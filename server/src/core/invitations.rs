@@ -5,11 +5,15 @@
 //! default) and show as `expired` after that; resend issues a new token and expiry and revoke
 //! withdraws, both only while pending.
 
+use super::attempts::{AttemptPolicy, PasswordAttempt};
 use super::{Core, checked_page, record, validate};
 use crate::store::api;
 use crate::store::directory::{self as db, InvitationRow, Lockable};
 use crate::store::{Connection, internal, iso, now_ms};
-use app::directory::{Admin, InvitationQuery, Invitations, NewInvitation, NewMembership, NewUser, Visible};
+use app::directory::{
+    Admin, InvitationQuery, Invitations, Invitee, LinkAcceptance, NewInvitation, NewMembership, NewUser, SignedIn,
+    Visible,
+};
 use app::error::{AppError, FieldErrors};
 use app::ids::{InvitationId, OrganizationId, UserId};
 use app::model::*;
@@ -57,6 +61,14 @@ fn event_data(invitation: &Invitation) -> serde_json::Value {
         object.remove("accept_invitation_url");
     }
     data
+}
+
+/// Who accepts an invitation from its link.
+enum Joining {
+    /// The account the invited email already has, its password checked.
+    Existing(UserId),
+    /// The account to create for the invited email.
+    New(NewUser),
 }
 
 impl Core {
@@ -150,14 +162,7 @@ impl Core {
             let roles: Vec<String> = row.role_slug.clone().into_iter().collect();
             match db::find_membership_of(tx, &organization, &user).await? {
                 Some(existing) if existing.status != MembershipStatus::Active => {
-                    db::set_membership_status(tx, &existing.id, MembershipStatus::Active, now)
-                        .await
-                        .map_err(internal)?;
-                    if !roles.is_empty() {
-                        db::replace_roles(tx, &existing.id, &roles, now).await.map_err(internal)?;
-                    }
-                    let updated = db::find_membership(tx, &existing.id).await?.ok_or(AppError::Internal)?;
-                    record(tx, "organization_membership.updated", Some(&organization), &updated).await?;
+                    Self::restore_membership(tx, &existing, &roles).await?;
                 }
                 Some(_) => {}
                 None => {
@@ -450,13 +455,94 @@ impl Invitations for Core {
         row.updated_at = now;
         self.save_invitation(tx, row, now, "invitation.revoked").await
     }
+
+    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, AppError> {
+        let mut conn = self.store.read().await?;
+        let row = db::find_invitation_by_token(&mut conn, token.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("Invitation"))?;
+        let invitation = self.invitation(row, now_ms());
+        let (organization_name, role_name) = match &invitation.organization_id {
+            Some(organization) => {
+                let name = db::find_organization(&mut conn, organization).await?.map(|found| found.name);
+                let role = invitation.role_slug.as_deref().unwrap_or(roles::MEMBER);
+                let roles = db::list_roles(&mut conn, Some(organization)).await?;
+                (name, roles.into_iter().find(|r| r.slug == role).map(|r| r.name))
+            }
+            None => (None, None),
+        };
+        let has_account = db::find_credentials_by_email(&mut conn, &invitation.email).await?.is_some();
+        Ok(InvitationPreview {
+            email: invitation.email,
+            organization_name,
+            role_name,
+            state: invitation.state,
+            expires_at: invitation.expires_at,
+            has_account,
+        })
+    }
+
+    async fn accept_invitation_link(&self, acceptance: LinkAcceptance) -> Result<SignedIn, AppError> {
+        let LinkAcceptance { token, invitee, ip_address, user_agent } = acceptance;
+        let email = {
+            let mut conn = self.store.read().await?;
+            let row = db::find_invitation_by_token(&mut conn, token.trim())
+                .await?
+                .ok_or_else(|| AppError::not_found("Invitation"))?;
+            Self::require_pending_invitation(&row, "accepted")?;
+            row.email
+        };
+        // The invited email's password proves an existing account (checked before the
+        // transaction: hashing takes long); a new account is only made for an email that has none.
+        let joining = match invitee {
+            Invitee::ExistingAccount { password } => {
+                let attempt = PasswordAttempt {
+                    email: &email,
+                    password,
+                    policy: AttemptPolicy::FailuresOnly,
+                    client_address: ip_address.as_deref(),
+                    grant: None,
+                };
+                Joining::Existing(self.check_password(attempt).await?.id)
+            }
+            // Holding the link proves nothing about the mailbox (whoever sent the invitation
+            // holds it too), so the email stays unverified until a code sent there comes back.
+            Invitee::NewAccount { first_name, last_name, password } => Joining::New(NewUser {
+                email: email.clone(),
+                password: Some(password),
+                first_name,
+                last_name,
+                email_verified: false,
+                ..Default::default()
+            }),
+        };
+        let mut tx = self.store.begin().await?;
+        let row = Self::invitation_for_link(&mut tx, token.trim()).await?;
+        let user = match joining {
+            Joining::Existing(user) => user,
+            Joining::New(new_user) => {
+                if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
+                    return Err(AppError::conflict(
+                        "already_a_user",
+                        format!("There is already an account for {email}: sign in with it to accept."),
+                    ));
+                }
+                Self::insert_new_user(&mut tx, new_user, false).await?.id
+            }
+        };
+        let accepted = self.accept_in(&mut tx, row, user.clone()).await?;
+        let client = (ip_address, user_agent);
+        let signed_in = self.open_dashboard_session(&mut tx, &user, accepted.organization_id, client).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(signed_in)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::testing::Fixture;
-    use app::directory::{MembershipQuery, Memberships, Users};
+    use app::directory::{MembershipQuery, Memberships, Sessions, UserQuery, Users};
 
     fn invite(organization: &Organization, email: &str, days: Option<i64>) -> NewInvitation {
         NewInvitation {
@@ -665,5 +751,97 @@ mod tests {
         fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", None)).await.unwrap();
         let refused = fx.core.resend_invitation(&fx.system(), &old.id).await.unwrap_err();
         assert!(matches!(refused, AppError::Conflict { ref code, .. } if code == "invitation_already_pending"));
+    }
+
+    fn link(token: &str, invitee: Invitee) -> LinkAcceptance {
+        LinkAcceptance { token: token.into(), invitee, ip_address: None, user_agent: None }
+    }
+
+    async fn invite_as_admin(
+        fx: &Fixture,
+        organization: &app::model::Organization,
+        email: &str,
+    ) -> app::model::Invitation {
+        let invitation = NewInvitation {
+            email: email.into(),
+            organization_id: Some(organization.id.clone()),
+            role_slug: Some(roles::ADMIN.into()),
+            expires_in_days: None,
+            inviter_user_id: None,
+        };
+        fx.core.send_invitation(&fx.system(), invitation).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_new_person_accepts_from_the_link_and_is_signed_in_to_the_organization() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let sent = invite_as_admin(&fx, &acme, "new@acme.test").await;
+        let preview = fx.core.preview_invitation(&sent.token).await.unwrap();
+        assert_eq!(preview.organization_name.as_deref(), Some("Acme"));
+        assert_eq!(preview.role_name.as_deref(), Some("Admin"));
+        assert!(!preview.has_account);
+
+        let new_account = |password: &str| Invitee::NewAccount {
+            first_name: Some("Nia".into()),
+            last_name: None,
+            password: password.into(),
+        };
+        let short = fx.core.accept_invitation_link(link(&sent.token, new_account("short"))).await.unwrap_err();
+        assert!(short.field_message("password").is_some(), "{short:?}");
+        let signed_in =
+            fx.core.accept_invitation_link(link(&sent.token, new_account("a long enough secret"))).await.unwrap();
+        let caller = fx.core.resolve_session(&signed_in.token).await.unwrap();
+        let context = caller.session().unwrap();
+        assert_eq!(context.organization_id, Some(acme.id.clone()));
+        assert_eq!(context.roles, vec![roles::ADMIN.to_owned()]);
+        assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Accepted);
+        let user = fx.core.get_user(&fx.system(), &context.user_id).await.unwrap();
+        // The link can be opened by whoever sent the invitation; only a code proves the mailbox.
+        assert!(!user.email_verified);
+        assert_eq!(user.first_name.as_deref(), Some("Nia"));
+
+        let again = fx.core.accept_invitation_link(link(&sent.token, new_account("a long enough secret"))).await;
+        assert!(matches!(again, Err(AppError::Conflict { .. })), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn an_existing_account_accepts_with_its_password() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        fx.user("ada@acme.test").await;
+        let sent = invite_as_admin(&fx, &acme, "ada@acme.test").await;
+        assert!(fx.core.preview_invitation(&sent.token).await.unwrap().has_account);
+
+        let as_new = Invitee::NewAccount { first_name: None, last_name: None, password: "a long enough secret".into() };
+        let taken = fx.core.accept_invitation_link(link(&sent.token, as_new)).await.unwrap_err();
+        assert!(matches!(taken, AppError::Conflict { .. }), "{taken:?}");
+        let wrong = Invitee::ExistingAccount { password: "wrong horse".into() };
+        let refused = fx.core.accept_invitation_link(link(&sent.token, wrong)).await.unwrap_err();
+        assert_eq!(refused, AppError::InvalidCredentials);
+        assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Pending);
+
+        let right = Invitee::ExistingAccount { password: "correct horse".into() };
+        let signed_in = fx.core.accept_invitation_link(link(&sent.token, right)).await.unwrap();
+        let caller = fx.core.resolve_session(&signed_in.token).await.unwrap();
+        assert_eq!(caller.session().unwrap().organization_id, Some(acme.id));
+    }
+
+    #[tokio::test]
+    async fn revoked_and_unknown_links_accept_nothing() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let sent = invite_as_admin(&fx, &acme, "new@acme.test").await;
+        fx.core.revoke_invitation(&fx.system(), &sent.id).await.unwrap();
+        let preview = fx.core.preview_invitation(&sent.token).await.unwrap();
+        assert_eq!(preview.state, InvitationState::Revoked);
+        let invitee =
+            || Invitee::NewAccount { first_name: None, last_name: None, password: "a long enough secret".into() };
+        let revoked = fx.core.accept_invitation_link(link(&sent.token, invitee())).await;
+        assert!(matches!(revoked, Err(AppError::Conflict { .. })), "{revoked:?}");
+        assert!(matches!(fx.core.preview_invitation("nope").await, Err(AppError::NotFound(_))));
+        assert!(matches!(fx.core.accept_invitation_link(link("nope", invitee())).await, Err(AppError::NotFound(_))));
+        let query = UserQuery { email: Some("new@acme.test".into()), ..Default::default() };
+        assert!(fx.core.list_users(&fx.system(), query).await.unwrap().data.is_empty(), "no account was made");
     }
 }

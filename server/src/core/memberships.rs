@@ -20,7 +20,12 @@ impl Core {
         change: &str,
     ) -> Result<(), AppError> {
         let is_active_owner = membership.status == MembershipStatus::Active && membership.has_role(roles::OWNER);
-        if is_active_owner && db::count_active_owners(conn, &membership.organization_id).await? <= 1 {
+        if !is_active_owner {
+            return Ok(());
+        }
+        // Counting owners means nothing unless no one else can change them meanwhile.
+        db::lock_row(conn, Lockable::Organizations, membership.organization_id.as_str()).await?;
+        if db::count_active_owners(conn, &membership.organization_id).await? <= 1 {
             return Err(AppError::conflict(
                 "last_owner",
                 format!(
@@ -50,6 +55,24 @@ impl Core {
         Ok(membership)
     }
 
+    /// Makes an inactive or pending membership active again, with `roles` when some are given
+    /// and with the roles it had otherwise; shared by re-adding a member and by accepting an
+    /// invitation.
+    pub(crate) async fn restore_membership(
+        conn: &mut Connection,
+        existing: &OrganizationMembership,
+        roles: &[String],
+    ) -> Result<OrganizationMembership, AppError> {
+        let now = now_ms();
+        db::set_membership_status(conn, &existing.id, MembershipStatus::Active, now).await.map_err(internal)?;
+        if !roles.is_empty() {
+            db::replace_roles(conn, &existing.id, roles, now).await.map_err(internal)?;
+        }
+        let restored = db::find_membership(conn, &existing.id).await?.ok_or(AppError::Internal)?;
+        record(conn, "organization_membership.updated", Some(&restored.organization_id), &restored).await?;
+        Ok(restored)
+    }
+
     /// Adds a membership inside a transaction; shared by `create_membership` and seeding.
     pub(crate) async fn insert_membership(
         conn: &mut Connection,
@@ -66,16 +89,13 @@ impl Core {
         if db::find_user(conn, &membership.user_id).await?.is_none() {
             return Err(AppError::invalid("user_id", "user_not_found", "There is no such user."));
         }
+        let asked_for_roles = membership.role_slugs.iter().any(|slug| !slug.trim().is_empty());
         let roles = Self::checked_roles(conn, "role_slugs", organization, membership.role_slugs).await?;
         if let Some(existing) = db::find_membership_of(conn, organization, &membership.user_id).await? {
             // Re-adding a deactivated member reactivates them, as WorkOS does.
             if existing.status == MembershipStatus::Inactive {
-                db::set_membership_status(conn, &existing.id, MembershipStatus::Active, now_ms())
-                    .await
-                    .map_err(internal)?;
-                let updated = db::find_membership(conn, &existing.id).await?.ok_or(AppError::Internal)?;
-                record(conn, "organization_membership.updated", Some(organization), &updated).await?;
-                return Ok(updated);
+                let roles = if asked_for_roles { roles.as_slice() } else { &[] };
+                return Self::restore_membership(conn, &existing, roles).await;
             }
             return Err(AppError::conflict(
                 "membership_already_exists",

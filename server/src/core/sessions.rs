@@ -3,22 +3,16 @@
 //! Sessions are rows in the store, so they survive restarts, are shared by replicas, and can
 //! be listed and revoked. The cookie carries a random token; only its SHA-256 is stored.
 
-use super::authentication::{AttemptPolicy, PasswordAttempt};
-use super::{Core, record};
+use super::attempts::{AttemptPolicy, PasswordAttempt};
+use super::{Core, checked_page, record, secret_hash};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, internal, now_ms};
-use app::directory::{Caller, Invitee, LinkAcceptance, NewUser, PasswordLogin, SessionContext, Sessions, SignedIn};
+use app::directory::{Admin, Caller, PasswordLogin, SessionContext, Sessions, SignedIn};
 use app::error::AppError;
 use app::ids::{OrganizationId, SessionId, UserId};
 use app::model::*;
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
-use sha2::{Digest, Sha256};
-
-/// The stored form of a session token.
-pub(crate) fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// The organization a user works on: the one asked for when they may, else their first.
 async fn working_organization(
@@ -52,30 +46,25 @@ async fn working_organization(
     Ok((None, Vec::new()))
 }
 
-/// Who accepts an invitation from its link.
-enum Joining {
-    /// The account the invited email already has, its password checked.
-    Existing(UserId),
-    /// The account to create for the invited email.
-    New(NewUser),
-}
-
 impl Core {
-    /// Starts a dashboard session in `organization` and returns its cookie token.
-    async fn open_session(
+    /// Opens a session for a user whose identity was just proven, in `organization`, and
+    /// records it. Dashboard sessions hand its token to the cookie; application sessions
+    /// (which have refresh tokens instead) drop it.
+    pub(crate) async fn open_session(
         &self,
         tx: &mut Connection,
         user: &UserId,
-        organization: Option<OrganizationId>,
+        organization: Option<&OrganizationId>,
+        method: AuthMethod,
         (ip_address, user_agent): (Option<String>, Option<String>),
-    ) -> Result<SignedIn, AppError> {
+    ) -> Result<(SessionRow, String), AppError> {
         let now = now_ms();
         let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
         let row = SessionRow {
             id: SessionId::generate().to_string(),
             user_id: user.to_string(),
-            organization_id: organization.as_ref().map(ToString::to_string),
-            auth_method: AuthMethod::Password.as_str().into(),
+            organization_id: organization.map(ToString::to_string),
+            auth_method: method.as_str().into(),
             ip_address,
             user_agent,
             expires_at: now + self.settings.session_lifetime.as_millis() as i64,
@@ -83,11 +72,22 @@ impl Core {
             created_at: now,
             updated_at: now,
         };
-        db::insert_session(tx, &row, &token_hash(&token)).await.map_err(internal)?;
+        db::insert_session(tx, &row, &secret_hash(&token)).await.map_err(internal)?;
         db::touch_last_sign_in(tx, user, now).await.map_err(internal)?;
-        let session = row.into_session(now);
-        record(tx, "session.created", organization.as_ref(), &session).await?;
-        Ok(SignedIn { token, session })
+        record(tx, "session.created", organization, &row.clone().into_session(now)).await?;
+        Ok((row, token))
+    }
+
+    /// Opens a dashboard session: the cookie's token and the session.
+    pub(crate) async fn open_dashboard_session(
+        &self,
+        tx: &mut Connection,
+        user: &UserId,
+        organization: Option<OrganizationId>,
+        client: (Option<String>, Option<String>),
+    ) -> Result<SignedIn, AppError> {
+        let (row, token) = self.open_session(tx, user, organization.as_ref(), AuthMethod::Password, client).await?;
+        Ok(SignedIn { token, session: row.into_session(now_ms()) })
     }
 }
 
@@ -106,7 +106,7 @@ impl Sessions for Core {
         let mut tx = self.store.begin().await?;
         let (organization, _) = working_organization(&mut tx, &verified.id, None, verified.is_platform_admin).await?;
         let client = (login.ip_address, login.user_agent);
-        let signed_in = self.open_session(&mut tx, &verified.id, organization, client).await?;
+        let signed_in = self.open_dashboard_session(&mut tx, &verified.id, organization, client).await?;
         tx.commit().await.map_err(internal)?;
         Ok(signed_in)
     }
@@ -114,7 +114,7 @@ impl Sessions for Core {
     async fn resolve_session(&self, token: &str) -> Result<Caller, AppError> {
         let mut conn = self.store.read().await?;
         let row =
-            db::find_session_by_token_hash(&mut conn, &token_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
+            db::find_session_by_token_hash(&mut conn, &secret_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
         if row.ended_at.is_some() || row.expires_at <= now_ms() {
             return Err(AppError::Unauthenticated);
         }
@@ -197,94 +197,42 @@ impl Sessions for Core {
         tx.commit().await.map_err(internal)
     }
 
-    async fn preview_invitation(&self, token: &str) -> Result<InvitationPreview, AppError> {
+    async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError> {
+        let page = checked_page(page)?;
         let mut conn = self.store.read().await?;
-        let row = db::find_invitation_by_token(&mut conn, token.trim())
-            .await?
-            .ok_or_else(|| AppError::not_found("Invitation"))?;
-        let invitation = self.invitation(row, now_ms());
-        let (organization_name, role_name) = match &invitation.organization_id {
-            Some(organization) => {
-                let name = db::find_organization(&mut conn, organization).await?.map(|found| found.name);
-                let role = invitation.role_slug.as_deref().unwrap_or(roles::MEMBER);
-                let roles = db::list_roles(&mut conn, Some(organization)).await?;
-                (name, roles.into_iter().find(|r| r.slug == role).map(|r| r.name))
-            }
-            None => (None, None),
-        };
-        let has_account = db::find_credentials_by_email(&mut conn, &invitation.email).await?.is_some();
-        Ok(InvitationPreview {
-            email: invitation.email,
-            organization_name,
-            role_name,
-            state: invitation.state,
-            expires_at: invitation.expires_at,
-            has_account,
-        })
+        Self::reachable_user(&mut conn, admin, user).await?;
+        // An organization's grant sees the sessions opened in that organization only.
+        let rows = db::list_sessions(&mut conn, user, admin.visible(None).organization(), &page).await?;
+        let now = now_ms();
+        Ok(rows.map(|row| row.into_session(now)))
     }
 
-    async fn accept_invitation_link(&self, acceptance: LinkAcceptance) -> Result<SignedIn, AppError> {
-        let LinkAcceptance { token, invitee, ip_address, user_agent } = acceptance;
-        let email = {
-            let mut conn = self.store.read().await?;
-            let row = db::find_invitation_by_token(&mut conn, token.trim())
-                .await?
-                .ok_or_else(|| AppError::not_found("Invitation"))?;
-            Self::require_pending_invitation(&row, "accepted")?;
-            row.email
-        };
-        // The invited email's password proves an existing account (checked before the
-        // transaction: hashing takes long); a new account is only made for an email that has none.
-        let joining = match invitee {
-            Invitee::ExistingAccount { password } => {
-                let attempt = PasswordAttempt {
-                    email: &email,
-                    password,
-                    policy: AttemptPolicy::FailuresOnly,
-                    client_address: ip_address.as_deref(),
-                    grant: None,
-                };
-                Joining::Existing(self.check_password(attempt).await?.id)
-            }
-            // Holding the link proves nothing about the mailbox (whoever sent the invitation
-            // holds it too), so the email stays unverified until a code sent there comes back.
-            Invitee::NewAccount { first_name, last_name, password } => Joining::New(NewUser {
-                email: email.clone(),
-                password: Some(password),
-                first_name,
-                last_name,
-                email_verified: false,
-                ..Default::default()
-            }),
-        };
+    async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError> {
+        let not_found = || AppError::not_found("Session");
         let mut tx = self.store.begin().await?;
-        let row = Self::invitation_for_link(&mut tx, token.trim()).await?;
-        let user = match joining {
-            Joining::Existing(user) => user,
-            Joining::New(new_user) => {
-                if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
-                    return Err(AppError::conflict(
-                        "already_a_user",
-                        format!("There is already an account for {email}: sign in with it to accept."),
-                    ));
-                }
-                Self::insert_new_user(&mut tx, new_user, false).await?.id
-            }
-        };
-        let accepted = self.accept_in(&mut tx, row, user.clone()).await?;
-        let client = (ip_address, user_agent);
-        let signed_in = self.open_session(&mut tx, &user, accepted.organization_id, client).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(signed_in)
+        let session = db::find_session(&mut tx, id).await?.ok_or_else(not_found)?;
+        let organization = session.organization_id.clone().map(OrganizationId::from_trusted);
+        admin.require_reach_of(organization.as_ref(), "Session")?;
+        Self::user_for_credentials(&mut tx, admin, &UserId::from_trusted(session.user_id.clone())).await.map_err(
+            |error| match error {
+                AppError::NotFound(_) => not_found(),
+                other => other,
+            },
+        )?;
+        let now = now_ms();
+        db::end_session(&mut tx, id, now).await.map_err(internal)?;
+        let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "session.revoked", organization.as_ref(), &ended.into_session(now)).await?;
+        tx.commit().await.map_err(internal)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::core::testing::Fixture;
+    use crate::core::testing::{Fixture, password};
     use app::directory::*;
     use app::error::AppError;
-    use app::model::{InvitationState, roles};
+    use app::model::{Page, roles};
 
     fn login(email: &str, password: &str) -> PasswordLogin {
         PasswordLogin { email: email.into(), password: password.into(), ip_address: None, user_agent: None }
@@ -346,94 +294,6 @@ mod tests {
         assert_eq!(viewer.organizations.len(), 2);
     }
 
-    fn link(token: &str, invitee: Invitee) -> LinkAcceptance {
-        LinkAcceptance { token: token.into(), invitee, ip_address: None, user_agent: None }
-    }
-
-    async fn invite(fx: &Fixture, organization: &app::model::Organization, email: &str) -> app::model::Invitation {
-        let invitation = NewInvitation {
-            email: email.into(),
-            organization_id: Some(organization.id.clone()),
-            role_slug: Some(roles::ADMIN.into()),
-            expires_in_days: None,
-            inviter_user_id: None,
-        };
-        fx.core.send_invitation(&fx.system(), invitation).await.unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_new_person_accepts_from_the_link_and_is_signed_in_to_the_organization() {
-        let fx = Fixture::new().await;
-        let acme = fx.organization("Acme").await;
-        let sent = invite(&fx, &acme, "new@acme.test").await;
-        let preview = fx.core.preview_invitation(&sent.token).await.unwrap();
-        assert_eq!(preview.organization_name.as_deref(), Some("Acme"));
-        assert_eq!(preview.role_name.as_deref(), Some("Admin"));
-        assert!(!preview.has_account);
-
-        let new_account = |password: &str| Invitee::NewAccount {
-            first_name: Some("Nia".into()),
-            last_name: None,
-            password: password.into(),
-        };
-        let short = fx.core.accept_invitation_link(link(&sent.token, new_account("short"))).await.unwrap_err();
-        assert!(short.field_message("password").is_some(), "{short:?}");
-        let signed_in =
-            fx.core.accept_invitation_link(link(&sent.token, new_account("a long enough secret"))).await.unwrap();
-        let caller = fx.core.resolve_session(&signed_in.token).await.unwrap();
-        let context = caller.session().unwrap();
-        assert_eq!(context.organization_id, Some(acme.id.clone()));
-        assert_eq!(context.roles, vec![roles::ADMIN.to_owned()]);
-        assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Accepted);
-        let user = fx.core.get_user(&fx.system(), &context.user_id).await.unwrap();
-        // The link can be opened by whoever sent the invitation; only a code proves the mailbox.
-        assert!(!user.email_verified);
-        assert_eq!(user.first_name.as_deref(), Some("Nia"));
-
-        let again = fx.core.accept_invitation_link(link(&sent.token, new_account("a long enough secret"))).await;
-        assert!(matches!(again, Err(AppError::Conflict { .. })), "{again:?}");
-    }
-
-    #[tokio::test]
-    async fn an_existing_account_accepts_with_its_password() {
-        let fx = Fixture::new().await;
-        let acme = fx.organization("Acme").await;
-        fx.user("ada@acme.test").await;
-        let sent = invite(&fx, &acme, "ada@acme.test").await;
-        assert!(fx.core.preview_invitation(&sent.token).await.unwrap().has_account);
-
-        let as_new = Invitee::NewAccount { first_name: None, last_name: None, password: "a long enough secret".into() };
-        let taken = fx.core.accept_invitation_link(link(&sent.token, as_new)).await.unwrap_err();
-        assert!(matches!(taken, AppError::Conflict { .. }), "{taken:?}");
-        let wrong = Invitee::ExistingAccount { password: "wrong horse".into() };
-        let refused = fx.core.accept_invitation_link(link(&sent.token, wrong)).await.unwrap_err();
-        assert_eq!(refused, AppError::InvalidCredentials);
-        assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Pending);
-
-        let right = Invitee::ExistingAccount { password: "correct horse".into() };
-        let signed_in = fx.core.accept_invitation_link(link(&sent.token, right)).await.unwrap();
-        let caller = fx.core.resolve_session(&signed_in.token).await.unwrap();
-        assert_eq!(caller.session().unwrap().organization_id, Some(acme.id));
-    }
-
-    #[tokio::test]
-    async fn revoked_and_unknown_links_accept_nothing() {
-        let fx = Fixture::new().await;
-        let acme = fx.organization("Acme").await;
-        let sent = invite(&fx, &acme, "new@acme.test").await;
-        fx.core.revoke_invitation(&fx.system(), &sent.id).await.unwrap();
-        let preview = fx.core.preview_invitation(&sent.token).await.unwrap();
-        assert_eq!(preview.state, InvitationState::Revoked);
-        let invitee =
-            || Invitee::NewAccount { first_name: None, last_name: None, password: "a long enough secret".into() };
-        let revoked = fx.core.accept_invitation_link(link(&sent.token, invitee())).await;
-        assert!(matches!(revoked, Err(AppError::Conflict { .. })), "{revoked:?}");
-        assert!(matches!(fx.core.preview_invitation("nope").await, Err(AppError::NotFound(_))));
-        assert!(matches!(fx.core.accept_invitation_link(link("nope", invitee())).await, Err(AppError::NotFound(_))));
-        let query = UserQuery { email: Some("new@acme.test".into()), ..Default::default() };
-        assert!(fx.core.list_users(&fx.system(), query).await.unwrap().data.is_empty(), "no account was made");
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn parallel_dashboard_guesses_cannot_exceed_the_limit() {
         let fx = Fixture::new().await;
@@ -446,7 +306,7 @@ mod tests {
         let results = guesses.join_all().await;
         let evaluated = results.iter().filter(|result| **result == Err(AppError::InvalidCredentials)).count();
         let limited = results.iter().filter(|result| matches!(result, Err(AppError::RateLimited { .. }))).count();
-        assert_eq!(evaluated, crate::core::authentication::PASSWORD_LIMIT.attempts as usize);
+        assert_eq!(evaluated, crate::core::attempts::PASSWORD_LIMIT.attempts as usize);
         assert_eq!(limited, 40 - evaluated);
     }
 
@@ -468,7 +328,7 @@ mod tests {
             ip_address: Some("198.51.100.9".into()),
             user_agent: None,
         };
-        let limit = crate::core::authentication::ADDRESS_LIMIT.attempts;
+        let limit = crate::core::attempts::ADDRESS_LIMIT.attempts;
         for n in 0..limit {
             let refused = fx.core.sign_in(from(format!("user{n}@example.com"))).await.unwrap_err();
             assert_eq!(refused, AppError::InvalidCredentials);
@@ -478,5 +338,26 @@ mod tests {
         // Another address is not affected.
         let elsewhere = PasswordLogin { ip_address: Some("203.0.113.1".into()), ..from("user0@example.com".into()) };
         assert_eq!(fx.core.sign_in(elsewhere).await.unwrap_err(), AppError::InvalidCredentials);
+    }
+
+    #[tokio::test]
+    async fn organization_grants_see_and_end_only_their_own_organizations_sessions() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let (shared, _) = fx.member(&acme, "sam@shared.test", roles::MEMBER).await;
+        fx.join(&globex, &shared, roles::MEMBER).await;
+        let (globex_key, acme_key) = (fx.key_of(&globex), fx.key_of(&acme));
+        let signed_in =
+            fx.core.authenticate(&globex_key, password(&shared.email, "correct horse"), ClientContext::default()).await;
+        let in_globex = signed_in.unwrap();
+        assert_eq!(in_globex.organization_id, Some(globex.id.clone()));
+        let seen = fx.core.list_sessions(&acme_key, &shared.id, Page::default()).await.unwrap();
+        assert!(seen.data.is_empty(), "{seen:?}");
+        let all = fx.core.list_sessions(&fx.system(), &shared.id, Page::default()).await.unwrap();
+        let session = &all.data[0].id;
+        assert!(matches!(fx.core.revoke_session(&acme_key, session).await, Err(AppError::NotFound(_))));
+        // Even its own organization's grant may not end a shared user's sessions.
+        assert!(matches!(fx.core.revoke_session(&globex_key, session).await, Err(AppError::Forbidden(_))));
     }
 }

@@ -118,3 +118,18 @@ impl Fixture {
         crate::store::directory::event_names(&mut conn).await.unwrap()
     }
 }
+
+/// The password grant of `POST /user_management/authenticate`.
+pub fn password(email: &str, password: &str) -> Grant {
+    Grant::Password { email: email.into(), password: password.into(), invitation_token: None }
+}
+
+/// The magic-auth grant of `POST /user_management/authenticate`.
+pub fn magic(email: &str, code: &str) -> Grant {
+    Grant::MagicAuth { email: email.into(), code: code.into(), invitation_token: None }
+}
+
+/// A six-digit code other than `code`.
+pub fn other_than(code: &str) -> String {
+    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
+}

@@ -6,12 +6,15 @@
 //!
 //! [`Directory`]: app::directory::Directory
 
-mod authentication;
+mod authenticate;
+mod codes;
 mod idempotency;
 mod invitations;
 mod memberships;
 mod organizations;
 mod request;
+mod roles;
+mod sessions;
 mod users;
 
 use app::directory::{Admin, Caller, SharedDirectory};
@@ -50,7 +53,10 @@ fn routes() -> Routes {
         .merge(memberships::routes())
         .merge(invitations::routes())
         .merge(organizations::routes())
-        .merge(authentication::routes())
+        .merge(roles::routes())
+        .merge(authenticate::routes())
+        .merge(sessions::routes())
+        .merge(codes::routes())
 }
 
 /// The method and path template of every REST route, as the router registered them; the

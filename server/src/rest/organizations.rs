@@ -1,14 +1,14 @@
-//! `/organizations…` and the role lists under `/authorization`.
+//! `/organizations…` (their role lists are in `roles.rs`).
 
 use super::request::{Body, Query, path_id, present, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{NewOrganization, OrganizationQuery, OrganizationUpdate};
 use app::ids::OrganizationId;
-use app::model::{DomainState, List, Metadata, Organization, Role};
+use app::model::{DomainState, List, Metadata, Organization};
 use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub(super) fn routes() -> super::Routes {
     super::Routes::default()
@@ -18,12 +18,10 @@ pub(super) fn routes() -> super::Routes {
         .get("/organizations/{id}", get_one)
         .put("/organizations/{id}", update)
         .delete("/organizations/{id}", delete)
-        .get("/organizations/{id}/roles", organization_roles)
-        .get("/authorization/organizations/{id}/roles", organization_roles)
-        .get("/authorization/roles", environment_roles)
 }
 
-fn organization_id(raw: &str) -> ApiResult<OrganizationId> {
+/// Parses an organization ID from a path.
+pub(super) fn organization_id(raw: &str) -> ApiResult<OrganizationId> {
     path_id(raw, OrganizationId::parse, "Organization")
 }
 
@@ -113,24 +111,4 @@ async fn update(
 async fn delete(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Response> {
     directory.delete_organization(&caller.admin()?, &organization_id(&id)?).await?;
     Ok(no_content())
-}
-
-/// A role list, which WorkOS sends without pagination.
-#[derive(Serialize)]
-#[serde(tag = "object", rename = "list")]
-struct RoleList {
-    data: Vec<Role>,
-}
-
-async fn organization_roles(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<RoleList>> {
-    let admin = caller.admin()?;
-    let id = organization_id(&id)?;
-    // Answer "not found" for organizations that do not exist, not an empty list.
-    directory.get_organization(&admin, &id).await?;
-    Ok(Json(RoleList { data: directory.list_roles(&admin, Some(&id)).await? }))
-}
-
-async fn environment_roles(directory: Dir, caller: ApiCaller) -> ApiResult<Json<RoleList>> {
-    let roles = directory.list_roles(&caller.admin()?, None).await?;
-    Ok(Json(RoleList { data: roles }))
 }

@@ -17,15 +17,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                ApiError(if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::TooLarge { limit_kib: crate::web::BODY_LIMIT as u64 / 1024 }
-                } else {
-                    AppError::BadRequest("The request body could not be read.".into())
-                })
-            })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            ApiError(if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge { limit_kib: crate::web::BODY_LIMIT as u64 / 1024 }
+            } else {
+                AppError::BadRequest("The request body could not be read.".into())
+            })
+        })?;
         let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
         let mut deserializer = serde_json::Deserializer::from_slice(text);
         serde_path_to_error::deserialize(&mut deserializer).map(Body).map_err(|error| {

@@ -1,11 +1,12 @@
-//! `/user_management/users…`: users, their sessions, identities and email verification.
+//! `/user_management/users…`: users and their identities (their sessions are in `sessions.rs`,
+//! their email verification in `codes.rs`).
 
 use super::request::{Body, Query, path_id, present, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{ImportedPasswordHash, NewUser, UserQuery, UserUpdate};
 use app::error::AppError;
 use app::ids::UserId;
-use app::model::{List, Metadata, Session, User};
+use app::model::{List, Metadata, User};
 use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
@@ -21,7 +22,6 @@ pub(super) fn routes() -> super::Routes {
         .put("/user_management/users/{id}", update)
         .delete("/user_management/users/{id}", delete)
         .get("/user_management/users/{id}/identities", identities)
-        .get("/user_management/users/{id}/sessions", sessions)
 }
 
 /// Parses a user ID from a path.
@@ -141,15 +141,6 @@ async fn identities(
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     directory.get_user(&caller.admin()?, &user_id(&id)?).await?;
     Ok(Json(Vec::new()))
-}
-
-async fn sessions(
-    directory: Dir,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-    query: Query,
-) -> ApiResult<Json<List<Session>>> {
-    Ok(Json(directory.list_sessions(&caller.admin()?, &user_id(&id)?, query.page()?).await?))
 }
 
 /// A password hash from another system: both fields or neither.

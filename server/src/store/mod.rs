@@ -15,7 +15,7 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use scratch::ScratchDatabase;
+pub use scratch::{ScratchDatabase, TEST_POSTGRES};
 pub use sqlx::AnyConnection as Connection;
 
 /// The database engine behind a store.

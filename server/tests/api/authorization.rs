@@ -825,4 +825,7 @@ fn every_route_has_a_row_and_every_row_a_route() {
     let stale: Vec<_> = rows.iter().filter(|row| !registered.contains(row)).collect();
     assert!(stale.is_empty(), "rows for routes that do not exist: {stale:?}");
     assert!(registered.len() >= 60, "the route table looks incomplete: {}", registered.len());
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        assert!(path.starts_with(app::SERVER_FN_PREFIX), "{path} is outside the guarded prefix");
+    }
 }

@@ -3,5 +3,6 @@
 mod authorization;
 mod helpers;
 mod rest;
+mod schema;
 mod server_functions;
 mod web;

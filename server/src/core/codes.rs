@@ -1,0 +1,328 @@
+//! One-time codes: email verification, password reset and magic auth. A new code replaces
+//! the earlier ones of its kind; five wrong guesses kill a code; each works once.
+
+use super::attempts::MAGIC_AUTH_ISSUE_LIMIT;
+use super::{Core, password, record, validate};
+use crate::store::api::{self, CodePurpose, CodeRow};
+use crate::store::directory as db;
+use crate::store::{internal, iso, now_ms};
+use app::directory::{Admin, Codes};
+use app::error::AppError;
+use app::ids::*;
+use app::model::*;
+use async_trait::async_trait;
+use rand::Rng;
+use rand::distributions::{Alphanumeric, DistString};
+
+/// Wrong guesses after which a one-time code is dead.
+pub const MAX_CODE_FAILURES: i64 = 5;
+
+const EMAIL_VERIFICATION_MS: i64 = 24 * 3600 * 1000;
+const PASSWORD_RESET_MS: i64 = 30 * 60 * 1000;
+const MAGIC_AUTH_MS: i64 = 10 * 60 * 1000;
+
+fn six_digits() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+impl Core {
+    /// Creates a one-time code for a user and queues the message that carries it.
+    async fn issue_code(
+        &self,
+        purpose: CodePurpose,
+        user: &User,
+        secret: String,
+        lifetime_ms: i64,
+        message: (&str, String),
+    ) -> Result<CodeRow, AppError> {
+        let now = now_ms();
+        let id = match purpose {
+            CodePurpose::EmailVerification => EmailVerificationId::generate().to_string(),
+            CodePurpose::PasswordReset => PasswordResetId::generate().to_string(),
+            CodePurpose::MagicAuth => MagicAuthId::generate().to_string(),
+        };
+        let row = CodeRow {
+            id,
+            user_id: user.id.to_string(),
+            email: user.email.clone(),
+            secret,
+            consumed_at: None,
+            expires_at: now + lifetime_ms,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        // A new code replaces the ones sent before: only the latest message works.
+        api::consume_codes_of(&mut tx, purpose, &row.user_id, now).await.map_err(internal)?;
+        api::insert_code(&mut tx, purpose, &row).await.map_err(internal)?;
+        api::queue_message(&mut tx, &user.email, message.0, &message.1, now).await.map_err(internal)?;
+        let event = match purpose {
+            CodePurpose::EmailVerification => "email_verification.created",
+            CodePurpose::PasswordReset => "password_reset.created",
+            CodePurpose::MagicAuth => "magic_auth.created",
+        };
+        record(&mut tx, event, None, &serde_json::json!({ "id": row.id, "user_id": row.user_id, "email": row.email }))
+            .await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(row)
+    }
+
+    /// The user with this email, if the grant may issue them codes.
+    async fn user_for_codes(&self, admin: &Admin, email: &str) -> Result<User, AppError> {
+        let email = validate::email("email", email)?;
+        let mut conn = self.store.read().await?;
+        let credentials =
+            db::find_credentials_by_email(&mut conn, &email).await?.ok_or_else(|| AppError::not_found("User"))?;
+        Self::user_for_credentials(&mut conn, admin, &UserId::from_trusted(credentials.id)).await
+    }
+
+    /// Reads a code: it carries a secret, so only a grant that may manage its user's
+    /// credentials sees it.
+    async fn readable_code(
+        &self,
+        admin: &Admin,
+        purpose: CodePurpose,
+        id: &str,
+        what: &str,
+    ) -> Result<CodeRow, AppError> {
+        let mut conn = self.store.read().await?;
+        let row = api::find_code(&mut conn, purpose, id).await?.ok_or_else(|| AppError::not_found(what))?;
+        Self::user_for_credentials(&mut conn, admin, &UserId::from_trusted(row.user_id.clone())).await.map_err(
+            |error| match error {
+                AppError::NotFound(_) => AppError::not_found(what),
+                other => other,
+            },
+        )?;
+        Ok(row)
+    }
+
+    fn password_reset(&self, row: CodeRow) -> PasswordReset {
+        PasswordReset {
+            password_reset_url: format!(
+                "{}/reset-password?token={}",
+                self.settings.public_url.trim_end_matches('/'),
+                row.secret
+            ),
+            id: PasswordResetId::from_trusted(row.id),
+            user_id: UserId::from_trusted(row.user_id),
+            email: row.email,
+            password_reset_token: row.secret,
+            expires_at: iso(row.expires_at),
+            created_at: iso(row.created_at),
+        }
+    }
+}
+
+fn magic_auth(row: CodeRow) -> MagicAuth {
+    MagicAuth {
+        id: MagicAuthId::from_trusted(row.id),
+        user_id: UserId::from_trusted(row.user_id),
+        email: row.email,
+        expires_at: iso(row.expires_at),
+        code: row.secret,
+        created_at: iso(row.created_at),
+        updated_at: iso(row.updated_at),
+    }
+}
+
+#[async_trait]
+impl Codes for Core {
+    async fn send_email_verification(&self, admin: &Admin, user: &UserId) -> Result<User, AppError> {
+        let user = {
+            let mut conn = self.store.read().await?;
+            Self::user_for_credentials(&mut conn, admin, user).await?
+        };
+        let code = six_digits();
+        let message = ("Verify your email", format!("Your verification code is {code}. It expires in 24 hours."));
+        self.issue_code(CodePurpose::EmailVerification, &user, code, EMAIL_VERIFICATION_MS, message).await?;
+        Ok(user)
+    }
+
+    async fn verify_email(&self, admin: &Admin, user: &UserId, code: &str) -> Result<User, AppError> {
+        let mut tx = self.store.begin().await?;
+        Self::user_for_credentials(&mut tx, admin, user).await?;
+        let now = now_ms();
+        let purpose = CodePurpose::EmailVerification;
+        let found =
+            api::find_live_code(&mut tx, purpose, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now).await?;
+        let consumed = match &found {
+            Some(row) => api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?,
+            None => false,
+        };
+        if !consumed {
+            // Six digits are guessable; five wrong tries kill the code.
+            api::count_code_failure(&mut tx, purpose, user.as_str(), now).await.map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+            return Err(AppError::invalid(
+                "code",
+                "email_verification_code_invalid",
+                "The code is wrong or has expired.",
+            ));
+        }
+        let updated = Self::mark_email_verified(&mut tx, user, now).await?;
+        record(&mut tx, "authentication.email_verification_succeeded", None, &serde_json::json!({ "user_id": user }))
+            .await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(updated)
+    }
+
+    async fn get_email_verification(
+        &self,
+        admin: &Admin,
+        id: &EmailVerificationId,
+    ) -> Result<EmailVerification, AppError> {
+        let row = self.readable_code(admin, CodePurpose::EmailVerification, id.as_str(), "Email verification").await?;
+        Ok(EmailVerification {
+            id: EmailVerificationId::from_trusted(row.id),
+            user_id: UserId::from_trusted(row.user_id),
+            email: row.email,
+            expires_at: iso(row.expires_at),
+            code: row.secret,
+            created_at: iso(row.created_at),
+            updated_at: iso(row.updated_at),
+        })
+    }
+
+    async fn create_password_reset(&self, admin: &Admin, email: &str) -> Result<PasswordReset, AppError> {
+        let user = self.user_for_codes(admin, email).await?;
+        let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
+        let url = format!("{}/reset-password?token={token}", self.settings.public_url.trim_end_matches('/'));
+        let message =
+            ("Reset your password", format!("Choose a new password at {url}. The link expires in 30 minutes."));
+        let row = self.issue_code(CodePurpose::PasswordReset, &user, token, PASSWORD_RESET_MS, message).await?;
+        Ok(self.password_reset(row))
+    }
+
+    async fn reset_password(&self, admin: &Admin, token: &str, new_password: &str) -> Result<User, AppError> {
+        validate::password("new_password", new_password)?;
+        let hash = password::hash(new_password.to_owned()).await?;
+        let mut tx = self.store.begin().await?;
+        let now = now_ms();
+        let invalid =
+            || AppError::invalid("token", "password_reset_token_invalid", "The reset link is wrong or has expired.");
+        let row = api::find_live_code(&mut tx, CodePurpose::PasswordReset, token.trim(), None, MAX_CODE_FAILURES, now)
+            .await?
+            .ok_or_else(invalid)?;
+        let user_id = UserId::from_trusted(row.user_id.clone());
+        Self::user_for_credentials(&mut tx, admin, &user_id).await?;
+        if !api::consume_code(&mut tx, &row.id, now).await.map_err(internal)? {
+            return Err(invalid());
+        }
+        db::set_password_hash(&mut tx, &user_id, &hash, now).await.map_err(internal)?;
+        // A new password ends every session that the old one started.
+        db::end_sessions_of(&mut tx, &user_id, now).await.map_err(internal)?;
+        let user = db::find_user(&mut tx, &user_id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "password_reset.succeeded", None, &serde_json::json!({ "user_id": user_id })).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user)
+    }
+
+    async fn get_password_reset(&self, admin: &Admin, id: &PasswordResetId) -> Result<PasswordReset, AppError> {
+        let row = self.readable_code(admin, CodePurpose::PasswordReset, id.as_str(), "Password reset").await?;
+        Ok(self.password_reset(row))
+    }
+
+    async fn create_magic_auth(&self, admin: &Admin, email: &str) -> Result<MagicAuth, AppError> {
+        let user = self.user_for_codes(admin, email).await?;
+        MAGIC_AUTH_ISSUE_LIMIT.reserve(&mut *self.store.read().await?, &user.email, now_ms()).await?;
+        let code = six_digits();
+        let message = ("Your sign-in code", format!("Your sign-in code is {code}. It expires in 10 minutes."));
+        let row = self.issue_code(CodePurpose::MagicAuth, &user, code, MAGIC_AUTH_MS, message).await?;
+        Ok(magic_auth(row))
+    }
+
+    async fn get_magic_auth(&self, admin: &Admin, id: &MagicAuthId) -> Result<MagicAuth, AppError> {
+        self.readable_code(admin, CodePurpose::MagicAuth, id.as_str(), "Magic auth").await.map(magic_auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::testing::{Fixture, magic, other_than, password};
+    use app::directory::*;
+    use app::error::AppError;
+
+    #[tokio::test]
+    async fn email_verification_codes_are_checked() {
+        let fx = Fixture::new().await;
+        let user = fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        fx.core.send_email_verification(&admin, &user.id).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        let code: String = sqlx::query_scalar("SELECT secret FROM one_time_codes WHERE purpose = 'email_verification'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (_, body) = crate::store::api::latest_message_to(&mut conn, "ada@acme.test").await.unwrap().unwrap();
+        assert!(body.contains(&code));
+        drop(conn);
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        assert!(fx.core.verify_email(&admin, &user.id, wrong).await.unwrap_err().field_message("code").is_some());
+        assert!(fx.core.verify_email(&admin, &user.id, &code).await.unwrap().email_verified);
+    }
+
+    #[tokio::test]
+    async fn password_resets_set_a_new_password_once() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        let reset = fx.core.create_password_reset(&admin, "ada@acme.test").await.unwrap();
+        fx.core.reset_password(&admin, &reset.password_reset_token, "a brand new secret").await.unwrap();
+        assert!(fx.core.reset_password(&admin, &reset.password_reset_token, "another secret").await.is_err());
+        fx.core
+            .authenticate(&admin, password("ada@acme.test", "a brand new secret"), ClientContext::default())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_new_magic_code_replaces_the_earlier_ones() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        let first = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
+        let second = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
+        let stale = fx.core.authenticate(&admin, magic("ada@acme.test", &first.code), ClientContext::default()).await;
+        assert!(first.code == second.code || matches!(stale, Err(AppError::InvalidGrant(_))), "{stale:?}");
+        fx.core.authenticate(&admin, magic("ada@acme.test", &second.code), ClientContext::default()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn issuing_magic_codes_is_limited_per_email() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        for _ in 0..super::MAGIC_AUTH_ISSUE_LIMIT.attempts {
+            fx.core.create_magic_auth(&fx.system(), "ada@acme.test").await.unwrap();
+        }
+        let limited = fx.core.create_magic_auth(&fx.system(), "ada@acme.test").await.unwrap_err();
+        assert!(matches!(limited, AppError::RateLimited { .. }), "{limited:?}");
+    }
+
+    #[tokio::test]
+    async fn codes_are_dead_after_five_wrong_tries() {
+        let fx = Fixture::new().await;
+        let user = fx.user("ada@acme.test").await;
+        let admin = fx.system();
+        let sign_in = fx.core.create_magic_auth(&admin, "ada@acme.test").await.unwrap();
+        for _ in 0..super::MAX_CODE_FAILURES {
+            let wrong = magic("ada@acme.test", &other_than(&sign_in.code));
+            assert!(fx.core.authenticate(&admin, wrong, ClientContext::default()).await.is_err());
+        }
+        let right = magic("ada@acme.test", &sign_in.code);
+        assert!(matches!(
+            fx.core.authenticate(&admin, right, ClientContext::default()).await,
+            Err(AppError::InvalidGrant(_))
+        ));
+
+        fx.core.send_email_verification(&admin, &user.id).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        let (_, body) = crate::store::api::latest_message_to(&mut conn, "ada@acme.test").await.unwrap().unwrap();
+        drop(conn);
+        let code: String = body.chars().filter(char::is_ascii_digit).take(6).collect();
+        for _ in 0..super::MAX_CODE_FAILURES {
+            assert!(fx.core.verify_email(&admin, &user.id, &other_than(&code)).await.is_err());
+        }
+        let error = fx.core.verify_email(&admin, &user.id, &code).await.unwrap_err();
+        assert!(error.field_message("code").is_some(), "{error:?}");
+    }
+}

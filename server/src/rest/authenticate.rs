@@ -1,0 +1,96 @@
+//! `/user_management/authenticate` (every grant) and `/sso/jwks/{client_id}`.
+
+use super::request::{Body, required};
+use super::{ApiError, ApiResult, Dir};
+use app::directory::{ClientContext, Grant};
+use app::error::AppError;
+use app::ids::OrganizationId;
+use app::model::AuthenticationResponse;
+use axum::Json;
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use serde::Deserialize;
+
+pub(super) fn routes() -> super::Routes {
+    super::Routes::default().post("/user_management/authenticate", authenticate).get("/sso/jwks/{client_id}", jwks)
+}
+
+/// The grant type of `authenticateWithMagicAuth`.
+const MAGIC_AUTH_GRANT: &str = "urn:workos:oauth:grant-type:magic-auth:code";
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuthenticateRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    refresh_token: Option<String>,
+    code: Option<String>,
+    invitation_token: Option<String>,
+    organization_id: Option<String>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+}
+
+/// The SDKs put the API key in `client_secret` as well as in the `Authorization` header.
+async fn authenticate(
+    directory: Dir,
+    headers: HeaderMap,
+    Body(body): Body<AuthenticateRequest>,
+) -> ApiResult<Json<AuthenticationResponse>> {
+    let header_secret = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(str::to_owned);
+    let secret = body.client_secret.clone().or(header_secret).ok_or(ApiError(AppError::Unauthenticated))?;
+    let caller = directory.authenticate_api_key(&secret).await?;
+    if let (Some(asked), Some(own)) = (body.client_id.as_deref(), caller.client_id())
+        && asked != own
+    {
+        return Err(
+            AppError::invalid("client_id", "client_id_mismatch", "client_id does not belong to this API key.").into()
+        );
+    }
+    let admin = caller.admin()?;
+    let grant = match body.grant_type.as_deref() {
+        Some("password") => Grant::Password {
+            email: required(body.email, "email")?,
+            password: required(body.password, "password")?,
+            invitation_token: body.invitation_token,
+        },
+        Some("refresh_token") => Grant::RefreshToken {
+            refresh_token: required(body.refresh_token, "refresh_token")?,
+            organization_id: match body.organization_id {
+                Some(raw) => Some(OrganizationId::parse(&raw).ok_or_else(|| {
+                    AppError::InvalidGrant("The user is not an active member of that organization.".into())
+                })?),
+                None => None,
+            },
+        },
+        Some(MAGIC_AUTH_GRANT) => Grant::MagicAuth {
+            email: required(body.email, "email")?,
+            code: required(body.code, "code")?,
+            invitation_token: body.invitation_token,
+        },
+        Some(other) => {
+            return Err(AppError::invalid(
+                "grant_type",
+                "unsupported_grant_type",
+                format!("The grant type {other:?} is not supported."),
+            )
+            .into());
+        }
+        None => required(None, "grant_type")?,
+    };
+    let client = ClientContext { client_id: body.client_id, ip_address: body.ip_address, user_agent: body.user_agent };
+    Ok(Json(directory.authenticate(&admin, grant, client).await?))
+}
+
+/// Public: the SDKs fetch it without credentials to verify access tokens.
+async fn jwks(directory: Dir, Path(_client_id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(directory.jwks().await?))
+}
