@@ -151,7 +151,7 @@ pub async fn first_start(core: &Core, bootstrap: &Bootstrap) -> Result<Option<Fi
                 false,
             )
             .await?;
-            db::set_password_hash(&mut tx, &user.id, &hash, now_ms()).await.map_err(internal)?;
+            db::set_password_hash(&mut tx, &user.id, &hash, now_ms()).await?;
             let (role, status) = match index {
                 0 => (roles::OWNER, MembershipStatus::Active),
                 1..=4 => (roles::ADMIN, MembershipStatus::Active),
@@ -188,7 +188,7 @@ pub async fn first_start(core: &Core, bootstrap: &Bootstrap) -> Result<Option<Fi
         }
         demo_password = Some(password);
     }
-    db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string()).await.map_err(internal)?;
+    db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string()).await?;
     tx.commit().await.map_err(internal)?;
     Ok(Some(FirstStart { admin_email: admin.email, admin_password, demo_password, demo_member_email }))
 }
@@ -338,7 +338,7 @@ pub async fn seed_bulk(
             });
             written += 1;
             if batch.len() == BATCH {
-                db::insert_seed_members(&mut tx, &batch).await.map_err(internal)?;
+                db::insert_seed_members(&mut tx, &batch).await?;
                 batch.clear();
                 if written % 20_000 == 0 {
                     tx.commit().await.map_err(internal)?;
@@ -348,7 +348,7 @@ pub async fn seed_bulk(
             }
         }
     }
-    db::insert_seed_members(&mut tx, &batch).await.map_err(internal)?;
+    db::insert_seed_members(&mut tx, &batch).await?;
     tx.commit().await.map_err(internal)?;
     // Plans for freshly loaded tables are only good once the planner has statistics.
     core.store().analyze().await?;

@@ -99,7 +99,7 @@ impl ApiKeys for Core {
                 "There is no such organization.",
             ));
         }
-        api::insert_api_key(&mut tx, &row, &secret_hash(&secret)).await.map_err(internal)?;
+        api::insert_api_key(&mut tx, &row, &secret_hash(&secret)).await?;
         let created: ApiKey = row.into();
         record(&mut tx, "api_key.created", key.organization_id.as_ref(), &created).await?;
         tx.commit().await.map_err(internal)?;
@@ -115,7 +115,7 @@ impl ApiKeys for Core {
     async fn revoke_api_key(&self, admin: &Admin, id: &ApiKeyId) -> Result<(), AppError> {
         admin.require_environment()?;
         let mut tx = self.store.begin().await?;
-        if !api::revoke_api_key(&mut tx, id, now_ms()).await.map_err(internal)? {
+        if !api::revoke_api_key(&mut tx, id, now_ms()).await? {
             return Err(AppError::not_found("API key"));
         }
         record(&mut tx, "api_key.revoked", None, &serde_json::json!({ "object": "api_key", "id": id })).await?;

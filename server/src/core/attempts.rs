@@ -79,7 +79,7 @@ impl Limit {
 impl Reservation {
     /// Gives the slot back: the attempt succeeded, and only failures count.
     pub(crate) async fn release(self, conn: &mut Connection) -> Result<(), AppError> {
-        api::release_attempt(conn, &self.bucket).await
+        Ok(api::release_attempt(conn, &self.bucket).await?)
     }
 }
 
@@ -141,7 +141,7 @@ impl Core {
         if hash.as_deref().is_some_and(|hash| !password::is_current(hash)) {
             let fresh = password::hash(attempt.password).await?;
             let mut tx = self.store.begin().await?;
-            db::set_password_hash(&mut tx, &id, &fresh, now_ms()).await.map_err(internal)?;
+            db::set_password_hash(&mut tx, &id, &fresh, now_ms()).await?;
             tx.commit().await.map_err(internal)?;
         }
         Ok(VerifiedUser { id, is_platform_admin: credentials.is_platform_admin != 0 })

@@ -53,9 +53,9 @@ impl Core {
         };
         let mut tx = self.store.begin().await?;
         // A new code replaces the ones sent before: only the latest message works.
-        api::consume_codes_of(&mut tx, purpose, &row.user_id, now).await.map_err(internal)?;
-        api::insert_code(&mut tx, purpose, &row).await.map_err(internal)?;
-        api::queue_message(&mut tx, &user.email, message.0, &message.1, now).await.map_err(internal)?;
+        api::consume_codes_of(&mut tx, purpose, &row.user_id, now).await?;
+        api::insert_code(&mut tx, purpose, &row).await?;
+        api::queue_message(&mut tx, &user.email, message.0, &message.1, now).await?;
         let event = match purpose {
             CodePurpose::EmailVerification => "email_verification.created",
             CodePurpose::PasswordReset => "password_reset.created",
@@ -146,12 +146,12 @@ impl Codes for Core {
         let found =
             api::find_live_code(&mut tx, purpose, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now).await?;
         let consumed = match &found {
-            Some(row) => api::consume_code(&mut tx, &row.id, now).await.map_err(internal)?,
+            Some(row) => api::consume_code(&mut tx, &row.id, now).await?,
             None => false,
         };
         if !consumed {
             // Six digits are guessable; five wrong tries kill the code.
-            api::count_code_failure(&mut tx, purpose, user.as_str(), now).await.map_err(internal)?;
+            api::count_code_failure(&mut tx, purpose, user.as_str(), now).await?;
             tx.commit().await.map_err(internal)?;
             return Err(AppError::invalid(
                 "code",
@@ -205,12 +205,12 @@ impl Codes for Core {
             .ok_or_else(invalid)?;
         let user_id = UserId::from_trusted(row.user_id.clone());
         Self::user_for_credentials(&mut tx, admin, &user_id).await?;
-        if !api::consume_code(&mut tx, &row.id, now).await.map_err(internal)? {
+        if !api::consume_code(&mut tx, &row.id, now).await? {
             return Err(invalid());
         }
-        db::set_password_hash(&mut tx, &user_id, &hash, now).await.map_err(internal)?;
+        db::set_password_hash(&mut tx, &user_id, &hash, now).await?;
         // A new password ends every session that the old one started.
-        db::end_sessions_of(&mut tx, &user_id, now).await.map_err(internal)?;
+        db::end_sessions_of(&mut tx, &user_id, now).await?;
         let user = db::find_user(&mut tx, &user_id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "password_reset.succeeded", None, &serde_json::json!({ "user_id": user_id })).await?;
         tx.commit().await.map_err(internal)?;

@@ -76,8 +76,7 @@ impl Core {
         let refresh_token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
         let session_id = SessionId::from_trusted(session.id.clone());
         api::insert_refresh_token(conn, &secret_hash(&refresh_token), &session_id, session.expires_at, now_ms())
-            .await
-            .map_err(internal)?;
+            .await?;
         let claims = self.access_claims(
             &session.user_id,
             &session.id,
@@ -150,13 +149,13 @@ impl Core {
         )
         .await?;
         let Some(code) = code else {
-            api::count_code_failure(&mut tx, CodePurpose::MagicAuth, user.as_str(), now).await.map_err(internal)?;
+            api::count_code_failure(&mut tx, CodePurpose::MagicAuth, user.as_str(), now).await?;
             record(&mut tx, "authentication.magic_auth_failed", None, &serde_json::json!({ "email": email })).await?;
             tx.commit().await.map_err(internal)?;
             return Err(invalid());
         };
         // Two requests racing with one code: only the first consumes it.
-        if !api::consume_code(&mut tx, &code.id, now).await.map_err(internal)? {
+        if !api::consume_code(&mut tx, &code.id, now).await? {
             return Err(invalid());
         }
         Self::mark_email_verified(&mut tx, &user, now).await?;
@@ -173,7 +172,7 @@ impl Core {
             return Ok(found);
         }
         found.email_verified = true;
-        db::update_user(tx, &found, now).await.map_err(internal)?;
+        db::update_user(tx, &found, now).await?;
         let updated = db::find_user(tx, user).await?.ok_or(AppError::Internal)?;
         record(tx, "user.updated", None, &updated).await?;
         Ok(updated)
@@ -249,7 +248,7 @@ impl Core {
             // A spent token presented again means it leaked: whoever holds the live one may be
             // the thief, so the whole session ends.
             let session = SessionId::from_trusted(token.session_id.clone());
-            db::end_session(&mut tx, &session, now).await.map_err(internal)?;
+            db::end_session(&mut tx, &session, now).await?;
             record(
                 &mut tx,
                 "session.revoked",
@@ -283,13 +282,13 @@ impl Core {
             None => None,
         };
         let organization = grant.as_ref().map(|grant| grant.organization.clone());
-        if !api::use_refresh_token(&mut tx, &hash, now).await.map_err(internal)? {
+        if !api::use_refresh_token(&mut tx, &hash, now).await? {
             // Another request spent it in the meantime; the next reuse ends the session.
             return Err(invalid());
         }
         let session_id = SessionId::from_trusted(session.id.clone());
         if let Some(organization) = &organization {
-            db::set_session_organization(&mut tx, &session_id, organization, now).await.map_err(internal)?;
+            db::set_session_organization(&mut tx, &session_id, organization, now).await?;
         }
         let user = db::find_user(&mut tx, &user_id).await?.ok_or_else(invalid)?;
         let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, grant.as_ref()).await?;

@@ -141,7 +141,7 @@ impl Core {
         now: i64,
         event: &str,
     ) -> Result<Invitation, AppError> {
-        db::update_invitation(conn, &row).await.map_err(internal)?;
+        db::update_invitation(conn, &row).await?;
         let organization = row.organization_id.clone().map(OrganizationId::from_trusted);
         let saved = self.invitation(row, now);
         record(conn, event, organization.as_ref(), &event_data(&saved)).await?;
@@ -198,7 +198,7 @@ impl Core {
             app::format::date_time(&invitation.expires_at),
             invitation.accept_invitation_url
         );
-        api::queue_message(conn, &invitation.email, &subject, &body, now).await.map_err(internal)
+        Ok(api::queue_message(conn, &invitation.email, &subject, &body, now).await?)
     }
 
     /// Refuses a change that only a pending invitation allows.
@@ -325,7 +325,7 @@ impl Core {
             created_at: now,
             updated_at: now,
         };
-        db::insert_invitation(conn, &row).await.map_err(internal)?;
+        db::insert_invitation(conn, &row).await?;
         let created = self.invitation(row, now);
         record(conn, "invitation.created", organization.as_ref(), &event_data(&created)).await?;
         Self::queue_invitation_email(conn, &created, now).await?;

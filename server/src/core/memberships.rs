@@ -5,7 +5,7 @@
 
 use super::{Core, checked_page, record};
 use crate::store::directory::{self as db, Lockable};
-use crate::store::{Connection, internal, now_ms, unique_violation};
+use crate::store::{Connection, internal, now_ms};
 use app::directory::{Admin, MembershipQuery, Memberships, NewMembership, Visible};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId};
@@ -64,9 +64,9 @@ impl Core {
         roles: &[String],
     ) -> Result<OrganizationMembership, AppError> {
         let now = now_ms();
-        db::set_membership_status(conn, &existing.id, MembershipStatus::Active, now).await.map_err(internal)?;
+        db::set_membership_status(conn, &existing.id, MembershipStatus::Active, now).await?;
         if !roles.is_empty() {
-            db::replace_roles(conn, &existing.id, roles, now).await.map_err(internal)?;
+            db::replace_roles(conn, &existing.id, roles, now).await?;
         }
         let restored = db::find_membership(conn, &existing.id).await?.ok_or(AppError::Internal)?;
         record(conn, "organization_membership.updated", Some(&restored.organization_id), &restored).await?;
@@ -106,7 +106,7 @@ impl Core {
         db::insert_membership(conn, &id, organization, &membership.user_id, membership.status, &roles, now_ms())
             .await
             .map_err(|error| {
-                unique_violation(error, || {
+                error.duplicate_as(|| {
                     AppError::conflict(
                         "membership_already_exists",
                         "This user is already a member of the organization.",
@@ -138,7 +138,7 @@ impl Core {
         if to == MembershipStatus::Inactive {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "deactivate").await?;
         }
-        db::set_membership_status(&mut tx, id, to, now_ms()).await.map_err(internal)?;
+        db::set_membership_status(&mut tx, id, to, now_ms()).await?;
         let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
         tx.commit().await.map_err(internal)?;
@@ -189,7 +189,8 @@ impl Memberships for Core {
         }
         let page = checked_page(query.page)?;
         let mut conn = self.store.read().await?;
-        db::list_memberships(&mut conn, visible.organization(), query.user_id.as_ref(), &query.statuses, &page).await
+        Ok(db::list_memberships(&mut conn, visible.organization(), query.user_id.as_ref(), &query.statuses, &page)
+            .await?)
     }
 
     async fn list_members(
@@ -210,7 +211,7 @@ impl Memberships for Core {
             ));
         }
         let mut conn = self.store.read().await?;
-        db::list_members(&mut conn, self.store.backend(), organization, &filter, &page).await
+        Ok(db::list_members(&mut conn, self.store.backend(), organization, &filter, &page).await?)
     }
 
     async fn set_membership_roles(
@@ -227,7 +228,7 @@ impl Memberships for Core {
         } else {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "demote").await?;
         }
-        db::replace_roles(&mut tx, id, &roles, now_ms()).await.map_err(internal)?;
+        db::replace_roles(&mut tx, id, &roles, now_ms()).await?;
         let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
         tx.commit().await.map_err(internal)?;
@@ -254,7 +255,7 @@ impl Memberships for Core {
         let mut tx = self.store.begin().await?;
         let membership = Self::lock_membership(&mut tx, admin, id).await?;
         Self::ensure_keeps_an_owner(&mut tx, &membership, "remove").await?;
-        db::delete_membership(&mut tx, id).await.map_err(internal)?;
+        db::delete_membership(&mut tx, id).await?;
         record(&mut tx, "organization_membership.deleted", Some(&membership.organization_id), &membership).await?;
         tx.commit().await.map_err(internal)?;
         Ok(())

@@ -93,7 +93,7 @@ impl Core {
     pub async fn new(store: Store, settings: CoreSettings) -> Result<Self, AppError> {
         let mut tx = store.begin().await?;
         for role in &BUILT_IN_ROLES {
-            db::ensure_environment_role(&mut tx, role, now_ms()).await.map_err(internal)?;
+            db::ensure_environment_role(&mut tx, role, now_ms()).await?;
         }
         tx.commit().await.map_err(internal)?;
         Ok(Self { store, settings, signing_key: Arc::default(), verified_keys: Arc::default() })
@@ -150,7 +150,7 @@ pub(crate) async fn record(
         tracing::error!(%error, event, "event data did not serialize");
         AppError::Internal
     })?;
-    db::insert_event(conn, event, organization, &data, now_ms()).await.map_err(internal)
+    Ok(db::insert_event(conn, event, organization, &data, now_ms()).await?)
 }
 
 /// Refuses a page larger than anyone may ask for, whichever door the request came through.
@@ -173,6 +173,6 @@ impl Roles for Core {
             admin.require_reach(organization, "Organization")?;
         }
         let mut conn = self.store.read().await?;
-        db::list_roles(&mut conn, organization).await
+        Ok(db::list_roles(&mut conn, organization).await?)
     }
 }

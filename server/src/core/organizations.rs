@@ -2,7 +2,7 @@
 
 use super::{Core, checked_page, record, validate};
 use crate::store::directory::{self as db, Lockable};
-use crate::store::{Connection, internal, iso, now_ms, unique_violation};
+use crate::store::{Connection, internal, iso, now_ms};
 use app::directory::{Admin, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
 use app::error::{AppError, FieldErrors};
 use app::ids::{OrganizationDomainId, OrganizationId};
@@ -75,7 +75,7 @@ impl Core {
             updated_at: stamp,
         };
         db::insert_organization(conn, &organization, now).await.map_err(|error| {
-            unique_violation(error, || {
+            error.duplicate_as(|| {
                 AppError::conflict(
                     "organization_already_exists",
                     "An organization with this external ID already exists.",
@@ -175,7 +175,7 @@ impl Organizations for Core {
                 .collect();
         }
         db::update_organization(&mut tx, &organization, replace_domains, now).await.map_err(|error| {
-            unique_violation(error, || match admin.organization() {
+            error.duplicate_as(|| match admin.organization() {
                 None => AppError::conflict(
                     "organization_already_exists",
                     "An organization with this external ID already exists.",
@@ -195,7 +195,7 @@ impl Organizations for Core {
         let mut tx = self.store.begin().await?;
         let organization =
             db::find_organization(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Organization"))?;
-        db::delete_organization(&mut tx, id).await.map_err(internal)?;
+        db::delete_organization(&mut tx, id).await?;
         record(&mut tx, "organization.deleted", Some(id), &organization).await?;
         tx.commit().await.map_err(internal)
     }
@@ -209,7 +209,7 @@ impl Organizations for Core {
             query.domains.iter().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty()).collect();
         let page = checked_page(query.page)?;
         let mut conn = self.store.read().await?;
-        db::list_organizations(&mut conn, admin.visible(None).organization(), &domains, &page).await
+        Ok(db::list_organizations(&mut conn, admin.visible(None).organization(), &domains, &page).await?)
     }
 }
 

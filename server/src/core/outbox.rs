@@ -13,7 +13,7 @@ impl Outbox for Core {
     async fn list_outbox(&self, admin: &Admin, page: Page) -> Result<List<OutboxMessage>, AppError> {
         admin.require_environment()?;
         let mut conn = self.store.read().await?;
-        api::list_outbox(&mut conn, &page).await
+        Ok(api::list_outbox(&mut conn, &page).await?)
     }
 }
 

@@ -72,8 +72,8 @@ impl Core {
             created_at: now,
             updated_at: now,
         };
-        db::insert_session(tx, &row, &secret_hash(&token)).await.map_err(internal)?;
-        db::touch_last_sign_in(tx, user, now).await.map_err(internal)?;
+        db::insert_session(tx, &row, &secret_hash(&token)).await?;
+        db::touch_last_sign_in(tx, user, now).await?;
         record(tx, "session.created", organization, &row.clone().into_session(now)).await?;
         Ok((row, token))
     }
@@ -135,7 +135,7 @@ impl Sessions for Core {
         let context = caller.session().ok_or(AppError::Unauthenticated)?;
         let mut tx = self.store.begin().await?;
         let now = now_ms();
-        db::end_session(&mut tx, &context.session_id, now).await.map_err(internal)?;
+        db::end_session(&mut tx, &context.session_id, now).await?;
         record(
             &mut tx,
             "session.revoked",
@@ -193,7 +193,7 @@ impl Sessions for Core {
         if granted.as_ref() != Some(organization) {
             return Err(AppError::not_found("Organization"));
         }
-        db::set_session_organization(&mut tx, &context.session_id, organization, now_ms()).await.map_err(internal)?;
+        db::set_session_organization(&mut tx, &context.session_id, organization, now_ms()).await?;
         tx.commit().await.map_err(internal)
     }
 
@@ -220,7 +220,7 @@ impl Sessions for Core {
             },
         )?;
         let now = now_ms();
-        db::end_session(&mut tx, id, now).await.map_err(internal)?;
+        db::end_session(&mut tx, id, now).await?;
         let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "session.revoked", organization.as_ref(), &ended.into_session(now)).await?;
         tx.commit().await.map_err(internal)

@@ -113,7 +113,7 @@ impl Core {
                         let fresh = tokio::task::spawn_blocking(generate).await.map_err(|_| AppError::Internal)??;
                         let json = serde_json::to_string(&fresh).map_err(|_| AppError::Internal)?;
                         let mut tx = self.store.begin().await?;
-                        db::insert_setting_if_absent(&mut tx, SIGNING_KEY_SETTING, &json).await.map_err(internal)?;
+                        db::insert_setting_if_absent(&mut tx, SIGNING_KEY_SETTING, &json).await?;
                         let stored = db::setting(&mut tx, SIGNING_KEY_SETTING).await?.ok_or(AppError::Internal)?;
                         tx.commit().await.map_err(internal)?;
                         stored

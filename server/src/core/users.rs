@@ -2,7 +2,7 @@
 
 use super::{Core, checked_page, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
-use crate::store::{Connection, internal, now_ms, unique_violation};
+use crate::store::{Connection, internal, now_ms};
 use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserStanding, UserUpdate, Users, Visible};
 use app::error::{AppError, FieldErrors};
 use app::ids::UserId;
@@ -88,7 +88,7 @@ impl Core {
             updated_at: now,
         };
         db::insert_user(conn, &row).await.map_err(|error| {
-            unique_violation(error, || {
+            error.duplicate_as(|| {
                 AppError::conflict("user_already_exists", "A user with this email or external ID already exists.")
             })
         })?;
@@ -108,7 +108,7 @@ impl Users for Core {
         let page = checked_page(query.page)?;
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
-        db::list_users(&mut conn, email.as_deref(), visible.organization(), &page).await
+        Ok(db::list_users(&mut conn, email.as_deref(), visible.organization(), &page).await?)
     }
 
     async fn get_user(&self, admin: &Admin, id: &UserId) -> Result<User, AppError> {
@@ -203,14 +203,14 @@ impl Users for Core {
         let now = now_ms();
         db::update_user(&mut tx, &user, now)
             .await
-            .map_err(|error| unique_violation(error, || Self::taken(admin, "email")))?;
+            .map_err(|error| error.duplicate_as(|| Self::taken(admin, "email")))?;
         if let Some((hash, hash_type)) = password_hash {
-            db::set_password_hash(&mut tx, id, &hash, now).await.map_err(internal)?;
+            db::set_password_hash(&mut tx, id, &hash, now).await?;
             if let Some(hash_type) = hash_type {
-                db::set_password_hash_type(&mut tx, id, &hash_type).await.map_err(internal)?;
+                db::set_password_hash_type(&mut tx, id, &hash_type).await?;
             }
             // Whoever knew the old password is signed out everywhere.
-            db::end_sessions_of(&mut tx, id, now).await.map_err(internal)?;
+            db::end_sessions_of(&mut tx, id, now).await?;
         }
         let user = db::find_user(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "user.updated", None, &user).await?;
@@ -220,7 +220,7 @@ impl Users for Core {
 
     async fn users_by_id(&self, admin: &Admin, ids: &[UserId]) -> Result<Vec<User>, AppError> {
         let mut conn = self.store.read().await?;
-        db::users_by_id(&mut conn, ids, admin.visible(None).organization()).await
+        Ok(db::users_by_id(&mut conn, ids, admin.visible(None).organization()).await?)
     }
 
     async fn get_user_by_external_id(&self, admin: &Admin, external_id: &str) -> Result<User, AppError> {
@@ -235,8 +235,8 @@ impl Users for Core {
         password::check_imported("password_hash", &hash.hash, &hash.hash_type)?;
         let mut tx = self.store.begin().await?;
         let user = Self::insert_new_user(&mut tx, NewUser { password: None, ..user }, false).await?;
-        db::set_password_hash(&mut tx, &user.id, &hash.hash, now_ms()).await.map_err(internal)?;
-        db::set_password_hash_type(&mut tx, &user.id, &hash.hash_type).await.map_err(internal)?;
+        db::set_password_hash(&mut tx, &user.id, &hash.hash, now_ms()).await?;
+        db::set_password_hash_type(&mut tx, &user.id, &hash.hash_type).await?;
         tx.commit().await.map_err(internal)?;
         Ok(user)
     }
@@ -254,7 +254,7 @@ impl Users for Core {
         for membership in db::active_memberships_of(&mut tx, id).await? {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "delete").await?;
         }
-        db::delete_user(&mut tx, id).await.map_err(internal)?;
+        db::delete_user(&mut tx, id).await?;
         record(&mut tx, "user.deleted", None, &user).await?;
         tx.commit().await.map_err(internal)?;
         Ok(())

@@ -47,7 +47,7 @@ pub async fn remember_responses(State(state): State<RestState>, request: Request
         Err(error) => Err(error),
     };
     match claim {
-        Err(error) => return ApiError(error).into_response(),
+        Err(error) => return ApiError(error.into()).into_response(),
         Ok(IdempotencyClaim::Answered { status, body }) => return replay(status, body),
         Ok(IdempotencyClaim::InProgress) => {
             return ApiError(AppError::conflict(

@@ -146,17 +146,17 @@ impl Store {
     /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a transaction that reads
     /// and then writes could otherwise fail when another writer commits in between. On
     /// PostgreSQL the core locks the rows it checks instead.
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
-        .map_err(internal)
+        .map_err(StoreError::from)
     }
 
     /// Borrows a connection for reads, and for single statements that are atomic on their own.
-    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, AppError> {
-        self.pool.acquire().await.map_err(internal)
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        self.pool.acquire().await.map_err(StoreError::from)
     }
 }
 
@@ -174,25 +174,56 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
 }
 
 /// Reads at most one row of a query with a single text parameter.
-pub async fn fetch_optional_by<T>(conn: &mut Connection, sql: &str, value: &str) -> Result<Option<T>, AppError>
+pub async fn fetch_optional_by<T>(conn: &mut Connection, sql: &str, value: &str) -> Result<Option<T>, StoreError>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
-    sqlx::query_as(sql).bind(value).fetch_optional(conn).await.map_err(internal)
+    sqlx::query_as(sql).bind(value).fetch_optional(conn).await.map_err(StoreError::from)
 }
 
-/// Logs a database failure and hides it from the caller.
-pub fn internal(error: sqlx::Error) -> AppError {
-    tracing::error!(%error, "database call failed");
-    AppError::Internal
+/// What a store call can fail with: every function of the store returns it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the core says what that means to the caller.
+    #[error("a unique constraint refused the write")]
+    Duplicate,
+    /// Anything else: the connection, the SQL, decoding a row.
+    #[error(transparent)]
+    Database(sqlx::Error),
 }
 
-/// Maps a unique-constraint violation to `on_conflict`, anything else to an internal error.
-pub fn unique_violation(error: sqlx::Error, on_conflict: impl FnOnce() -> AppError) -> AppError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => on_conflict(),
-        _ => internal(error),
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
+            _ => StoreError::Database(error),
+        }
     }
+}
+
+impl StoreError {
+    /// The caller's answer to a duplicate (`on_duplicate`); anything else is internal.
+    pub fn duplicate_as(self, on_duplicate: impl FnOnce() -> AppError) -> AppError {
+        match self {
+            StoreError::Duplicate => on_duplicate(),
+            other => other.into(),
+        }
+    }
+}
+
+/// The one place a store failure becomes an answer: the cause is logged, the caller is told
+/// only that something failed on our side.
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "database call failed");
+        AppError::Internal
+    }
+}
+
+/// Logs a failure of a database call made outside the store's functions (committing a
+/// transaction) and hides it from the caller.
+pub fn internal(error: sqlx::Error) -> AppError {
+    StoreError::from(error).into()
 }
 
 /// The current time in milliseconds since the Unix epoch.

@@ -1,0 +1,20 @@
+//! The SQL behind the REST API, one file per table: API keys, refresh tokens, idempotent
+//! replays, rate limits, and one-time codes with the outbox.
+
+use crate::store::sql::{SqlBuilder, finish_page};
+use crate::store::{Connection, StoreError, fetch_optional_by, iso};
+use app::ids::{ApiKeyId, OrganizationId, SessionId};
+use app::model::{ApiKey, ApiKeyOwner, List, OutboxMessage, Page};
+use sqlx::{FromRow, Row};
+
+mod api_keys;
+mod codes;
+mod idempotency;
+mod rate_limits;
+mod refresh_tokens;
+
+pub use api_keys::*;
+pub use codes::*;
+pub use idempotency::*;
+pub use rate_limits::*;
+pub use refresh_tokens::*;

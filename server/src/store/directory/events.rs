@@ -1,0 +1,58 @@
+//! Events, and the settings kept in the store.
+
+use super::*;
+
+/// Records a state change.
+pub async fn insert_event(
+    conn: &mut Connection,
+    event: &str,
+    organization: Option<&OrganizationId>,
+    data: &serde_json::Value,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO events (id, event, organization_id, data, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(EventId::generate().as_str())
+        .bind(event)
+        .bind(organization.map(OrganizationId::as_str))
+        .bind(data.to_string())
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The names of the events recorded, oldest first (for tests and the audit log).
+pub async fn event_names(conn: &mut Connection) -> Result<Vec<String>, StoreError> {
+    sqlx::query_scalar("SELECT event FROM events ORDER BY id").fetch_all(conn).await.map_err(StoreError::from)
+}
+
+/// Reads an install-wide setting.
+pub async fn setting(conn: &mut Connection, key: &str) -> Result<Option<String>, StoreError> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+        .map_err(StoreError::from)
+}
+
+/// Writes a setting unless it is already set.
+pub async fn insert_setting_if_absent(conn: &mut Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes an install-wide setting.
+pub async fn put_setting(conn: &mut Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! The SQL of the directory, one file per table group: users, organizations, memberships
+//! (and the users-table query), invitations, roles, sessions, events and settings. Rules live
+//! in `core`; this module only reads and writes rows.
+
+use crate::store::Backend;
+use crate::store::sql::{SqlBuilder, Value, finish_page};
+use crate::store::{Connection, StoreError, fetch_optional_by, iso};
+use app::directory::UserStanding;
+use app::ids::*;
+use app::model::*;
+use sqlx::{FromRow, Row};
+use std::collections::HashMap;
+
+mod events;
+mod invitations;
+mod memberships;
+mod organizations;
+mod roles;
+mod sessions;
+mod users;
+
+pub use events::*;
+pub use invitations::*;
+pub use memberships::*;
+pub use organizations::*;
+pub use roles::*;
+pub use sessions::*;
+pub use users::*;

@@ -1,0 +1,241 @@
+//! Organizations and their domains.
+
+use super::*;
+
+#[derive(Debug, FromRow)]
+pub(super) struct OrganizationRow {
+    id: String,
+    name: String,
+    allow_profiles_outside_organization: i64,
+    stripe_customer_id: Option<String>,
+    external_id: Option<String>,
+    metadata: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(Debug, FromRow)]
+pub(super) struct DomainRow {
+    id: String,
+    organization_id: String,
+    domain: String,
+    state: String,
+    verification_strategy: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<DomainRow> for OrganizationDomain {
+    fn from(row: DomainRow) -> Self {
+        OrganizationDomain {
+            id: OrganizationDomainId::from_trusted(row.id),
+            domain: row.domain,
+            organization_id: OrganizationId::from_trusted(row.organization_id),
+            state: match row.state.as_str() {
+                "verified" => DomainState::Verified,
+                "failed" => DomainState::Failed,
+                _ => DomainState::Pending,
+            },
+            verification_strategy: match row.verification_strategy.as_str() {
+                "dns" => DomainVerificationStrategy::Dns,
+                _ => DomainVerificationStrategy::Manual,
+            },
+            created_at: iso(row.created_at),
+            updated_at: iso(row.updated_at),
+        }
+    }
+}
+
+pub(super) const ORGANIZATION_COLUMNS: &str = "o.id, o.name, o.allow_profiles_outside_organization, \
+    o.stripe_customer_id, o.external_id, o.metadata, o.created_at, o.updated_at";
+
+/// Inserts an organization with its domains.
+pub async fn insert_organization(
+    conn: &mut Connection,
+    organization: &Organization,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO organizations (id, name, external_id, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(organization.id.as_str())
+    .bind(&organization.name)
+    .bind(organization.external_id.as_deref())
+    .bind(serde_json::to_string(&organization.metadata).unwrap_or_else(|_| "{}".into()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    insert_domains(conn, organization, now).await
+}
+
+pub(super) async fn insert_domains(
+    conn: &mut Connection,
+    organization: &Organization,
+    now: i64,
+) -> Result<(), StoreError> {
+    for domain in &organization.domains {
+        sqlx::query(
+            "INSERT INTO organization_domains (id, organization_id, domain, state, verification_strategy, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(domain.id.as_str())
+        .bind(organization.id.as_str())
+        .bind(&domain.domain)
+        .bind(serde_json::to_value(domain.state).ok().and_then(|v| v.as_str().map(str::to_owned)))
+        .bind(serde_json::to_value(domain.verification_strategy).ok().and_then(|v| v.as_str().map(str::to_owned)))
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn attach_domains(
+    conn: &mut Connection,
+    rows: Vec<OrganizationRow>,
+) -> Result<Vec<Organization>, StoreError> {
+    let mut domains: HashMap<String, Vec<OrganizationDomain>> = HashMap::new();
+    if !rows.is_empty() {
+        let mut sql = SqlBuilder::new(
+            "SELECT id, organization_id, domain, state, verification_strategy, created_at, updated_at \
+             FROM organization_domains WHERE organization_id IN ",
+        );
+        sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
+        let found: Vec<DomainRow> =
+            sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await.map_err(StoreError::from)?;
+        for domain in found {
+            domains.entry(domain.organization_id.clone()).or_default().push(domain.into());
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Organization {
+            domains: domains.remove(&row.id).unwrap_or_default(),
+            id: OrganizationId::from_trusted(row.id),
+            name: row.name,
+            allow_profiles_outside_organization: row.allow_profiles_outside_organization != 0,
+            stripe_customer_id: row.stripe_customer_id,
+            external_id: row.external_id,
+            metadata: serde_json::from_str(&row.metadata).unwrap_or_default(),
+            created_at: iso(row.created_at),
+            updated_at: iso(row.updated_at),
+        })
+        .collect())
+}
+
+/// Reads an organization with its domains.
+pub async fn find_organization(conn: &mut Connection, id: &OrganizationId) -> Result<Option<Organization>, StoreError> {
+    let row: Option<OrganizationRow> =
+        sqlx::query_as(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+    match row {
+        Some(row) => Ok(attach_domains(conn, vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Reads an organization by the ID an application gave it.
+pub async fn find_organization_by_external_id(
+    conn: &mut Connection,
+    external_id: &str,
+) -> Result<Option<Organization>, StoreError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE external_id = $1")
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(StoreError::from)?;
+    match id {
+        Some(id) => find_organization(conn, &OrganizationId::from_trusted(id)).await,
+        None => Ok(None),
+    }
+}
+
+/// Overwrites an organization's fields and, when given, its domains.
+pub async fn update_organization(
+    conn: &mut Connection,
+    organization: &Organization,
+    replace_domains: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE organizations SET name = $2, external_id = $3, stripe_customer_id = $4, metadata = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(organization.id.as_str())
+    .bind(&organization.name)
+    .bind(organization.external_id.as_deref())
+    .bind(organization.stripe_customer_id.as_deref())
+    .bind(serde_json::to_string(&organization.metadata).unwrap_or_else(|_| "{}".into()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if replace_domains {
+        sqlx::query("DELETE FROM organization_domains WHERE organization_id = $1")
+            .bind(organization.id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        insert_domains(conn, organization, now).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an organization; memberships, domains and invitations go with it.
+pub async fn delete_organization(conn: &mut Connection, id: &OrganizationId) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
+}
+
+/// Lists organizations, optionally only one, or those claiming one of `domains`.
+pub async fn list_organizations(
+    conn: &mut Connection,
+    only: Option<&OrganizationId>,
+    domains: &[String],
+    page: &Page,
+) -> Result<List<Organization>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE 1 = 1"));
+    if let Some(only) = only {
+        sql.push(" AND o.id = ").bind(only.as_str());
+    }
+    if !domains.is_empty() {
+        sql.push(" AND EXISTS (SELECT 1 FROM organization_domains d WHERE d.organization_id = o.id AND d.domain IN ")
+            .bind_list(domains.iter().map(String::as_str))
+            .push(")");
+    }
+    sql.push_keyset("o.id", page);
+    let rows: Vec<OrganizationRow> = sql
+        .query()
+        .try_map(|row| OrganizationRow::from_row(&row))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(StoreError::from)?;
+    let list = finish_page(rows, page, |row| row.id.clone());
+    let data = attach_domains(conn, list.data).await?;
+    Ok(List { data, list_metadata: list.list_metadata })
+}
+
+/// Names of organizations, for menus: either these IDs or, with `None`, all of them.
+pub async fn organization_summaries(
+    conn: &mut Connection,
+    ids: Option<&[OrganizationId]>,
+) -> Result<Vec<OrganizationSummary>, StoreError> {
+    let mut sql = SqlBuilder::new("SELECT id, name FROM organizations");
+    match ids {
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => {
+            sql.push(" WHERE id IN ").bind_list(ids.iter().map(OrganizationId::as_str));
+        }
+        None => {}
+    }
+    sql.push(" ORDER BY name, id LIMIT 500");
+    let rows = sql.query().fetch_all(conn).await.map_err(StoreError::from)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(OrganizationSummary {
+                id: OrganizationId::from_trusted(row.try_get("id").map_err(StoreError::from)?),
+                name: row.try_get("name").map_err(StoreError::from)?,
+            })
+        })
+        .collect()
+}
