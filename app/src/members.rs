@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::layout::{Gate, WithViewer};
 use crate::model::*;
-use crate::ui::{EmptyState, ErrorBanner, LoadError, Loading, StatusBadge};
+use crate::ui::{DataTable, EmptyState, ErrorBanner, LoadError, Loading, StatusBadge};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -206,7 +206,7 @@ pub fn UsersPage() -> impl IntoView {
             <Filters query roles/>
             <ErrorBanner error/>
             {move || outcome().and_then(Result::ok).map(|message| view! { <p class="alert alert-success" role="status">{message}</p> })}
-            <div class="table-card" class:is-pending=pending aria-busy=move || pending.get().to_string()>
+            <div class="table-region" class:is-pending=pending aria-busy=move || pending.get().to_string()>
                 <Transition fallback=|| view! { <Loading what="members"/> } set_pending>
                     {move || { let viewer = viewer.clone(); Suspend::new(async move {
                         let roles = roles.await.unwrap_or_default();
@@ -342,29 +342,13 @@ fn MembersTable(
     let previous = list.list_metadata.before.clone().map(|before| query.at(None, Some(before)).href());
     let next = list.list_metadata.after.clone().map(|after| query.at(Some(after), None).href());
     view! {
-        <div class="table-scroll">
-            <table class="data">
-                <caption class="sr-only">"Members"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Last sign-in"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list
-                        .data
-                        .into_iter()
-                        .map(|member| view! { <MemberRow member roles=roles.clone() may_manage_owners change/> })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable caption="Members" columns=&["Name", "Email", "Role", "Status", "Last sign-in", "Created"] actions=true>
+            {list
+                .data
+                .into_iter()
+                .map(|member| view! { <MemberRow member roles=roles.clone() may_manage_owners change/> })
+                .collect_view()}
+        </DataTable>
         <nav class="pager" aria-label="Pages">
             {match previous {
                 Some(href) => view! { <a class="button" href=href rel="prev">"← Previous"</a> }.into_any(),

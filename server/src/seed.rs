@@ -4,7 +4,7 @@
 
 use crate::core::{Core, password};
 use crate::store::directory::{self as db, SeedMember, UserRecord};
-use crate::store::{internal, now_ms};
+use crate::store::{commit, now_ms};
 use app::directory::{ApiKeys, Caller, NewApiKey, NewInvitation, NewMembership, NewOrganization, NewUser};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId, UserId};
@@ -189,7 +189,7 @@ pub async fn first_start(core: &Core, bootstrap: &Bootstrap) -> Result<Option<Fi
         demo_password = Some(password);
     }
     db::put_setting(&mut tx, BOOTSTRAPPED, &now_ms().to_string()).await?;
-    tx.commit().await.map_err(internal)?;
+    commit(tx).await?;
     Ok(Some(FirstStart { admin_email: admin.email, admin_password, demo_password, demo_member_email }))
 }
 
@@ -302,7 +302,7 @@ pub async fn seed_bulk(
         .await?;
         created.push((organization.id, *size));
     }
-    tx.commit().await.map_err(internal)?;
+    commit(tx).await?;
 
     let started = now_ms();
     let mut written = 0;
@@ -341,7 +341,7 @@ pub async fn seed_bulk(
                 db::insert_seed_members(&mut tx, &batch).await?;
                 batch.clear();
                 if written % 20_000 == 0 {
-                    tx.commit().await.map_err(internal)?;
+                    commit(tx).await?;
                     tx = core.store().begin().await?;
                     progress(written);
                 }
@@ -349,7 +349,7 @@ pub async fn seed_bulk(
         }
     }
     db::insert_seed_members(&mut tx, &batch).await?;
-    tx.commit().await.map_err(internal)?;
+    commit(tx).await?;
     // Plans for freshly loaded tables are only good once the planner has statistics.
     core.store().analyze().await?;
     progress(written);

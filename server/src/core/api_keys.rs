@@ -3,7 +3,7 @@
 use super::{Core, record, secret_hash, validate};
 use crate::store::api::{self, ApiKeyRow};
 use crate::store::directory as db;
-use crate::store::{internal, now_ms};
+use crate::store::{commit, now_ms};
 use app::directory::{Admin, ApiKeys, Caller, NewApiKey, Scope};
 use app::error::AppError;
 use app::ids::{ApiKeyId, OrganizationId};
@@ -102,7 +102,7 @@ impl ApiKeys for Core {
         api::insert_api_key(&mut tx, &row, &secret_hash(&secret)).await?;
         let created: ApiKey = row.into();
         record(&mut tx, "api_key.created", key.organization_id.as_ref(), &created).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(CreatedApiKey { key: created, value: secret })
     }
 
@@ -119,7 +119,7 @@ impl ApiKeys for Core {
             return Err(AppError::not_found("API key"));
         }
         record(&mut tx, "api_key.revoked", None, &serde_json::json!({ "object": "api_key", "id": id })).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         self.verified_keys.forget_all();
         Ok(())
     }

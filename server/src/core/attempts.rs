@@ -4,7 +4,7 @@
 use super::{Core, password, record, validate};
 use crate::store::api;
 use crate::store::directory as db;
-use crate::store::{Connection, internal, now_ms};
+use crate::store::{Connection, commit, now_ms};
 use app::directory::Admin;
 use app::error::AppError;
 use app::ids::UserId;
@@ -125,7 +125,7 @@ impl Core {
         if !password::verify(attempt.password.clone(), hash.clone()).await {
             let mut tx = self.store.begin().await?;
             record(&mut tx, "authentication.password_failed", None, &serde_json::json!({ "email": email })).await?;
-            tx.commit().await.map_err(internal)?;
+            commit(tx).await?;
             return Err(AppError::InvalidCredentials);
         }
         let credentials = credentials.ok_or(AppError::InvalidCredentials)?;
@@ -142,8 +142,43 @@ impl Core {
             let fresh = password::hash(attempt.password).await?;
             let mut tx = self.store.begin().await?;
             db::set_password_hash(&mut tx, &id, &fresh, now_ms()).await?;
-            tx.commit().await.map_err(internal)?;
+            commit(tx).await?;
         }
         Ok(VerifiedUser { id, is_platform_admin: credentials.is_platform_admin != 0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testing::Fixture;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_attempts_never_take_more_slots_than_a_limit_has() {
+        let fx = Fixture::new().await;
+        for limit in [PASSWORD_LIMIT, ADDRESS_LIMIT, MAGIC_AUTH_LIMIT, MAGIC_AUTH_ISSUE_LIMIT] {
+            let mut attempts = tokio::task::JoinSet::new();
+            for _ in 0..limit.attempts * 2 {
+                let store = fx.core.store().clone();
+                attempts.spawn(async move {
+                    let mut conn = store.read().await?;
+                    limit.reserve(&mut conn, "someone@example.com", now_ms()).await.map(drop)
+                });
+            }
+            let results = attempts.join_all().await;
+            let taken = results.iter().filter(|result| result.is_ok()).count();
+            let refused = results.iter().filter(|result| matches!(result, Err(AppError::RateLimited { .. }))).count();
+            assert_eq!((taken, refused), (limit.attempts as usize, limit.attempts as usize), "{}", limit.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_released_slot_can_be_taken_again() {
+        let fx = Fixture::new().await;
+        let mut conn = fx.core.store().read().await.unwrap();
+        for _ in 0..PASSWORD_LIMIT.attempts * 3 {
+            let slot = PASSWORD_LIMIT.reserve(&mut conn, "ada@example.com", now_ms()).await.unwrap();
+            slot.release(&mut conn).await.unwrap();
+        }
     }
 }

@@ -5,7 +5,7 @@ use super::attempts::MAGIC_AUTH_ISSUE_LIMIT;
 use super::{Core, password, record, validate};
 use crate::store::api::{self, CodePurpose, CodeRow};
 use crate::store::directory as db;
-use crate::store::{internal, iso, now_ms};
+use crate::store::{commit, iso, now_ms};
 use app::directory::{Admin, Codes};
 use app::error::AppError;
 use app::ids::*;
@@ -63,7 +63,7 @@ impl Core {
         };
         record(&mut tx, event, None, &serde_json::json!({ "id": row.id, "user_id": row.user_id, "email": row.email }))
             .await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(row)
     }
 
@@ -152,7 +152,7 @@ impl Codes for Core {
         if !consumed {
             // Six digits are guessable; five wrong tries kill the code.
             api::count_code_failure(&mut tx, purpose, user.as_str(), now).await?;
-            tx.commit().await.map_err(internal)?;
+            commit(tx).await?;
             return Err(AppError::invalid(
                 "code",
                 "email_verification_code_invalid",
@@ -162,7 +162,7 @@ impl Codes for Core {
         let updated = Self::mark_email_verified(&mut tx, user, now).await?;
         record(&mut tx, "authentication.email_verification_succeeded", None, &serde_json::json!({ "user_id": user }))
             .await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(updated)
     }
 
@@ -213,7 +213,7 @@ impl Codes for Core {
         db::end_sessions_of(&mut tx, &user_id, now).await?;
         let user = db::find_user(&mut tx, &user_id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "password_reset.succeeded", None, &serde_json::json!({ "user_id": user_id })).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(user)
     }
 

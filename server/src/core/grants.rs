@@ -7,7 +7,7 @@ use super::tokens::SigningKey;
 use super::{Core, record, secret_hash, validate};
 use crate::store::api::{self, CodePurpose};
 use crate::store::directory::{self as db, SessionRow};
-use crate::store::{Connection, internal, iso, now_ms};
+use crate::store::{Connection, commit, iso, now_ms};
 use app::directory::{Admin, Authentication, ClientContext, Grant, Jwks};
 use app::error::AppError;
 use app::ids::*;
@@ -109,7 +109,7 @@ impl Core {
         let mut tx = self.store.begin().await?;
         let sign_in = SignIn { user: &verified.id, method: AuthMethod::Password, invitation_token, client };
         let signed_in = self.start_session(&mut tx, &key, admin, sign_in).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(signed_in)
     }
 
@@ -151,7 +151,7 @@ impl Core {
         let Some(code) = code else {
             api::count_code_failure(&mut tx, CodePurpose::MagicAuth, user.as_str(), now).await?;
             record(&mut tx, "authentication.magic_auth_failed", None, &serde_json::json!({ "email": email })).await?;
-            tx.commit().await.map_err(internal)?;
+            commit(tx).await?;
             return Err(invalid());
         };
         // Two requests racing with one code: only the first consumes it.
@@ -161,7 +161,7 @@ impl Core {
         Self::mark_email_verified(&mut tx, &user, now).await?;
         let sign_in = SignIn { user: &user, method: AuthMethod::MagicCode, invitation_token, client };
         let signed_in = self.start_session(&mut tx, &key, admin, sign_in).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(signed_in)
     }
 
@@ -256,7 +256,7 @@ impl Core {
                 &serde_json::json!({ "id": session, "reason": "refresh_token_reused" }),
             )
             .await?;
-            tx.commit().await.map_err(internal)?;
+            commit(tx).await?;
             return Err(invalid());
         }
         if token.expires_at <= now {
@@ -292,7 +292,7 @@ impl Core {
         }
         let user = db::find_user(&mut tx, &user_id).await?.ok_or_else(invalid)?;
         let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, grant.as_ref()).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(AuthenticationResponse {
             user,
             organization_id: organization,

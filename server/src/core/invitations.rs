@@ -3,13 +3,16 @@
 //! The rules: one open invitation per email and organization; inviting an active member is a
 //! conflict, and so is inviting an existing user to sign up; invitations last 1–30 days (7 by
 //! default) and show as `expired` after that; resend issues a new token and expiry and revoke
-//! withdraws, both only while pending.
+//! withdraws, both only while pending. Accepting from the link (its preview, an existing
+//! account's password or a new account, then a dashboard session) is here too.
+//!
+//! Over 600 lines: about half of the file is the tests of these rules.
 
 use super::attempts::{AttemptPolicy, PasswordAttempt};
 use super::{Core, checked_page, record, validate};
 use crate::store::api;
 use crate::store::directory::{self as db, InvitationRow, Lockable};
-use crate::store::{Connection, internal, iso, now_ms};
+use crate::store::{Connection, commit, iso, now_ms};
 use app::directory::{
     Admin, InvitationQuery, Invitations, Invitee, LinkAcceptance, NewInvitation, NewMembership, NewUser, SignedIn,
     Visible,
@@ -129,7 +132,7 @@ impl Core {
         event: &str,
     ) -> Result<Invitation, AppError> {
         let saved = self.write_invitation(&mut tx, row, now, event).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(saved)
     }
 
@@ -349,7 +352,7 @@ impl Invitations for Core {
         }
         let mut tx = self.store.begin().await?;
         let created = self.insert_invitation(&mut tx, invitation).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(created)
     }
 
@@ -404,7 +407,7 @@ impl Invitations for Core {
             }
         };
         let accepted = self.accept_in(&mut tx, row, user).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(accepted)
     }
 
@@ -441,7 +444,7 @@ impl Invitations for Core {
         row.updated_at = now;
         let resent = self.write_invitation(&mut tx, row, now, "invitation.resent").await?;
         Self::queue_invitation_email(&mut tx, &resent, now).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(resent)
     }
 
@@ -533,7 +536,7 @@ impl Invitations for Core {
         let accepted = self.accept_in(&mut tx, row, user.clone()).await?;
         let client = (ip_address, user_agent);
         let signed_in = self.open_dashboard_session(&mut tx, &user, accepted.organization_id, client).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(signed_in)
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{Core, checked_page, record};
 use crate::store::directory::{self as db, Lockable};
-use crate::store::{Connection, internal, now_ms};
+use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, MembershipQuery, Memberships, NewMembership, Visible};
 use app::error::AppError;
 use app::ids::{MembershipId, OrganizationId};
@@ -141,7 +141,7 @@ impl Core {
         db::set_membership_status(&mut tx, id, to, now_ms()).await?;
         let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(updated)
     }
 }
@@ -167,7 +167,7 @@ impl Memberships for Core {
             }
         }
         let created = Self::insert_membership(&mut tx, membership).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(created)
     }
 
@@ -231,7 +231,7 @@ impl Memberships for Core {
         db::replace_roles(&mut tx, id, &roles, now_ms()).await?;
         let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(updated)
     }
 
@@ -257,7 +257,7 @@ impl Memberships for Core {
         Self::ensure_keeps_an_owner(&mut tx, &membership, "remove").await?;
         db::delete_membership(&mut tx, id).await?;
         record(&mut tx, "organization_membership.deleted", Some(&membership.organization_id), &membership).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(())
     }
 }

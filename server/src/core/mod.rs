@@ -20,7 +20,7 @@ pub mod validate;
 pub(crate) mod testing;
 
 use crate::store::directory::{self as db, RoleRecord};
-use crate::store::{Connection, Store, internal, now_ms};
+use crate::store::{Connection, Store, commit, now_ms};
 use app::directory::{Admin, Roles};
 use app::error::AppError;
 use app::ids::OrganizationId;
@@ -95,7 +95,7 @@ impl Core {
         for role in &BUILT_IN_ROLES {
             db::ensure_environment_role(&mut tx, role, now_ms()).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(Self { store, settings, signing_key: Arc::default(), verified_keys: Arc::default() })
     }
 

@@ -2,7 +2,7 @@
 
 use super::{Core, checked_page, record, validate};
 use crate::store::directory::{self as db, Lockable};
-use crate::store::{Connection, internal, iso, now_ms};
+use crate::store::{Connection, commit, iso, now_ms};
 use app::directory::{Admin, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
 use app::error::{AppError, FieldErrors};
 use app::ids::{OrganizationDomainId, OrganizationId};
@@ -97,7 +97,7 @@ impl Organizations for Core {
         admin.require_environment()?;
         let mut tx = self.store.begin().await?;
         let organization = Self::insert_new_organization(&mut tx, organization).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(organization)
     }
 
@@ -186,7 +186,7 @@ impl Organizations for Core {
         })?;
         let updated = db::find_organization(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "organization.updated", Some(id), &updated).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(updated)
     }
 
@@ -197,7 +197,7 @@ impl Organizations for Core {
             db::find_organization(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Organization"))?;
         db::delete_organization(&mut tx, id).await?;
         record(&mut tx, "organization.deleted", Some(id), &organization).await?;
-        tx.commit().await.map_err(internal)
+        Ok(commit(tx).await?)
     }
 
     async fn list_organizations(

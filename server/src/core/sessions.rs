@@ -6,7 +6,7 @@
 use super::attempts::{AttemptPolicy, PasswordAttempt};
 use super::{Core, checked_page, record, secret_hash};
 use crate::store::directory::{self as db, SessionRow};
-use crate::store::{Connection, internal, now_ms};
+use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, Caller, PasswordLogin, SessionContext, Sessions, SignedIn};
 use app::error::AppError;
 use app::ids::{OrganizationId, SessionId, UserId};
@@ -107,7 +107,7 @@ impl Sessions for Core {
         let (organization, _) = working_organization(&mut tx, &verified.id, None, verified.is_platform_admin).await?;
         let client = (login.ip_address, login.user_agent);
         let signed_in = self.open_dashboard_session(&mut tx, &verified.id, organization, client).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(signed_in)
     }
 
@@ -145,7 +145,7 @@ impl Sessions for Core {
             }),
         )
         .await?;
-        tx.commit().await.map_err(internal)
+        Ok(commit(tx).await?)
     }
 
     async fn viewer(&self, caller: &Caller) -> Result<Viewer, AppError> {
@@ -194,7 +194,7 @@ impl Sessions for Core {
             return Err(AppError::not_found("Organization"));
         }
         db::set_session_organization(&mut tx, &context.session_id, organization, now_ms()).await?;
-        tx.commit().await.map_err(internal)
+        Ok(commit(tx).await?)
     }
 
     async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError> {
@@ -223,7 +223,7 @@ impl Sessions for Core {
         db::end_session(&mut tx, id, now).await?;
         let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "session.revoked", organization.as_ref(), &ended.into_session(now)).await?;
-        tx.commit().await.map_err(internal)
+        Ok(commit(tx).await?)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::Core;
 use crate::store::directory as db;
-use crate::store::{internal, now_ms};
+use crate::store::{commit, now_ms};
 use app::error::AppError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -115,7 +115,7 @@ impl Core {
                         let mut tx = self.store.begin().await?;
                         db::insert_setting_if_absent(&mut tx, SIGNING_KEY_SETTING, &json).await?;
                         let stored = db::setting(&mut tx, SIGNING_KEY_SETTING).await?.ok_or(AppError::Internal)?;
-                        tx.commit().await.map_err(internal)?;
+                        commit(tx).await?;
                         stored
                     }
                 };

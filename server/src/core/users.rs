@@ -2,7 +2,7 @@
 
 use super::{Core, checked_page, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
-use crate::store::{Connection, internal, now_ms};
+use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserStanding, UserUpdate, Users, Visible};
 use app::error::{AppError, FieldErrors};
 use app::ids::UserId;
@@ -120,7 +120,7 @@ impl Users for Core {
         admin.require_environment()?;
         let mut tx = self.store.begin().await?;
         let user = Self::insert_new_user(&mut tx, user, false).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(user)
     }
 
@@ -214,7 +214,7 @@ impl Users for Core {
         }
         let user = db::find_user(&mut tx, id).await?.ok_or(AppError::Internal)?;
         record(&mut tx, "user.updated", None, &user).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(user)
     }
 
@@ -237,7 +237,7 @@ impl Users for Core {
         let user = Self::insert_new_user(&mut tx, NewUser { password: None, ..user }, false).await?;
         db::set_password_hash(&mut tx, &user.id, &hash.hash, now_ms()).await?;
         db::set_password_hash_type(&mut tx, &user.id, &hash.hash_type).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(user)
     }
 
@@ -256,7 +256,7 @@ impl Users for Core {
         }
         db::delete_user(&mut tx, id).await?;
         record(&mut tx, "user.deleted", None, &user).await?;
-        tx.commit().await.map_err(internal)?;
+        commit(tx).await?;
         Ok(())
     }
 }

@@ -131,6 +131,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn required_names_are_trimmed_and_refuse_control_characters() {
+        assert_eq!(required_name("name", "  Acme  ", 200).unwrap(), "Acme");
+        for bad in ["", "   ", "Acme\u{0}Corp", "Acme\nCorp", "Ac\u{1b}[31mme"] {
+            assert!(required_name("name", bad, 200).unwrap_err().field_message("name").is_some(), "{bad:?}");
+        }
+        assert!(required_name("name", &"x".repeat(201), 200).is_err());
+    }
+
+    #[test]
     fn emails_are_normalized() {
         assert_eq!(email("email", "  Ada@Example.COM ").unwrap(), "ada@example.com");
     }

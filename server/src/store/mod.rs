@@ -127,8 +127,8 @@ impl Store {
     }
 
     /// Refreshes the query planner's statistics, as after a bulk load.
-    pub async fn analyze(&self) -> Result<(), AppError> {
-        self.pool.execute("ANALYZE").await.map(drop).map_err(internal)
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        self.pool.execute("ANALYZE").await.map(drop).map_err(StoreError::from)
     }
 
     /// The engine behind this store.
@@ -220,10 +220,9 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// Logs a failure of a database call made outside the store's functions (committing a
-/// transaction) and hides it from the caller.
-pub fn internal(error: sqlx::Error) -> AppError {
-    StoreError::from(error).into()
+/// Commits a change's transaction.
+pub async fn commit(tx: sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
+    tx.commit().await.map_err(StoreError::from)
 }
 
 /// The current time in milliseconds since the Unix epoch.

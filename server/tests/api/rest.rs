@@ -353,6 +353,45 @@ async fn idempotency_keys_replay_the_first_answer() {
 }
 
 #[tokio::test]
+async fn answers_that_carry_credentials_are_never_replayed_and_others_expire_after_a_day() {
+    let app = spawn_app().await;
+    let acme = app.organization("Acme").await;
+    app.member(&acme, "ada@acme.test", roles::MEMBER).await;
+    let api = app.api_key(None).await;
+    let reset = || {
+        api.request(Method::POST, "/user_management/password_reset")
+            .header("Idempotency-Key", "reset-1")
+            .json(&json!({ "email": "ada@acme.test" }))
+            .send()
+    };
+    let first = reset().await.unwrap();
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let (_, first) = answer(first).await;
+    let (_, second) = answer(reset().await.unwrap()).await;
+    assert_ne!(first["id"], second["id"], "a reset link is issued again, not replayed from the store");
+    let mut conn = app.core.store().read().await.unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM idempotent_responses").fetch_one(&mut *conn).await.unwrap();
+    assert_eq!(stored, 0, "no credential is kept for replays");
+    drop(conn);
+
+    let create = || {
+        api.request(Method::POST, "/organizations")
+            .header("Idempotency-Key", "org-1")
+            .json(&json!({ "name": "Globex" }))
+            .send()
+    };
+    let (_, original) = answer(create().await.unwrap()).await;
+    let mut conn = app.core.store().read().await.unwrap();
+    let day_ago = server::store::now_ms() - server::store::api::IDEMPOTENCY_TTL_MS - 1;
+    sqlx::query("UPDATE idempotent_responses SET created_at = $1").bind(day_ago).execute(&mut *conn).await.unwrap();
+    drop(conn);
+    let (status, renewed) = answer(create().await.unwrap()).await;
+    assert_eq!(status, 201);
+    assert_ne!(original["id"], renewed["id"], "after a day the key is free again");
+}
+
+#[tokio::test]
 async fn password_sign_in_is_rate_limited_per_email() {
     let app = spawn_app().await;
     let acme = app.organization("Acme").await;
