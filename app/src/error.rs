@@ -18,6 +18,54 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Why a call contradicts the current state. Each is listed once here; its wire form (the
+/// `code` of a 409, which the SDKs read) is its snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conflict {
+    /// An organization would be left without an active owner.
+    LastOwner,
+    /// A pending membership is acted on through its invitation instead.
+    MembershipPending,
+    /// The user is already a member of the organization.
+    MembershipAlreadyExists,
+    /// Another user has this email or external ID.
+    UserAlreadyExists,
+    /// Another organization has this external ID or domain.
+    OrganizationAlreadyExists,
+    /// The invited email is already an active member.
+    AlreadyAMember,
+    /// The email invited to sign up already has an account.
+    AlreadyAUser,
+    /// The email already has an open invitation.
+    InvitationAlreadyPending,
+    /// The invitation was accepted, revoked or has expired.
+    InvitationNotPending,
+    /// A request with this `Idempotency-Key` is still running.
+    IdempotencyKeyInProgress,
+    /// This `Idempotency-Key` was used for a different request.
+    IdempotencyKeyReused,
+}
+
+impl Conflict {
+    /// The code on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::LastOwner => "last_owner",
+            Conflict::MembershipPending => "membership_pending",
+            Conflict::MembershipAlreadyExists => "membership_already_exists",
+            Conflict::UserAlreadyExists => "user_already_exists",
+            Conflict::OrganizationAlreadyExists => "organization_already_exists",
+            Conflict::AlreadyAMember => "already_a_member",
+            Conflict::AlreadyAUser => "already_a_user",
+            Conflict::InvitationAlreadyPending => "invitation_already_pending",
+            Conflict::InvitationNotPending => "invitation_not_pending",
+            Conflict::IdempotencyKeyInProgress => "idempotency_key_in_progress",
+            Conflict::IdempotencyKeyReused => "idempotency_key_reused",
+        }
+    }
+}
+
 /// Everything that can go wrong in a Roster call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -35,7 +83,7 @@ pub enum AppError {
     NotFound(String),
     /// The call contradicts the current state, such as demoting the last owner.
     #[error("{message}")]
-    Conflict { code: String, message: String },
+    Conflict { code: Conflict, message: String },
     /// One or more fields are invalid.
     #[error("{}", summarize(.0))]
     Validation(Vec<FieldError>),
@@ -73,8 +121,8 @@ impl AppError {
     }
 
     /// A conflict with the current state.
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::Conflict { code: code.to_owned(), message: message.into() }
+    pub fn conflict(code: Conflict, message: impl Into<String>) -> Self {
+        Self::Conflict { code, message: message.into() }
     }
 
     /// A thing that does not exist or is out of the caller's reach.
@@ -159,6 +207,27 @@ impl FromServerFnError for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_conflicts_wire_code_is_its_serialized_name() {
+        use Conflict::*;
+        let all = [
+            LastOwner,
+            MembershipPending,
+            MembershipAlreadyExists,
+            UserAlreadyExists,
+            OrganizationAlreadyExists,
+            AlreadyAMember,
+            AlreadyAUser,
+            InvitationAlreadyPending,
+            InvitationNotPending,
+            IdempotencyKeyInProgress,
+            IdempotencyKeyReused,
+        ];
+        for conflict in all {
+            assert_eq!(serde_json::to_value(conflict).unwrap(), serde_json::json!(conflict.code()));
+        }
+    }
 
     #[test]
     fn validation_errors_name_their_field() {

@@ -17,7 +17,7 @@ use app::directory::{
     Admin, InvitationQuery, Invitations, Invitee, LinkAcceptance, NewInvitation, NewMembership, NewUser, SignedIn,
     Visible,
 };
-use app::error::{AppError, FieldErrors};
+use app::error::{AppError, Conflict, FieldErrors};
 use app::ids::{InvitationId, OrganizationId, UserId};
 use app::model::*;
 use async_trait::async_trait;
@@ -50,7 +50,7 @@ fn require_pending(row: &InvitationRow, now: i64, done: &str) -> Result<(), AppE
     match state_at(row, now) {
         InvitationState::Pending => Ok(()),
         state => Err(AppError::conflict(
-            "invitation_not_pending",
+            Conflict::InvitationNotPending,
             format!("This invitation is {}; only pending invitations can be {done}.", state.as_str()),
         )),
     }
@@ -291,7 +291,7 @@ impl Core {
                         .await?;
                 if db::find_active_membership_by_email(conn, organization, &email).await? {
                     return Err(AppError::conflict(
-                        "already_a_member",
+                        Conflict::AlreadyAMember,
                         format!("{email} is already a member of this organization."),
                     ));
                 }
@@ -299,7 +299,7 @@ impl Core {
             }
             None => {
                 if db::find_credentials_by_email(conn, &email).await?.is_some() {
-                    return Err(AppError::conflict("already_a_user", format!("{email} already has an account.")));
+                    return Err(AppError::conflict(Conflict::AlreadyAUser, format!("{email} already has an account.")));
                 }
                 Vec::new()
             }
@@ -309,7 +309,7 @@ impl Core {
         }
         if db::has_pending_invitation(conn, organization.as_ref(), &email, now).await? {
             return Err(AppError::conflict(
-                "invitation_already_pending",
+                Conflict::InvitationAlreadyPending,
                 format!("{email} already has a pending invitation. Resend it instead."),
             ));
         }
@@ -420,7 +420,7 @@ impl Invitations for Core {
             InvitationState::Pending | InvitationState::Expired => {}
             state => {
                 return Err(AppError::conflict(
-                    "invitation_not_pending",
+                    Conflict::InvitationNotPending,
                     format!("This invitation was {}; only pending invitations can be resent.", state.as_str()),
                 ));
             }
@@ -432,7 +432,7 @@ impl Invitations for Core {
             && db::has_pending_invitation(&mut tx, organization.as_ref(), &row.email, now).await?
         {
             return Err(AppError::conflict(
-                "invitation_already_pending",
+                Conflict::InvitationAlreadyPending,
                 format!("{} already has a newer pending invitation.", row.email),
             ));
         }
@@ -526,7 +526,7 @@ impl Invitations for Core {
             Joining::New(new_user) => {
                 if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
                     return Err(AppError::conflict(
-                        "already_a_user",
+                        Conflict::AlreadyAUser,
                         format!("There is already an account for {email}: sign in with it to accept."),
                     ));
                 }
@@ -591,7 +591,7 @@ mod tests {
         let acme = fx.organization("Acme").await;
         fx.member(&acme, "ada@acme.test", "member").await;
         let error = fx.core.send_invitation(&fx.system(), invite(&acme, "ADA@acme.test", None)).await.unwrap_err();
-        assert!(matches!(error, AppError::Conflict { ref code, .. } if code == "already_a_member"));
+        assert!(matches!(error, AppError::Conflict { code: Conflict::AlreadyAMember, .. }));
     }
 
     #[tokio::test]
@@ -656,12 +656,12 @@ mod tests {
         assert_eq!(sent.state, InvitationState::Pending);
         assert!(matches!(
             fx.core.send_invitation(&fx.system(), sign_up("newcomer@example.test")).await,
-            Err(AppError::Conflict { code, .. }) if code == "invitation_already_pending"
+            Err(AppError::Conflict { code: Conflict::InvitationAlreadyPending, .. })
         ));
         fx.user("existing@example.test").await;
         assert!(matches!(
             fx.core.send_invitation(&fx.system(), sign_up("existing@example.test")).await,
-            Err(AppError::Conflict { code, .. }) if code == "already_a_user"
+            Err(AppError::Conflict { code: Conflict::AlreadyAUser, .. })
         ));
         let with_role = NewInvitation { role_slug: Some("admin".into()), ..sign_up("someone@example.test") };
         let error = fx.core.send_invitation(&fx.system(), with_role).await.unwrap_err();
@@ -753,7 +753,7 @@ mod tests {
         drop(conn);
         fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", None)).await.unwrap();
         let refused = fx.core.resend_invitation(&fx.system(), &old.id).await.unwrap_err();
-        assert!(matches!(refused, AppError::Conflict { ref code, .. } if code == "invitation_already_pending"));
+        assert!(matches!(refused, AppError::Conflict { code: Conflict::InvitationAlreadyPending, .. }));
     }
 
     fn link(token: &str, invitee: Invitee) -> LinkAcceptance {

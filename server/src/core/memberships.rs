@@ -7,7 +7,7 @@ use super::{Core, checked_page, record};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, MembershipQuery, Memberships, NewMembership, Visible};
-use app::error::AppError;
+use app::error::{AppError, Conflict};
 use app::ids::{MembershipId, OrganizationId};
 use app::model::*;
 use async_trait::async_trait;
@@ -27,7 +27,7 @@ impl Core {
         db::lock_row(conn, Lockable::Organizations, membership.organization_id.as_str()).await?;
         if db::count_active_owners(conn, &membership.organization_id).await? <= 1 {
             return Err(AppError::conflict(
-                "last_owner",
+                Conflict::LastOwner,
                 format!(
                     "You can't {change} the last owner of {}. Make someone else an owner first.",
                     membership.organization_name
@@ -98,7 +98,7 @@ impl Core {
                 return Self::restore_membership(conn, &existing, roles).await;
             }
             return Err(AppError::conflict(
-                "membership_already_exists",
+                Conflict::MembershipAlreadyExists,
                 "This user is already a member of the organization.",
             ));
         }
@@ -108,7 +108,7 @@ impl Core {
             .map_err(|error| {
                 error.duplicate_as(|| {
                     AppError::conflict(
-                        "membership_already_exists",
+                        Conflict::MembershipAlreadyExists,
                         "This user is already a member of the organization.",
                     )
                 })
@@ -128,7 +128,7 @@ impl Core {
         let membership = Self::lock_membership(&mut tx, admin, id).await?;
         if membership.status == MembershipStatus::Pending {
             return Err(AppError::conflict(
-                "membership_pending",
+                Conflict::MembershipPending,
                 "This person has not joined yet; revoke their invitation instead.",
             ));
         }
@@ -266,11 +266,11 @@ impl Memberships for Core {
 mod tests {
     use crate::core::testing::Fixture;
     use app::directory::*;
-    use app::error::AppError;
+    use app::error::{AppError, Conflict};
     use app::model::*;
 
     fn is_last_owner(result: Result<impl std::fmt::Debug, AppError>) -> bool {
-        matches!(result, Err(AppError::Conflict { ref code, .. }) if code == "last_owner")
+        matches!(result, Err(AppError::Conflict { code: Conflict::LastOwner, .. }))
     }
 
     #[tokio::test]
@@ -329,7 +329,7 @@ mod tests {
             fx.core.deactivate_membership(&fx.system(), &pending.id).await,
             fx.core.reactivate_membership(&fx.system(), &pending.id).await,
         ] {
-            assert!(matches!(result, Err(AppError::Conflict { ref code, .. }) if code == "membership_pending"));
+            assert!(matches!(result, Err(AppError::Conflict { code: Conflict::MembershipPending, .. })));
         }
     }
 

@@ -4,10 +4,30 @@ use super::{Core, checked_page, record, validate};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, commit, iso, now_ms};
 use app::directory::{Admin, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
-use app::error::{AppError, FieldErrors};
+use app::error::{AppError, Conflict, FieldErrors};
 use app::ids::{OrganizationDomainId, OrganizationId};
 use app::model::*;
 use async_trait::async_trait;
+
+/// The domains an organization claims, as new rows.
+fn new_domains(
+    organization: &OrganizationId,
+    domains: Vec<(String, DomainState)>,
+    now: i64,
+) -> Vec<OrganizationDomain> {
+    domains
+        .into_iter()
+        .map(|(domain, state)| OrganizationDomain {
+            id: OrganizationDomainId::generate(),
+            domain,
+            organization_id: organization.clone(),
+            state,
+            verification_strategy: DomainVerificationStrategy::Manual,
+            created_at: iso(now),
+            updated_at: iso(now),
+        })
+        .collect()
+}
 
 /// The longest organization name.
 const MAX_ORGANIZATION_NAME_CHARS: usize = 200;
@@ -53,18 +73,7 @@ impl Core {
         let id = OrganizationId::generate();
         let stamp = iso(now);
         let organization = Organization {
-            domains: domains
-                .into_iter()
-                .map(|(domain, state)| OrganizationDomain {
-                    id: OrganizationDomainId::generate(),
-                    domain,
-                    organization_id: id.clone(),
-                    state,
-                    verification_strategy: DomainVerificationStrategy::Manual,
-                    created_at: stamp.clone(),
-                    updated_at: stamp.clone(),
-                })
-                .collect(),
+            domains: new_domains(&id, domains, now),
             id,
             name,
             allow_profiles_outside_organization: false,
@@ -77,7 +86,7 @@ impl Core {
         db::insert_organization(conn, &organization, now).await.map_err(|error| {
             error.duplicate_as(|| {
                 AppError::conflict(
-                    "organization_already_exists",
+                    Conflict::OrganizationAlreadyExists,
                     "An organization with this external ID already exists.",
                 )
             })
@@ -161,23 +170,12 @@ impl Organizations for Core {
         }
         let replace_domains = domains.is_some();
         if let Some(domains) = domains {
-            organization.domains = domains
-                .into_iter()
-                .map(|(domain, state)| OrganizationDomain {
-                    id: OrganizationDomainId::generate(),
-                    domain,
-                    organization_id: id.clone(),
-                    state,
-                    verification_strategy: DomainVerificationStrategy::Manual,
-                    created_at: iso(now),
-                    updated_at: iso(now),
-                })
-                .collect();
+            organization.domains = new_domains(id, domains, now);
         }
         db::update_organization(&mut tx, &organization, replace_domains, now).await.map_err(|error| {
             error.duplicate_as(|| match admin.organization() {
                 None => AppError::conflict(
-                    "organization_already_exists",
+                    Conflict::OrganizationAlreadyExists,
                     "An organization with this external ID already exists.",
                 ),
                 // An organization's grant is not told what other tenants have.

@@ -4,7 +4,7 @@ use super::{Core, checked_page, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
 use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserStanding, UserUpdate, Users, Visible};
-use app::error::{AppError, FieldErrors};
+use app::error::{AppError, Conflict, FieldErrors};
 use app::ids::UserId;
 use app::model::{List, User};
 use async_trait::async_trait;
@@ -40,7 +40,9 @@ impl Core {
     /// tell whether the value belongs to another tenant.
     fn taken(admin: &Admin, field: &'static str) -> AppError {
         match admin.organization() {
-            None => AppError::conflict("user_already_exists", "A user with this email or external ID already exists."),
+            None => {
+                AppError::conflict(Conflict::UserAlreadyExists, "A user with this email or external ID already exists.")
+            }
             Some(_) => {
                 AppError::invalid(field, "unavailable", format!("This {} can't be used.", field.replace('_', " ")))
             }
@@ -89,7 +91,7 @@ impl Core {
         };
         db::insert_user(conn, &row).await.map_err(|error| {
             error.duplicate_as(|| {
-                AppError::conflict("user_already_exists", "A user with this email or external ID already exists.")
+                AppError::conflict(Conflict::UserAlreadyExists, "A user with this email or external ID already exists.")
             })
         })?;
         let user = db::find_user(conn, &row.id).await?.ok_or(AppError::Internal)?;

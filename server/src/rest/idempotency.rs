@@ -6,7 +6,7 @@ use super::{ApiError, RestState, bearer};
 use crate::store::api::{self, IdempotencyClaim};
 use crate::store::now_ms;
 use crate::web::BODY_LIMIT;
-use app::error::AppError;
+use app::error::{AppError, Conflict};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -51,14 +51,14 @@ pub async fn remember_responses(State(state): State<RestState>, request: Request
         Ok(IdempotencyClaim::Answered { status, body }) => return replay(status, body),
         Ok(IdempotencyClaim::InProgress) => {
             return ApiError(AppError::conflict(
-                "idempotency_key_in_progress",
+                Conflict::IdempotencyKeyInProgress,
                 "A request with this Idempotency-Key is still running.",
             ))
             .into_response();
         }
         Ok(IdempotencyClaim::Mismatch) => {
             return ApiError(AppError::conflict(
-                "idempotency_key_reused",
+                Conflict::IdempotencyKeyReused,
                 "This Idempotency-Key was already used for a different request.",
             ))
             .into_response();

@@ -203,7 +203,7 @@ impl IntoResponse for ApiError {
             AppError::InvalidCredentials => plain("invalid_credentials"),
             AppError::Forbidden(_) => plain("forbidden"),
             AppError::NotFound(_) => plain("entity_not_found"),
-            AppError::Conflict { code, .. } => plain(code),
+            AppError::Conflict { code, .. } => plain(code.code()),
             AppError::BadRequest(_) => plain("bad_request"),
             AppError::TooLarge { .. } => plain("request_too_large"),
             AppError::RateLimited { .. } => plain("rate_limit_exceeded"),

@@ -161,7 +161,7 @@ pub async fn queue_message(
 pub async fn list_outbox(conn: &mut Connection, page: &Page) -> Result<List<OutboxMessage>, StoreError> {
     let mut sql = SqlBuilder::new("SELECT id, recipient, subject, body, created_at FROM outbox WHERE 1 = 1");
     sql.push_keyset("id", page);
-    let rows = sql.query().fetch_all(conn).await.map_err(StoreError::from)?;
+    let rows = sql.query().fetch_all(conn).await?;
     let messages = rows
         .iter()
         .map(|row| {
@@ -173,8 +173,7 @@ pub async fn list_outbox(conn: &mut Connection, page: &Page) -> Result<List<Outb
                 created_at: iso(row.try_get("created_at")?),
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(StoreError::from)?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(finish_page(messages, page, |message| message.id.clone()))
 }
 
@@ -183,10 +182,6 @@ pub async fn latest_message_to(conn: &mut Connection, recipient: &str) -> Result
     let row = sqlx::query("SELECT subject, body FROM outbox WHERE recipient = $1 ORDER BY id DESC LIMIT 1")
         .bind(recipient)
         .fetch_optional(conn)
-        .await
-        .map_err(StoreError::from)?;
-    row.map(|row| {
-        Ok((row.try_get("subject").map_err(StoreError::from)?, row.try_get("body").map_err(StoreError::from)?))
-    })
-    .transpose()
+        .await?;
+    row.map(|row| Ok((row.try_get("subject")?, row.try_get("body")?))).transpose()
 }

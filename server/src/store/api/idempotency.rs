@@ -31,8 +31,7 @@ pub async fn claim_idempotency_key(
     sqlx::query("DELETE FROM idempotent_responses WHERE created_at <= $1")
         .bind(now - IDEMPOTENCY_TTL_MS)
         .execute(&mut *conn)
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     let inserted = sqlx::query(
         "INSERT INTO idempotent_responses (api_key_id, idempotency_key, request_fingerprint, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (api_key_id, idempotency_key) DO NOTHING",
@@ -42,8 +41,7 @@ pub async fn claim_idempotency_key(
     .bind(fingerprint)
     .bind(now)
     .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     if inserted.rows_affected() == 1 {
         return Ok(IdempotencyClaim::Claimed);
     }
@@ -51,11 +49,10 @@ pub async fn claim_idempotency_key(
         .bind(api_key)
         .bind(key)
         .fetch_one(conn)
-        .await
-        .map_err(StoreError::from)?;
-    let stored_fingerprint: String = row.try_get("request_fingerprint").map_err(StoreError::from)?;
-    let status: Option<i64> = row.try_get("status").map_err(StoreError::from)?;
-    let body: Option<String> = row.try_get("body").map_err(StoreError::from)?;
+        .await?;
+    let stored_fingerprint: String = row.try_get("request_fingerprint")?;
+    let status: Option<i64> = row.try_get("status")?;
+    let body: Option<String> = row.try_get("body")?;
     Ok(match (stored_fingerprint == fingerprint, status, body) {
         (false, _, _) => IdempotencyClaim::Mismatch,
         (true, Some(status), Some(body)) => IdempotencyClaim::Answered { status: status as u16, body },
@@ -79,8 +76,7 @@ pub async fn record_idempotent_answer(
     .bind(i64::from(status))
     .bind(body)
     .execute(conn)
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     Ok(())
 }
 
@@ -90,7 +86,6 @@ pub async fn release_idempotency_key(conn: &mut Connection, api_key: &str, key: 
         .bind(api_key)
         .bind(key)
         .execute(conn)
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     Ok(())
 }

@@ -20,9 +20,8 @@ pub async fn count_attempt(
     .bind(now)
     .bind(now - window_ms)
     .fetch_one(conn)
-    .await
-    .map_err(StoreError::from)?;
-    Ok((row.try_get("attempts").map_err(StoreError::from)?, row.try_get("window_start").map_err(StoreError::from)?))
+    .await?;
+    Ok((row.try_get("attempts")?, row.try_get("window_start")?))
 }
 
 /// Gives back an attempt taken from a bucket, when it turned out not to count (a success).
@@ -30,7 +29,6 @@ pub async fn release_attempt(conn: &mut Connection, bucket: &str) -> Result<(), 
     sqlx::query("UPDATE rate_limits SET attempts = attempts - 1 WHERE bucket = $1 AND attempts > 0")
         .bind(bucket)
         .execute(conn)
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     Ok(())
 }

@@ -88,7 +88,7 @@ pub async fn has_pending_invitation(
         Some(organization) => sql.push(" AND organization_id = ").bind(organization.as_str()),
         None => sql.push(" AND organization_id IS NULL"),
     };
-    let found = sql.query().fetch_optional(conn).await.map_err(StoreError::from)?;
+    let found = sql.query().fetch_optional(conn).await?;
     Ok(found.is_some())
 }
 
@@ -107,7 +107,6 @@ pub async fn list_invitations(
         sql.push(" AND email = ").bind(email);
     }
     sql.push_keyset("id", page);
-    let rows: Vec<InvitationRow> =
-        sql.query().try_map(|row| InvitationRow::from_row(&row)).fetch_all(conn).await.map_err(StoreError::from)?;
+    let rows: Vec<InvitationRow> = sql.query().try_map(|row| InvitationRow::from_row(&row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }

@@ -44,9 +44,9 @@ pub(super) async fn roles_of(conn: &mut Connection, ids: &[&str]) -> Result<Hash
     }
     let mut sql = SqlBuilder::new("SELECT membership_id, role_slug FROM membership_roles WHERE membership_id IN ");
     sql.bind_list(ids.iter().copied()).push(" ORDER BY membership_id, position");
-    for row in sql.query().fetch_all(conn).await.map_err(StoreError::from)? {
-        let id: String = row.try_get("membership_id").map_err(StoreError::from)?;
-        roles.entry(id).or_default().push(row.try_get("role_slug").map_err(StoreError::from)?);
+    for row in sql.query().fetch_all(conn).await? {
+        let id: String = row.try_get("membership_id")?;
+        roles.entry(id).or_default().push(row.try_get("role_slug")?);
     }
     Ok(roles)
 }
@@ -166,8 +166,7 @@ pub async fn find_membership(
     ))
     .bind(id.as_str())
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     match row {
         Some(row) => Ok(with_roles(conn, vec![row]).await?.pop()),
         None => Ok(None),
@@ -187,8 +186,7 @@ pub async fn find_membership_of(
     .bind(organization.as_str())
     .bind(user.as_str())
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     match row {
         Some(row) => Ok(with_roles(conn, vec![row]).await?.pop()),
         None => Ok(None),
@@ -208,8 +206,7 @@ pub async fn find_active_membership_by_email(
     .bind(organization.as_str())
     .bind(email)
     .fetch_optional(conn)
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     Ok(found.is_some())
 }
 
@@ -247,12 +244,8 @@ pub async fn list_memberships(
         sql.push(" AND m.status IN ").bind_list(statuses.iter().map(|s| s.as_str()));
     }
     sql.push_keyset("m.id", page);
-    let rows: Vec<MembershipRow> = sql
-        .query()
-        .try_map(|row| MembershipRow::from_row(&row))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(StoreError::from)?;
+    let rows: Vec<MembershipRow> =
+        sql.query().try_map(|row| MembershipRow::from_row(&row)).fetch_all(&mut *conn).await?;
     let list = finish_page(rows, page, |row| row.membership_id.clone());
     let data = with_roles(conn, list.data).await?;
     Ok(List { data, list_metadata: list.list_metadata })
@@ -269,8 +262,7 @@ pub async fn active_memberships_of(
     ))
     .bind(user.as_str())
     .fetch_all(&mut *conn)
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     with_roles(conn, rows).await
 }
 
@@ -342,8 +334,7 @@ pub async fn list_members(
         .query()
         .try_map(|row| Ok((MembershipRow::from_row(&row)?, UserRow::from_row(&row)?)))
         .fetch_all(&mut *conn)
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     let list = finish_page(rows, page, |(membership, user)| SortCursor::of(filter.sort, membership, user));
     let ids: Vec<&str> = list.data.iter().map(|(m, _)| m.membership_id.as_str()).collect();
     let mut roles = roles_of(conn, &ids).await?;

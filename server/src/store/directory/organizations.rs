@@ -102,8 +102,7 @@ pub(super) async fn attach_domains(
              FROM organization_domains WHERE organization_id IN ",
         );
         sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
-        let found: Vec<DomainRow> =
-            sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await.map_err(StoreError::from)?;
+        let found: Vec<DomainRow> = sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await?;
         for domain in found {
             domains.entry(domain.organization_id.clone()).or_default().push(domain.into());
         }
@@ -130,8 +129,7 @@ pub async fn find_organization(conn: &mut Connection, id: &OrganizationId) -> Re
         sqlx::query_as(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"))
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
-            .await
-            .map_err(StoreError::from)?;
+            .await?;
     match row {
         Some(row) => Ok(attach_domains(conn, vec![row]).await?.pop()),
         None => Ok(None),
@@ -146,8 +144,7 @@ pub async fn find_organization_by_external_id(
     let id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE external_id = $1")
         .bind(external_id)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     match id {
         Some(id) => find_organization(conn, &OrganizationId::from_trusted(id)).await,
         None => Ok(None),
@@ -204,12 +201,8 @@ pub async fn list_organizations(
             .push(")");
     }
     sql.push_keyset("o.id", page);
-    let rows: Vec<OrganizationRow> = sql
-        .query()
-        .try_map(|row| OrganizationRow::from_row(&row))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(StoreError::from)?;
+    let rows: Vec<OrganizationRow> =
+        sql.query().try_map(|row| OrganizationRow::from_row(&row)).fetch_all(&mut *conn).await?;
     let list = finish_page(rows, page, |row| row.id.clone());
     let data = attach_domains(conn, list.data).await?;
     Ok(List { data, list_metadata: list.list_metadata })
@@ -229,13 +222,10 @@ pub async fn organization_summaries(
         None => {}
     }
     sql.push(" ORDER BY name, id LIMIT 500");
-    let rows = sql.query().fetch_all(conn).await.map_err(StoreError::from)?;
+    let rows = sql.query().fetch_all(conn).await?;
     rows.into_iter()
         .map(|row| {
-            Ok(OrganizationSummary {
-                id: OrganizationId::from_trusted(row.try_get("id").map_err(StoreError::from)?),
-                name: row.try_get("name").map_err(StoreError::from)?,
-            })
+            Ok(OrganizationSummary { id: OrganizationId::from_trusted(row.try_get("id")?), name: row.try_get("name")? })
         })
         .collect()
 }

@@ -58,8 +58,7 @@ pub async fn list_roles(conn: &mut Connection, organization: Option<&Organizatio
         sql.push(" OR organization_id = ").bind(organization.as_str());
     }
     sql.push(" ORDER BY priority, slug");
-    let rows: Vec<RoleRow> =
-        sql.query().try_map(|row| RoleRow::from_row(&row)).fetch_all(conn).await.map_err(StoreError::from)?;
+    let rows: Vec<RoleRow> = sql.query().try_map(|row| RoleRow::from_row(&row)).fetch_all(conn).await?;
     Ok(rows
         .into_iter()
         .map(|row| Role {

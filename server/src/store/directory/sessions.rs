@@ -91,8 +91,7 @@ pub async fn list_sessions(
         sql.push(" AND organization_id = ").bind(organization.as_str());
     }
     sql.push_keyset("id", page);
-    let rows: Vec<SessionRow> =
-        sql.query().try_map(|row| SessionRow::from_row(&row)).fetch_all(conn).await.map_err(StoreError::from)?;
+    let rows: Vec<SessionRow> = sql.query().try_map(|row| SessionRow::from_row(&row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }
 

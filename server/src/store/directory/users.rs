@@ -234,8 +234,7 @@ pub async fn users_by_id(
             .bind(organization.as_str())
             .push(")");
     }
-    let rows: Vec<UserRow> =
-        sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await.map_err(StoreError::from)?;
+    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await?;
     Ok(rows.into_iter().map(User::from).collect())
 }
 
@@ -275,8 +274,7 @@ pub async fn is_platform_admin(conn: &mut Connection, id: &UserId) -> Result<boo
     let flag: Option<i64> = sqlx::query_scalar("SELECT is_platform_admin FROM users WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(conn)
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     Ok(flag.unwrap_or(0) != 0)
 }
 
@@ -287,8 +285,7 @@ pub async fn user_standing(conn: &mut Connection, id: &UserId) -> Result<UserSta
         sqlx::query_scalar("SELECT organization_id FROM memberships WHERE user_id = $1 ORDER BY organization_id")
             .bind(id.as_str())
             .fetch_all(&mut *conn)
-            .await
-            .map_err(StoreError::from)?;
+            .await?;
     Ok(UserStanding {
         organizations: organizations.into_iter().map(OrganizationId::from_trusted).collect(),
         is_platform_admin: is_platform_admin(conn, id).await?,
@@ -333,8 +330,7 @@ pub async fn list_users(
         sql.push(" AND u.email = ").bind(email);
     }
     sql.push_keyset(order_column, page);
-    let rows: Vec<UserRow> =
-        sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await.map_err(StoreError::from)?;
+    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()).map(User::from))
 }
 
@@ -343,7 +339,7 @@ pub async fn list_users(
 /// writers; PostgreSQL needs the row lock). Returns whether the row exists.
 pub async fn lock_row(conn: &mut Connection, table: Lockable, id: &str) -> Result<bool, StoreError> {
     let sql = format!("UPDATE {} SET updated_at = updated_at WHERE id = $1", table.table());
-    let done = sqlx::query(&sql).bind(id).execute(conn).await.map_err(StoreError::from)?;
+    let done = sqlx::query(&sql).bind(id).execute(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
