@@ -20,7 +20,6 @@ pub async fn list_invitations(page: Page) -> Result<List<Invitation>, AppError> 
     let caller = caller().await?;
     let admin = caller.admin()?;
     let organization_id = admin.organization().cloned();
-    let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
     directory().list_invitations(&admin, InvitationQuery { organization_id, email: None, page }).await
 }
 

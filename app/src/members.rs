@@ -27,7 +27,6 @@ pub async fn list_members(filter: MemberFilter, page: Page) -> Result<List<Membe
     let caller = caller().await?;
     let admin = caller.admin()?;
     let organization = admin.organization().cloned().ok_or_else(|| AppError::not_found("Organization"))?;
-    let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
     directory().list_members(&admin, &organization, filter, page).await
 }
 

@@ -18,7 +18,6 @@ use crate::door::{caller, directory};
 #[server(prefix = "/api", endpoint = "outbox", input = Json)]
 pub async fn list_outbox(page: Page) -> Result<List<OutboxMessage>, AppError> {
     let admin = caller().await?.environment_admin()?;
-    let page = Page { limit: page.limit.clamp(1, Page::MAX_LIMIT), ..page };
     directory().list_outbox(&admin, page).await
 }
 

@@ -440,6 +440,20 @@ impl Page {
     pub const DEFAULT_LIMIT: u32 = 10;
     /// The largest page anyone may ask for.
     pub const MAX_LIMIT: u32 = 100;
+
+    /// The answer to a page size out of range, or one that is no number at all.
+    pub fn limit_error() -> crate::error::AppError {
+        crate::error::AppError::invalid(
+            "limit",
+            "limit_invalid",
+            format!("limit must be a whole number from 1 to {}.", Self::MAX_LIMIT),
+        )
+    }
+
+    /// The page, if its size is within 1 to [`Page::MAX_LIMIT`].
+    pub fn checked(self) -> Result<Self, crate::error::AppError> {
+        if (1..=Self::MAX_LIMIT).contains(&self.limit) { Ok(self) } else { Err(Self::limit_error()) }
+    }
 }
 
 impl Default for Page {

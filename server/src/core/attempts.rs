@@ -26,6 +26,7 @@ pub const ADDRESS_LIMIT: Limit = Limit { name: "address", attempts: 30, window_m
 pub const MAGIC_AUTH_LIMIT: Limit = Limit { name: "magic_auth", attempts: 10, window_ms: 60_000 };
 /// Magic-auth codes issued per email.
 pub const MAGIC_AUTH_ISSUE_LIMIT: Limit = Limit { name: "magic_auth_issue", attempts: 5, window_ms: 10 * 60_000 };
+
 /// Which password attempts count against the per-email limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AttemptPolicy {

@@ -9,7 +9,7 @@
 //! Over 600 lines: about half of the file is the tests of these rules.
 
 use super::attempts::{AttemptPolicy, PasswordAttempt};
-use super::{Core, checked_page, record, validate};
+use super::{Core, record, validate};
 use crate::store::api;
 use crate::store::directory::{self as db, InvitationRow, Lockable};
 use crate::store::{Connection, commit, iso, now_ms};
@@ -361,7 +361,7 @@ impl Invitations for Core {
         if visible == Visible::Nothing {
             return Ok(List::default());
         }
-        let page = checked_page(query.page)?;
+        let page = query.page.checked()?;
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
         let rows = db::list_invitations(&mut conn, visible.organization(), email.as_deref(), &page).await?;
@@ -846,5 +846,25 @@ mod tests {
         assert!(matches!(fx.core.accept_invitation_link(link("nope", invitee())).await, Err(AppError::NotFound(_))));
         let query = UserQuery { email: Some("new@acme.test".into()), ..Default::default() };
         assert!(fx.core.list_users(&fx.system(), query).await.unwrap().data.is_empty(), "no account was made");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_guesses_at_an_existing_accounts_password_through_a_link_cannot_exceed_the_limit() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        fx.user("ada@example.com").await;
+        let sent = fx.core.send_invitation(&fx.system(), invite(&acme, "ada@example.com", None)).await.unwrap();
+        let mut guesses = tokio::task::JoinSet::new();
+        for _ in 0..30 {
+            let (core, token) = (fx.core.clone(), sent.token.clone());
+            guesses.spawn(async move {
+                let wrong = Invitee::ExistingAccount { password: "wrong guess".into() };
+                core.accept_invitation_link(link(&token, wrong)).await
+            });
+        }
+        let results = guesses.join_all().await;
+        let evaluated = results.iter().filter(|result| matches!(result, Err(AppError::InvalidCredentials))).count();
+        let limited = results.iter().filter(|result| matches!(result, Err(AppError::RateLimited { .. }))).count();
+        assert_eq!((evaluated, limited), (10, 20), "{results:?}");
     }
 }

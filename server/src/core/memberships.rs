@@ -3,7 +3,7 @@
 //! The rules: an organization always keeps an active owner; pending memberships are neither
 //! deactivated nor reactivated; deactivation keeps the roles for a later reactivation.
 
-use super::{Core, checked_page, record};
+use super::{Core, record};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, MembershipQuery, Memberships, NewMembership, Visible};
@@ -187,7 +187,7 @@ impl Memberships for Core {
         if visible == Visible::Nothing {
             return Ok(List::default());
         }
-        let page = checked_page(query.page)?;
+        let page = query.page.checked()?;
         let mut conn = self.store.read().await?;
         Ok(db::list_memberships(&mut conn, visible.organization(), query.user_id.as_ref(), &query.statuses, &page)
             .await?)
@@ -201,7 +201,7 @@ impl Memberships for Core {
         page: Page,
     ) -> Result<List<Member>, AppError> {
         admin.require_reach(organization, "Organization")?;
-        let page = checked_page(page)?;
+        let page = page.checked()?;
         let search_chars = filter.search.as_deref().map(|s| s.trim().chars().count()).unwrap_or(0);
         if filter.search_match == SearchMatch::Contains && (1..3).contains(&search_chars) {
             return Err(AppError::invalid(

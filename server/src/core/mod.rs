@@ -24,7 +24,7 @@ use crate::store::{Connection, Store, commit, now_ms};
 use app::directory::{Admin, Roles};
 use app::error::AppError;
 use app::ids::OrganizationId;
-use app::model::{Page, Role, roles};
+use app::model::{Role, roles};
 use async_trait::async_trait;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -151,19 +151,6 @@ pub(crate) async fn record(
         AppError::Internal
     })?;
     Ok(db::insert_event(conn, event, organization, &data, now_ms()).await?)
-}
-
-/// Refuses a page larger than anyone may ask for, whichever door the request came through.
-pub(crate) fn checked_page(page: Page) -> Result<Page, AppError> {
-    if (1..=Page::MAX_LIMIT).contains(&page.limit) {
-        Ok(page)
-    } else {
-        Err(AppError::invalid(
-            "limit",
-            "limit_invalid",
-            format!("limit must be a whole number from 1 to {}.", Page::MAX_LIMIT),
-        ))
-    }
 }
 
 #[async_trait]

@@ -1,6 +1,6 @@
 //! Organizations: create and read.
 
-use super::{Core, checked_page, record, validate};
+use super::{Core, record, validate};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, commit, iso, now_ms};
 use app::directory::{Admin, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
@@ -205,7 +205,7 @@ impl Organizations for Core {
     ) -> Result<List<Organization>, AppError> {
         let domains: Vec<String> =
             query.domains.iter().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty()).collect();
-        let page = checked_page(query.page)?;
+        let page = query.page.checked()?;
         let mut conn = self.store.read().await?;
         Ok(db::list_organizations(&mut conn, admin.visible(None).organization(), &domains, &page).await?)
     }

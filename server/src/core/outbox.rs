@@ -12,6 +12,7 @@ use async_trait::async_trait;
 impl Outbox for Core {
     async fn list_outbox(&self, admin: &Admin, page: Page) -> Result<List<OutboxMessage>, AppError> {
         admin.require_environment()?;
+        let page = page.checked()?;
         let mut conn = self.store.read().await?;
         Ok(api::list_outbox(&mut conn, &page).await?)
     }

@@ -4,7 +4,7 @@
 //! be listed and revoked. The cookie carries a random token; only its SHA-256 is stored.
 
 use super::attempts::{AttemptPolicy, PasswordAttempt};
-use super::{Core, checked_page, record, secret_hash};
+use super::{Core, record, secret_hash};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, Caller, PasswordLogin, SessionContext, Sessions, SignedIn};
@@ -198,7 +198,7 @@ impl Sessions for Core {
     }
 
     async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError> {
-        let page = checked_page(page)?;
+        let page = page.checked()?;
         let mut conn = self.store.read().await?;
         Self::reachable_user(&mut conn, admin, user).await?;
         // An organization's grant sees the sessions opened in that organization only.

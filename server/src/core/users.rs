@@ -1,6 +1,6 @@
 //! Users: create, read, update, delete.
 
-use super::{Core, checked_page, password, record, validate};
+use super::{Core, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
 use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserStanding, UserUpdate, Users, Visible};
@@ -107,7 +107,7 @@ impl Users for Core {
         if visible == Visible::Nothing {
             return Ok(List::default());
         }
-        let page = checked_page(query.page)?;
+        let page = query.page.checked()?;
         let email = query.email.map(|email| email.trim().to_lowercase());
         let mut conn = self.store.read().await?;
         Ok(db::list_users(&mut conn, email.as_deref(), visible.organization(), &page).await?)

@@ -75,16 +75,8 @@ impl Query {
     pub fn page(&self) -> Result<Page, ApiError> {
         let limit = match self.get("limit") {
             None => Page::DEFAULT_LIMIT,
-            Some(raw) => match raw.parse::<u32>() {
-                Ok(limit @ 1..=Page::MAX_LIMIT) => limit,
-                _ => {
-                    return Err(ApiError(AppError::invalid(
-                        "limit",
-                        "limit_invalid",
-                        format!("limit must be a whole number from 1 to {}.", Page::MAX_LIMIT),
-                    )));
-                }
-            },
+            // The range is the core's to check; only a number is read here.
+            Some(raw) => raw.parse::<u32>().map_err(|_| ApiError(Page::limit_error()))?,
         };
         let order = match self.get("order").as_deref() {
             None | Some("desc") => Order::Desc,

@@ -66,6 +66,17 @@ pub(super) async fn with_roles(
         .collect())
 }
 
+/// A membership read alone, with its roles.
+async fn with_roles_of_one(
+    conn: &mut Connection,
+    row: Option<MembershipRow>,
+) -> Result<Option<OrganizationMembership>, StoreError> {
+    match row {
+        Some(row) => Ok(with_roles(conn, vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
 /// Inserts a membership with its roles.
 pub async fn insert_membership(
     conn: &mut Connection,
@@ -167,10 +178,7 @@ pub async fn find_membership(
     .bind(id.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => Ok(with_roles(conn, vec![row]).await?.pop()),
-        None => Ok(None),
-    }
+    with_roles_of_one(conn, row).await
 }
 
 /// Reads a user's membership of an organization.
@@ -187,10 +195,7 @@ pub async fn find_membership_of(
     .bind(user.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => Ok(with_roles(conn, vec![row]).await?.pop()),
-        None => Ok(None),
-    }
+    with_roles_of_one(conn, row).await
 }
 
 /// Reads the active membership of the user with this email in an organization, if any.
