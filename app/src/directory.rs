@@ -219,6 +219,24 @@ pub trait Organizations: Send + Sync {
     async fn delete_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<(), AppError>;
 }
 
+/// Organization domains: claim a domain for an organization, prove it over DNS, release it.
+#[async_trait]
+pub trait OrganizationDomains: Send + Sync {
+    /// Claims a domain for an organization, pending its verification over DNS.
+    async fn create_domain(
+        &self,
+        admin: &Admin,
+        organization: &OrganizationId,
+        domain: &str,
+    ) -> Result<OrganizationDomain, AppError>;
+    /// Reads one domain.
+    async fn get_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<OrganizationDomain, AppError>;
+    /// Looks for the domain's TXT record and marks it verified when the record is there.
+    async fn verify_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<OrganizationDomain, AppError>;
+    /// Releases a domain.
+    async fn delete_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<(), AppError>;
+}
+
 /// Memberships: who belongs where, with which roles.
 #[async_trait]
 pub trait Memberships: Send + Sync {
@@ -393,12 +411,32 @@ pub trait Outbox: Send + Sync {
 
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
 pub trait Directory:
-    Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Codes + Outbox
+    Users
+    + Organizations
+    + OrganizationDomains
+    + Memberships
+    + Invitations
+    + Roles
+    + Sessions
+    + ApiKeys
+    + Authentication
+    + Codes
+    + Outbox
 {
 }
 
 impl<T> Directory for T where
-    T: Users + Organizations + Memberships + Invitations + Roles + Sessions + ApiKeys + Authentication + Codes + Outbox
+    T: Users
+        + Organizations
+        + OrganizationDomains
+        + Memberships
+        + Invitations
+        + Roles
+        + Sessions
+        + ApiKeys
+        + Authentication
+        + Codes
+        + Outbox
 {
 }
 

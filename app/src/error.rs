@@ -33,6 +33,8 @@ pub enum Conflict {
     UserAlreadyExists,
     /// Another organization has this external ID or domain.
     OrganizationAlreadyExists,
+    /// The domain is claimed already: by this organization, or verified by another.
+    DomainAlreadyClaimed,
     /// The invited email is already an active member.
     AlreadyAMember,
     /// The email invited to sign up already has an account.
@@ -56,6 +58,7 @@ impl Conflict {
             Conflict::MembershipAlreadyExists => "membership_already_exists",
             Conflict::UserAlreadyExists => "user_already_exists",
             Conflict::OrganizationAlreadyExists => "organization_already_exists",
+            Conflict::DomainAlreadyClaimed => "domain_already_claimed",
             Conflict::AlreadyAMember => "already_a_member",
             Conflict::AlreadyAUser => "already_a_user",
             Conflict::InvitationAlreadyPending => "invitation_already_pending",
@@ -217,6 +220,7 @@ mod tests {
             MembershipAlreadyExists,
             UserAlreadyExists,
             OrganizationAlreadyExists,
+            DomainAlreadyClaimed,
             AlreadyAMember,
             AlreadyAUser,
             InvitationAlreadyPending,

@@ -93,6 +93,11 @@ pub struct ServeArgs {
     /// Trust `X-Forwarded-For` for client addresses (only behind your own reverse proxy).
     #[arg(long, env = "ROSTER_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_proxy: bool,
+
+    /// The DNS server (`ip:port`) that domain verification asks for TXT records; the
+    /// system's resolvers when unset.
+    #[arg(long, env = "ROSTER_DNS_SERVER")]
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl Default for ServeArgs {

@@ -41,9 +41,12 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
 
     let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
-    let core = Core::new(store, CoreSettings { public_url: public_url.clone(), ..Default::default() })
-        .await
-        .map_err(|error| anyhow::anyhow!("starting the core: {error}"))?;
+    let core = Core::new(
+        store,
+        CoreSettings { public_url: public_url.clone(), dns_server: args.dns_server, ..Default::default() },
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("starting the core: {error}"))?;
 
     let bootstrap = Bootstrap {
         admin_email: args.bootstrap_email.clone(),

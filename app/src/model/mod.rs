@@ -70,6 +70,8 @@ pub struct OrganizationDomain {
     pub organization_id: OrganizationId,
     pub state: DomainState,
     pub verification_strategy: DomainVerificationStrategy,
+    /// What a TXT record at the domain must say (`verification_token=<token>`) to verify it over DNS.
+    pub verification_token: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

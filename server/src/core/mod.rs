@@ -5,6 +5,7 @@
 mod api_keys;
 mod attempts;
 mod codes;
+mod domains;
 mod grants;
 mod invitations;
 mod memberships;
@@ -38,11 +39,17 @@ pub struct CoreSettings {
     pub public_url: String,
     /// How long a dashboard session lasts.
     pub session_lifetime: Duration,
+    /// The DNS server that domain verification asks; the system's resolvers when `None`.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl Default for CoreSettings {
     fn default() -> Self {
-        Self { public_url: "http://127.0.0.1:3000".into(), session_lifetime: Duration::from_secs(7 * 24 * 3600) }
+        Self {
+            public_url: "http://127.0.0.1:3000".into(),
+            session_lifetime: Duration::from_secs(7 * 24 * 3600),
+            dns_server: None,
+        }
     }
 }
 
@@ -55,6 +62,8 @@ pub struct Core {
     signing_key: Arc<tokio::sync::OnceCell<Arc<tokens::SigningKey>>>,
     /// API keys verified in the last moments, shared by clones.
     verified_keys: Arc<api_keys::VerifiedKeys>,
+    /// Asked by domain verification.
+    dns: Arc<hickory_resolver::TokioResolver>,
 }
 
 impl std::fmt::Debug for Core {
@@ -96,7 +105,8 @@ impl Core {
             db::ensure_environment_role(&mut tx, role, now_ms()).await?;
         }
         commit(tx).await?;
-        Ok(Self { store, settings, signing_key: Arc::default(), verified_keys: Arc::default() })
+        let dns = Arc::new(domains::resolver(settings.dns_server));
+        Ok(Self { store, settings, signing_key: Arc::default(), verified_keys: Arc::default(), dns })
     }
 
     /// The store underneath.

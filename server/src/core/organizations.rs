@@ -23,6 +23,7 @@ fn new_domains(
             organization_id: organization.clone(),
             state,
             verification_strategy: DomainVerificationStrategy::Manual,
+            verification_token: None,
             created_at: iso(now),
             updated_at: iso(now),
         })
@@ -32,8 +33,8 @@ fn new_domains(
 /// The longest organization name.
 const MAX_ORGANIZATION_NAME_CHARS: usize = 200;
 
-/// Checks a domain name such as `acme.com`.
-fn domain(raw: &str) -> Result<String, AppError> {
+/// Checks a domain name such as `acme.com`; `field` names it in the error.
+pub(crate) fn domain(field: &str, raw: &str) -> Result<String, AppError> {
     let domain = raw.trim().trim_end_matches('.').to_lowercase();
     let valid = domain.len() <= 253
         && domain.contains('.')
@@ -47,7 +48,7 @@ fn domain(raw: &str) -> Result<String, AppError> {
     if valid {
         Ok(domain)
     } else {
-        Err(AppError::invalid("domain_data", "domain_invalid", format!("{raw:?} is not a valid domain.")))
+        Err(AppError::invalid(field, "domain_invalid", format!("{raw:?} is not a valid domain.")))
     }
 }
 
@@ -64,7 +65,7 @@ impl Core {
         let domains: Vec<(String, DomainState)> = organization
             .domains
             .iter()
-            .filter_map(|(raw, state)| errors.check(domain(raw)).map(|domain| (domain, *state)))
+            .filter_map(|(raw, state)| errors.check(domain("domain_data", raw)).map(|domain| (domain, *state)))
             .collect();
         errors.finish()?;
         let Some(name) = name else { unreachable!("the name was checked") };
@@ -145,7 +146,10 @@ impl Organizations for Core {
             errors.check(validate::metadata("metadata", metadata));
         }
         let domains: Option<Vec<(String, DomainState)>> = update.domains.map(|domains| {
-            domains.iter().filter_map(|(raw, state)| errors.check(domain(raw)).map(|domain| (domain, *state))).collect()
+            domains
+                .iter()
+                .filter_map(|(raw, state)| errors.check(domain("domain_data", raw)).map(|domain| (domain, *state)))
+                .collect()
         });
         errors.finish()?;
 

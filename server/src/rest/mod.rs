@@ -11,6 +11,7 @@ mod codes;
 mod idempotency;
 mod invitations;
 mod memberships;
+mod organization_domains;
 mod organizations;
 mod request;
 mod roles;
@@ -53,6 +54,7 @@ fn routes() -> Routes {
         .merge(memberships::routes())
         .merge(invitations::routes())
         .merge(organizations::routes())
+        .merge(organization_domains::routes())
         .merge(roles::routes())
         .merge(authenticate::routes())
         .merge(sessions::routes())
@@ -118,7 +120,8 @@ pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router 
 }
 
 /// The path prefixes of the API.
-const API_PREFIXES: [&str; 4] = ["/user_management/", "/organizations", "/authorization/", "/sso/"];
+const API_PREFIXES: [&str; 5] =
+    ["/user_management/", "/organizations", "/organization_domains", "/authorization/", "/sso/"];
 
 /// Answers unknown API paths with a JSON 404 (the SDKs parse every error body as JSON)
 /// rather than the dashboard's "page not found".

@@ -60,6 +60,8 @@ struct World {
     email_verification: EmailVerification,
     password_reset: PasswordReset,
     magic_auth: MagicAuth,
+    /// A domain Acme claims.
+    domain: OrganizationDomain,
     /// An API key to revoke.
     spare_key: ApiKey,
     keys: [Api; 3],
@@ -158,6 +160,7 @@ impl World {
         let password_reset = core.create_password_reset(&system, &target.email).await.unwrap();
         let magic_auth = core.create_magic_auth(&system, &target.email).await.unwrap();
         let keys = [app.api_key(Some(&globex)).await, app.api_key(Some(&acme)).await, app.api_key(None).await];
+        let domain = core.create_domain(&system, &acme.id, &format!("acme-{n}.example")).await.unwrap();
         let spare = NewApiKey { name: "spare".into(), ..Default::default() };
         let spare_key = core.create_api_key(&system, spare).await.unwrap().key;
         World {
@@ -172,6 +175,7 @@ impl World {
             email_verification,
             password_reset,
             magic_auth,
+            domain,
             spare_key,
             keys,
             cookies: cookies.try_into().unwrap(),
@@ -519,6 +523,35 @@ fn rest_rows() -> Vec<Row> {
             route: "/authorization/organizations/{id}/roles",
             expect: REST_SEES_OWN,
             request: |w| call(format!("/authorization/organizations/{}/roles", w.acme.id), json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/organization_domains",
+            expect: [401, 404, 201, 201, 401, 401, 401, 401],
+            request: |w| {
+                call(
+                    "/organization_domains",
+                    json!({ "domain": format!("new-{}", w.domain.domain), "organization_id": w.acme.id }),
+                )
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/organization_domains/{id}",
+            expect: REST_SEES_OWN,
+            request: |w| call(format!("/organization_domains/{}", w.domain.id), json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/organization_domains/{id}/verify",
+            expect: REST_SEES_OWN,
+            request: |w| call(format!("/organization_domains/{}/verify", w.domain.id), json!({})),
+        },
+        Row {
+            method: M::DELETE,
+            route: "/organization_domains/{id}",
+            expect: [401, 404, 204, 204, 401, 401, 401, 401],
+            request: |w| call(format!("/organization_domains/{}", w.domain.id), json!({})),
         },
         Row {
             method: M::GET,

@@ -16,6 +16,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub base: String,
     pub core: Core,
+    /// The DNS server that domain verification asks.
+    pub dns: crate::dns::DnsZone,
     _database: ScratchDatabase,
 }
 
@@ -26,13 +28,15 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     let base = format!("http://{addr}");
-    let core = Core::new(store, CoreSettings { public_url: base.clone(), ..Default::default() }).await.expect("core");
+    let dns = crate::dns::DnsZone::start().await;
+    let settings = CoreSettings { public_url: base.clone(), dns_server: dns.address, ..Default::default() };
+    let core = Core::new(store, settings).await.expect("core");
     let options = LeptosOptions::builder().output_name("roster").site_root("target/site").site_addr(addr).build();
     let app = router(Arc::new(core.clone()), options, WebSettings::default());
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { base, core, _database: database }
+    TestApp { base, core, dns, _database: database }
 }
 
 /// An environment-wide grant for fixtures.

@@ -21,6 +21,7 @@ pub(super) struct DomainRow {
     domain: String,
     state: String,
     verification_strategy: String,
+    verification_token: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -40,6 +41,7 @@ impl From<DomainRow> for OrganizationDomain {
                 "dns" => DomainVerificationStrategy::Dns,
                 _ => DomainVerificationStrategy::Manual,
             },
+            verification_token: row.verification_token,
             created_at: iso(row.created_at),
             updated_at: iso(row.updated_at),
         }
@@ -75,19 +77,102 @@ pub(super) async fn insert_domains(
     now: i64,
 ) -> Result<(), StoreError> {
     for domain in &organization.domains {
-        sqlx::query(
-            "INSERT INTO organization_domains (id, organization_id, domain, state, verification_strategy, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(domain.id.as_str())
-        .bind(organization.id.as_str())
-        .bind(&domain.domain)
-        .bind(serde_json::to_value(domain.state).ok().and_then(|v| v.as_str().map(str::to_owned)))
-        .bind(serde_json::to_value(domain.verification_strategy).ok().and_then(|v| v.as_str().map(str::to_owned)))
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        insert_domain(conn, domain, now).await?;
     }
+    Ok(())
+}
+
+/// The wire name of an enum that serializes to a string.
+fn wire_name(value: impl serde::Serialize) -> Option<String> {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned))
+}
+
+/// Inserts one domain of an organization.
+pub async fn insert_domain(conn: &mut Connection, domain: &OrganizationDomain, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO organization_domains \
+         (id, organization_id, domain, state, verification_strategy, verification_token, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(domain.id.as_str())
+    .bind(domain.organization_id.as_str())
+    .bind(&domain.domain)
+    .bind(wire_name(domain.state))
+    .bind(wire_name(domain.verification_strategy))
+    .bind(&domain.verification_token)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const DOMAIN_COLUMNS: &str =
+    "id, organization_id, domain, state, verification_strategy, verification_token, created_at, updated_at";
+
+/// Reads one domain.
+pub async fn find_domain(
+    conn: &mut Connection,
+    id: &OrganizationDomainId,
+) -> Result<Option<OrganizationDomain>, StoreError> {
+    let row: Option<DomainRow> = fetch_optional_by(
+        conn,
+        &format!("SELECT {DOMAIN_COLUMNS} FROM organization_domains WHERE id = $1"),
+        id.as_str(),
+    )
+    .await?;
+    Ok(row.map(OrganizationDomain::from))
+}
+
+/// True when another organization than `organization` has verified this domain.
+pub async fn domain_verified_elsewhere(
+    conn: &mut Connection,
+    domain: &str,
+    organization: &OrganizationId,
+) -> Result<bool, StoreError> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM organization_domains WHERE domain = $1 AND organization_id <> $2 AND state = 'verified'",
+    )
+    .bind(domain)
+    .bind(organization.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// True when the organization already claims this domain.
+pub async fn organization_claims_domain(
+    conn: &mut Connection,
+    domain: &str,
+    organization: &OrganizationId,
+) -> Result<bool, StoreError> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM organization_domains WHERE domain = $1 AND organization_id = $2")
+            .bind(domain)
+            .bind(organization.as_str())
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Sets a domain's state.
+pub async fn set_domain_state(
+    conn: &mut Connection,
+    id: &OrganizationDomainId,
+    state: DomainState,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE organization_domains SET state = $2, updated_at = $3 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(wire_name(state))
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes one domain.
+pub async fn delete_domain(conn: &mut Connection, id: &OrganizationDomainId) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM organization_domains WHERE id = $1").bind(id.as_str()).execute(conn).await?;
     Ok(())
 }
 
@@ -98,8 +183,7 @@ pub(super) async fn attach_domains(
     let mut domains: HashMap<String, Vec<OrganizationDomain>> = HashMap::new();
     if !rows.is_empty() {
         let mut sql = SqlBuilder::new(
-            "SELECT id, organization_id, domain, state, verification_strategy, created_at, updated_at \
-             FROM organization_domains WHERE organization_id IN ",
+            &format!("SELECT {DOMAIN_COLUMNS} FROM organization_domains WHERE organization_id IN "),
         );
         sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
         let found: Vec<DomainRow> = sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await?;
