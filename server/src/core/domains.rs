@@ -1,6 +1,9 @@
 //! Organization domains: an organization claims a domain, proves it with a DNS TXT record at
 //! the domain (`verification_token=<token>`), and may release it. A domain verified by one
 //! organization cannot be claimed by another; public email providers cannot be claimed at all.
+//!
+//! A pending domain whose record has not appeared within 30 days is `failed`; verifying a failed
+//! domain starts a new 30-day window (or verifies it, if the record is there by then).
 
 use super::organizations::domain as checked_domain;
 use super::{Core, record};
@@ -33,6 +36,9 @@ const PUBLIC_EMAIL_DOMAINS: [&str; 14] = [
     "gmx.com",
     "yandex.com",
 ];
+
+/// How long a claim waits for its record before it fails.
+const VERIFICATION_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// The resolver that domain verification asks: the configured DNS server, or the system's.
 pub(crate) fn resolver(server: Option<std::net::SocketAddr>) -> TokioResolver {
@@ -149,24 +155,45 @@ impl OrganizationDomains for Core {
 
     async fn verify_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<OrganizationDomain, AppError> {
         let found = self.reachable_domain(admin, id).await?;
-        if found.state == DomainState::Verified || !self.txt_record_present(&found).await {
+        if found.state == DomainState::Verified {
             return Ok(found);
         }
+        let present = self.txt_record_present(&found).await;
+        let now = now_ms();
+        let window_started =
+            chrono::DateTime::parse_from_rfc3339(&found.updated_at).map(|at| at.timestamp_millis()).unwrap_or(now);
+        let next = match (present, found.state) {
+            (true, _) => DomainState::Verified,
+            // A failed claim is tried again: its window starts over.
+            (false, DomainState::Failed) => DomainState::Pending,
+            (false, _) if now - window_started > VERIFICATION_WINDOW_MS => DomainState::Failed,
+            (false, _) => return Ok(found),
+        };
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Organizations, found.organization_id.as_str()).await?;
         // Another organization may have verified it while the lookup ran.
-        if db::domain_verified_elsewhere(&mut tx, &found.domain, &found.organization_id).await? {
+        if next == DomainState::Verified
+            && db::domain_verified_elsewhere(&mut tx, &found.domain, &found.organization_id).await?
+        {
             return Err(AppError::conflict(
                 Conflict::DomainAlreadyClaimed,
                 format!("Another organization has verified {} in the meantime.", found.domain),
             ));
         }
-        let now = now_ms();
-        db::set_domain_state(&mut tx, id, DomainState::Verified, now).await?;
-        let verified = db::find_domain(&mut tx, id).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "organization_domain.verified", Some(&verified.organization_id), &verified).await?;
+        db::set_domain_state(&mut tx, id, next, now).await?;
+        let changed = db::find_domain(&mut tx, id).await?.ok_or(AppError::Internal)?;
+        let organization = Some(&changed.organization_id);
+        match next {
+            DomainState::Verified => record(&mut tx, "organization_domain.verified", organization, &changed).await?,
+            DomainState::Failed => {
+                let reason = "The TXT record was not found within 30 days.";
+                let data = serde_json::json!({ "reason": reason, "organization_domain": changed });
+                record(&mut tx, "organization_domain.verification_failed", organization, &data).await?
+            }
+            DomainState::Pending => record(&mut tx, "organization_domain.updated", organization, &changed).await?,
+        }
         commit(tx).await?;
-        Ok(verified)
+        Ok(changed)
     }
 
     async fn delete_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<(), AppError> {

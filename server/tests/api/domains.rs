@@ -69,3 +69,23 @@ async fn a_verified_domain_cannot_be_claimed_elsewhere_and_public_providers_not_
         .await;
     assert_eq!(status, 404, "{body}");
 }
+
+#[tokio::test]
+async fn a_claim_without_its_record_for_thirty_days_fails_and_verifying_again_restarts_it() {
+    let app = spawn_app().await;
+    let acme = app.organization("Acme").await;
+    let api = app.api_key(None).await;
+    let (_, domain) = api
+        .send(Method::POST, "/organization_domains", json!({ "domain": "late.example", "organization_id": acme.id }))
+        .await;
+    let verify = format!("/organization_domains/{}/verify", domain["id"].as_str().unwrap());
+    let mut conn = app.core.store().read().await.unwrap();
+    let month_ago = server::store::now_ms() - 31 * 24 * 3600 * 1000;
+    sqlx::query("UPDATE organization_domains SET updated_at = $1").bind(month_ago).execute(&mut *conn).await.unwrap();
+    drop(conn);
+    assert_eq!(api.send(Method::POST, &verify, json!({})).await.1["state"], "failed");
+    assert_eq!(api.send(Method::POST, &verify, json!({})).await.1["state"], "pending", "a new window");
+    app.dns
+        .publish_txt("late.example", &format!("verification_token={}", domain["verification_token"].as_str().unwrap()));
+    assert_eq!(api.send(Method::POST, &verify, json!({})).await.1["state"], "verified");
+}
