@@ -322,6 +322,16 @@ impl Admin {
         Ok(())
     }
 
+    /// The answer to a value (an email, an external ID, a domain) that something else already
+    /// has: environment grants get `conflict`; organization grants get a validation error on
+    /// `field`, naming it as `what`, that does not tell whether another tenant has the value.
+    pub fn collision(&self, conflict: AppError, field: &str, what: &str) -> AppError {
+        match self.scope {
+            Scope::Environment => conflict,
+            Scope::Organization(_) => AppError::invalid(field, "unavailable", format!("This {what} can't be used.")),
+        }
+    }
+
     /// Fails unless the grant may grant, remove or act on the `owner` role.
     pub fn require_owner_rights(&self) -> Result<(), AppError> {
         if self.authority >= Authority::Owner {

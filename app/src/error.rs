@@ -128,6 +128,15 @@ impl AppError {
         Self::Conflict { code, message: message.into() }
     }
 
+    /// This error, with a "not found" naming `what` (what the caller asked for) rather than the
+    /// object behind it that was not found.
+    pub fn not_found_as(self, what: &str) -> Self {
+        match self {
+            Self::NotFound(_) => Self::not_found(what),
+            other => other,
+        }
+    }
+
     /// A thing that does not exist or is out of the caller's reach.
     pub fn not_found(what: &str) -> Self {
         Self::NotFound(what.to_owned())

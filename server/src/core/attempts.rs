@@ -98,7 +98,7 @@ impl Core {
         // them in nor spends their attempts.
         let mut counts_for_email = true;
         if let (Some(grant), Some(found)) = (attempt.grant, &credentials)
-            && !grant.sees_user(&db::user_standing(&mut conn, &UserId::from_trusted(found.id.clone())).await?)
+            && !grant.sees_user(&Self::standing_for(&mut conn, grant, &UserId::from_trusted(found.id.clone())).await?)
         {
             credentials = None;
             counts_for_email = false;

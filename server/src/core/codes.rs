@@ -87,12 +87,9 @@ impl Core {
     ) -> Result<CodeRow, AppError> {
         let mut conn = self.store.read().await?;
         let row = api::find_code(&mut conn, purpose, id).await?.ok_or_else(|| AppError::not_found(what))?;
-        Self::user_for_credentials(&mut conn, admin, &UserId::from_trusted(row.user_id.clone())).await.map_err(
-            |error| match error {
-                AppError::NotFound(_) => AppError::not_found(what),
-                other => other,
-            },
-        )?;
+        Self::user_for_credentials(&mut conn, admin, &UserId::from_trusted(row.user_id.clone()))
+            .await
+            .map_err(|error| error.not_found_as(what))?;
         Ok(row)
     }
 

@@ -123,14 +123,11 @@ impl OrganizationDomains for Core {
             ));
         }
         if db::domain_verified_elsewhere(&mut tx, &domain, organization).await? {
-            // An organization's grant is not told what other tenants have.
-            return Err(match admin.organization() {
-                None => AppError::conflict(
-                    Conflict::DomainAlreadyClaimed,
-                    format!("Another organization has verified {domain}."),
-                ),
-                Some(_) => AppError::invalid("domain", "unavailable", "This domain can't be claimed."),
-            });
+            let conflict = AppError::conflict(
+                Conflict::DomainAlreadyClaimed,
+                format!("Another organization has verified {domain}."),
+            );
+            return Err(admin.collision(conflict, "domain", "domain"));
         }
         let now = now_ms();
         let created = OrganizationDomain {

@@ -131,7 +131,7 @@ impl Core {
             let found = db::find_credentials_by_email(&mut conn, &email).await?.map(|c| UserId::from_trusted(c.id));
             let Some(user) = found else { return Err(invalid()) };
             // Users out of the grant's reach neither sign in nor spend their attempts.
-            if !admin.sees_user(&db::user_standing(&mut conn, &user).await?) {
+            if !admin.sees_user(&Self::standing_for(&mut conn, admin, &user).await?) {
                 return Err(invalid());
             }
             MAGIC_AUTH_LIMIT.reserve(&mut conn, &email, now).await?;

@@ -393,7 +393,7 @@ impl Invitations for Core {
             // from the link: otherwise any tenant could pull in (and then manage) anyone.
             Some(existing) => {
                 let user = UserId::from_trusted(existing.id);
-                if !admin.sees_user(&db::user_standing(&mut tx, &user).await?) {
+                if !admin.sees_user(&Self::standing_for(&mut tx, admin, &user).await?) {
                     return Err(AppError::Forbidden(
                         "This email already has an account; its owner accepts the invitation from its link.".into(),
                     ));

@@ -160,11 +160,9 @@ impl Memberships for Core {
         let mut tx = self.store.begin().await?;
         // An organization's grant adds only people it already sees; anyone else joins by
         // accepting an invitation themselves, so no tenant can pull in another's user.
-        if db::find_user(&mut tx, &membership.user_id).await?.is_some() {
-            let standing = db::user_standing(&mut tx, &membership.user_id).await?;
-            if !admin.sees_user(&standing) {
-                return Err(AppError::invalid("user_id", "user_not_found", "There is no such user."));
-            }
+        // (Someone who does not exist is out of sight too, and gets the same answer.)
+        if !admin.sees_user(&Self::standing_for(&mut tx, admin, &membership.user_id).await?) {
+            return Err(AppError::invalid("user_id", "user_not_found", "There is no such user."));
         }
         let created = Self::insert_membership(&mut tx, membership).await?;
         commit(tx).await?;

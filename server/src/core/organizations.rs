@@ -177,13 +177,12 @@ impl Organizations for Core {
             organization.domains = new_domains(id, domains, now);
         }
         db::update_organization(&mut tx, &organization, replace_domains, now).await.map_err(|error| {
-            error.duplicate_as(|| match admin.organization() {
-                None => AppError::conflict(
+            error.duplicate_as(|| {
+                let conflict = AppError::conflict(
                     Conflict::OrganizationAlreadyExists,
                     "An organization with this external ID already exists.",
-                ),
-                // An organization's grant is not told what other tenants have.
-                Some(_) => AppError::invalid("external_id", "unavailable", "This external ID can't be used."),
+                );
+                admin.collision(conflict, "external_id", "external ID")
             })
         })?;
         let updated = db::find_organization(&mut tx, id).await?.ok_or(AppError::Internal)?;

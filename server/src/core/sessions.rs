@@ -208,17 +208,13 @@ impl Sessions for Core {
     }
 
     async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError> {
-        let not_found = || AppError::not_found("Session");
         let mut tx = self.store.begin().await?;
-        let session = db::find_session(&mut tx, id).await?.ok_or_else(not_found)?;
+        let session = db::find_session(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Session"))?;
         let organization = session.organization_id.clone().map(OrganizationId::from_trusted);
         admin.require_reach_of(organization.as_ref(), "Session")?;
-        Self::user_for_credentials(&mut tx, admin, &UserId::from_trusted(session.user_id.clone())).await.map_err(
-            |error| match error {
-                AppError::NotFound(_) => not_found(),
-                other => other,
-            },
-        )?;
+        Self::user_for_credentials(&mut tx, admin, &UserId::from_trusted(session.user_id.clone()))
+            .await
+            .map_err(|error| error.not_found_as("Session"))?;
         let now = now_ms();
         db::end_session(&mut tx, id, now).await?;
         let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;

@@ -3,7 +3,9 @@
 use super::{Core, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
 use crate::store::{Connection, commit, now_ms};
-use app::directory::{Admin, ImportedPasswordHash, NewUser, UserQuery, UserStanding, UserUpdate, Users, Visible};
+use app::directory::{
+    Admin, ImportedPasswordHash, NewUser, Scope, UserQuery, UserStanding, UserUpdate, Users, Visible,
+};
 use app::error::{AppError, Conflict, FieldErrors};
 use app::ids::UserId;
 use app::model::{List, User};
@@ -11,15 +13,33 @@ use async_trait::async_trait;
 
 impl Core {
     /// Reads a user and where they stand, or "not found".
-    async fn user_and_standing(conn: &mut Connection, id: &UserId) -> Result<(User, UserStanding), AppError> {
+    async fn user_and_standing(
+        conn: &mut Connection,
+        admin: &Admin,
+        id: &UserId,
+    ) -> Result<(User, UserStanding), AppError> {
         let user = db::find_user(conn, id).await?.ok_or_else(|| AppError::not_found("User"))?;
-        let standing = db::user_standing(conn, id).await?;
+        let standing = Self::standing_for(conn, admin, id).await?;
         Ok((user, standing))
+    }
+
+    /// Where a user stands, as the grant's decisions need it. Environment grants see and
+    /// manage everyone whatever their memberships, so for them nothing is read: the queries
+    /// stay off their hot paths (reading a user, signing in).
+    pub(crate) async fn standing_for(
+        conn: &mut Connection,
+        admin: &Admin,
+        id: &UserId,
+    ) -> Result<UserStanding, AppError> {
+        match admin.scope() {
+            Scope::Environment => Ok(UserStanding::default()),
+            Scope::Organization(_) => Ok(db::user_standing(conn, id).await?),
+        }
     }
 
     /// Reads a user the grant sees; others are "not found".
     pub(crate) async fn reachable_user(conn: &mut Connection, admin: &Admin, id: &UserId) -> Result<User, AppError> {
-        let (user, standing) = Self::user_and_standing(conn, id).await?;
+        let (user, standing) = Self::user_and_standing(conn, admin, id).await?;
         admin.require_user(&standing, "User")?;
         Ok(user)
     }
@@ -30,7 +50,7 @@ impl Core {
         admin: &Admin,
         id: &UserId,
     ) -> Result<User, AppError> {
-        let (user, standing) = Self::user_and_standing(conn, id).await?;
+        let (user, standing) = Self::user_and_standing(conn, admin, id).await?;
         admin.require_credentials(&standing)?;
         Ok(user)
     }
@@ -39,14 +59,9 @@ impl Core {
     /// grants get WorkOS's conflict; organization grants get a validation error that does not
     /// tell whether the value belongs to another tenant.
     fn taken(admin: &Admin, field: &'static str) -> AppError {
-        match admin.organization() {
-            None => {
-                AppError::conflict(Conflict::UserAlreadyExists, "A user with this email or external ID already exists.")
-            }
-            Some(_) => {
-                AppError::invalid(field, "unavailable", format!("This {} can't be used.", field.replace('_', " ")))
-            }
-        }
+        let conflict =
+            AppError::conflict(Conflict::UserAlreadyExists, "A user with this email or external ID already exists.");
+        admin.collision(conflict, field, &field.replace('_', " "))
     }
 
     /// Creates a user inside a transaction; shared by `create_user` and seeding.
@@ -247,10 +262,10 @@ impl Users for Core {
         admin.require_environment()?;
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, id.as_str()).await?;
-        let (user, standing) = Self::user_and_standing(&mut tx, id).await?;
+        let user = db::find_user(&mut tx, id).await?.ok_or_else(|| AppError::not_found("User"))?;
         // Lock every organization the user belongs to (in one order, so two deletions cannot
         // deadlock) before counting its owners: a concurrent demotion must wait for this.
-        for organization in &standing.organizations {
+        for organization in &db::user_standing(&mut tx, id).await?.organizations {
             db::lock_row(&mut tx, Lockable::Organizations, organization.as_str()).await?;
         }
         for membership in db::active_memberships_of(&mut tx, id).await? {
