@@ -56,3 +56,14 @@ if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node
   say "installing the end-to-end test packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
+
+# The email tests make their own TLS certificates with the openssl command.
+if ! command -v openssl >/dev/null; then
+  say "installing openssl"
+  apt_install openssl
+fi
+
+if [ ! -x .ci/smtp/.venv/bin/python ] || [ .ci/smtp/requirements.txt -nt .ci/smtp/.venv/.installed ]; then
+  say "installing the test SMTP server (aiosmtpd) in .ci/smtp/.venv"
+  bash .ci/smtp/venv.sh >/dev/null
+fi

@@ -9,6 +9,11 @@ const target = process.env.CARGO_TARGET_DIR ?? join(repo, 'target');
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), 'roster-e2e-'));
 export const baseURL = `http://127.0.0.1:${port}`;
+// The SMTP server the dashboard's emails go to (aiosmtpd, see .ci/smtp/smtp-sink.py): it keeps
+// each message as JSON in smtpDir/out, and refuses them while smtpDir/out/reply exists.
+const smtpPort = port + 20000;
+export const smtpDir = process.env.E2E_SMTP_DIR ?? mkdtempSync(join(tmpdir(), 'roster-e2e-smtp-'));
+process.env.E2E_SMTP_DIR = smtpDir;
 
 export default defineConfig({
   testDir: './tests',
@@ -29,7 +34,13 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
-  webServer: {
+  webServer: [{
+    command: `"$(bash .ci/smtp/venv.sh)" .ci/smtp/smtp-sink.py --port ${smtpPort} --out ${join(smtpDir, 'out')}`,
+    cwd: repo,
+    port: smtpPort,
+    reuseExistingServer: false,
+    timeout: 120_000,
+  }, {
     command: `${join(target, 'debug', 'roster')} serve`,
     cwd: repo,
     url: `${baseURL}/login`,
@@ -44,7 +55,9 @@ export default defineConfig({
       ROSTER_BOOTSTRAP_PASSWORD: 'e2e-admin-password',
       ROSTER_DEMO_PASSWORD: 'e2e-demo-password',
       ROSTER_DEMO_DATA: 'true',
+      ROSTER_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ROSTER_EMAIL_FROM: 'Roster <no-reply@roster.test>',
       RUST_LOG: 'warn',
     },
-  },
+  }],
 });

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 pub use crate::access::*;
+pub use crate::user_detail::{ActivityEntry, SessionDetail, SessionKind};
 
 /// A request to create a user.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,6 +37,8 @@ pub struct UserUpdate {
     pub password_hash: Option<ImportedPasswordHash>,
     pub external_id: Option<Option<String>>,
     pub locale: Option<Option<String>>,
+    /// An `http(s)` URL of the user's picture; `Some(None)` clears it.
+    pub profile_picture_url: Option<Option<String>>,
     /// Keys to set; a `None` value removes the key.
     pub metadata: Option<std::collections::BTreeMap<String, Option<String>>>,
 }
@@ -217,6 +220,27 @@ pub trait Organizations: Send + Sync {
     ) -> Result<Organization, AppError>;
     /// Deletes an organization with its memberships and invitations; needs environment access.
     async fn delete_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<(), AppError>;
+    /// The organizations page: organizations whose name or a domain starts with the search,
+    /// newest first, with their member counts; needs environment access.
+    async fn list_organization_overviews(
+        &self,
+        admin: &Admin,
+        query: crate::organizations::OrganizationSearch,
+    ) -> Result<List<crate::organizations::OrganizationOverview>, AppError>;
+    /// One organization with its member and invitation counts; needs environment access.
+    async fn get_organization_overview(
+        &self,
+        admin: &Admin,
+        id: &OrganizationId,
+    ) -> Result<crate::organizations::OrganizationOverview, AppError>;
+    /// The organizations the signed-in caller may switch to whose name starts with `search`,
+    /// by name, at most `limit`: the organization switcher's search.
+    async fn switchable_organizations(
+        &self,
+        caller: &Caller,
+        search: &str,
+        limit: u32,
+    ) -> Result<Vec<OrganizationSummary>, AppError>;
 }
 
 /// Organization domains: claim a domain for an organization, prove it over DNS, release it.
@@ -235,6 +259,13 @@ pub trait OrganizationDomains: Send + Sync {
     async fn verify_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<OrganizationDomain, AppError>;
     /// Releases a domain.
     async fn delete_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<(), AppError>;
+    /// Marks a domain verified without DNS, on a platform admin's word (the manual strategy);
+    /// needs environment access.
+    async fn mark_domain_verified(
+        &self,
+        admin: &Admin,
+        id: &OrganizationDomainId,
+    ) -> Result<OrganizationDomain, AppError>;
 }
 
 /// Memberships: who belongs where, with which roles.
@@ -302,11 +333,111 @@ pub trait Invitations: Send + Sync {
     async fn accept_invitation_link(&self, acceptance: LinkAcceptance) -> Result<SignedIn, AppError>;
 }
 
-/// Roles and what they permit.
+/// Roles and what they permit: the permissions catalog, environment and organization roles,
+/// the roles a membership holds, and checks against them.
 #[async_trait]
 pub trait Roles: Send + Sync {
     /// The roles that can be given in an organization (environment roles included).
     async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError>;
+    /// The roles defined in one scope only, by priority.
+    async fn list_scope_roles(&self, admin: &Admin, scope: &RoleScope) -> Result<Vec<Role>, AppError>;
+    /// Reads one role; an organization scope also finds the environment's roles.
+    async fn get_role(&self, admin: &Admin, scope: &RoleScope, slug: &str) -> Result<Role, AppError>;
+    /// Creates a role: environment roles need environment access, organization roles owner rights.
+    async fn create_role(&self, admin: &Admin, scope: &RoleScope, role: NewRole) -> Result<Role, AppError>;
+    /// Changes a role's name, description, priority or default standing.
+    async fn update_role(
+        &self,
+        admin: &Admin,
+        scope: &RoleScope,
+        slug: &str,
+        update: RoleUpdate,
+    ) -> Result<Role, AppError>;
+    /// Deletes a role no member holds.
+    async fn delete_role(&self, admin: &Admin, scope: &RoleScope, slug: &str) -> Result<(), AppError>;
+    /// Replaces a role's permissions.
+    async fn set_role_permissions(
+        &self,
+        admin: &Admin,
+        scope: &RoleScope,
+        slug: &str,
+        permissions: Vec<String>,
+    ) -> Result<Role, AppError>;
+    /// Adds one permission to a role.
+    async fn add_role_permission(
+        &self,
+        admin: &Admin,
+        scope: &RoleScope,
+        slug: &str,
+        permission: &str,
+    ) -> Result<Role, AppError>;
+    /// Takes one permission from a role.
+    async fn remove_role_permission(
+        &self,
+        admin: &Admin,
+        scope: &RoleScope,
+        slug: &str,
+        permission: &str,
+    ) -> Result<Role, AppError>;
+    /// Lists the permissions catalog.
+    async fn list_permissions(&self, admin: &Admin, page: Page) -> Result<List<Permission>, AppError>;
+    /// Reads one permission.
+    async fn get_permission(&self, admin: &Admin, slug: &str) -> Result<Permission, AppError>;
+    /// Adds a permission to the catalog; needs environment access.
+    async fn create_permission(&self, admin: &Admin, permission: NewPermission) -> Result<Permission, AppError>;
+    /// Changes a permission's name or description; needs environment access.
+    async fn update_permission(
+        &self,
+        admin: &Admin,
+        slug: &str,
+        update: PermissionUpdate,
+    ) -> Result<Permission, AppError>;
+    /// Deletes a permission, taking it from every role that has it; needs environment access.
+    async fn delete_permission(&self, admin: &Admin, slug: &str) -> Result<(), AppError>;
+    /// The roles that have a permission, in every organization the grant reaches.
+    async fn roles_using_permission(&self, admin: &Admin, slug: &str) -> Result<Vec<Role>, AppError>;
+    /// How roles are given out.
+    async fn role_settings(&self, admin: &Admin) -> Result<RoleSettings, AppError>;
+    /// Changes how roles are given out; needs environment access.
+    async fn update_role_settings(&self, admin: &Admin, settings: RoleSettings) -> Result<RoleSettings, AppError>;
+    /// The roles a membership holds, as assignments.
+    async fn list_role_assignments(
+        &self,
+        admin: &Admin,
+        membership: &MembershipId,
+        page: Page,
+    ) -> Result<List<RoleAssignment>, AppError>;
+    /// Gives a membership one more role.
+    async fn assign_role(
+        &self,
+        admin: &Admin,
+        membership: &MembershipId,
+        role_slug: &str,
+        resource: &ResourceRef,
+    ) -> Result<RoleAssignment, AppError>;
+    /// Takes a role from a membership, by slug.
+    async fn remove_role(
+        &self,
+        admin: &Admin,
+        membership: &MembershipId,
+        role_slug: &str,
+        resource: &ResourceRef,
+    ) -> Result<(), AppError>;
+    /// Takes a role from a membership, by assignment.
+    async fn remove_role_assignment(
+        &self,
+        admin: &Admin,
+        membership: &MembershipId,
+        assignment: &RoleAssignmentId,
+    ) -> Result<(), AppError>;
+    /// Whether an active membership's roles grant a permission.
+    async fn check_permission(
+        &self,
+        admin: &Admin,
+        membership: &MembershipId,
+        permission: &str,
+        resource: &ResourceRef,
+    ) -> Result<bool, AppError>;
 }
 
 /// Sessions: dashboard sign-in and the session cookie, the organization being worked on, and
@@ -329,6 +460,78 @@ pub trait Sessions: Send + Sync {
     async fn list_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<Session>, AppError>;
     /// Ends a session; its refresh tokens stop working.
     async fn revoke_session(&self, admin: &Admin, id: &SessionId) -> Result<(), AppError>;
+}
+
+/// What the user detail page reads and does beyond the other traits: a user's sessions as
+/// the dashboard lists them, ending them all, setting a password, and their activity.
+#[async_trait]
+pub trait UserDetails: Send + Sync {
+    /// Lists a user's sessions, newest first, with how each was opened and when it was last used.
+    async fn user_sessions(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<SessionDetail>, AppError>;
+    /// Ends every live session of a user that the grant sees; returns how many ended.
+    async fn revoke_user_sessions(&self, admin: &Admin, user: &UserId) -> Result<u64, AppError>;
+    /// Sets a user's password directly; platform admins only. Their sessions end.
+    async fn set_user_password(&self, admin: &Admin, user: &UserId, password: &str) -> Result<User, AppError>;
+    /// The events about a user, newest first, as sentences; organization grants see their
+    /// organization's events only.
+    async fn user_activity(&self, admin: &Admin, user: &UserId, page: Page) -> Result<List<ActivityEntry>, AppError>;
+}
+
+/// A TOTP factor to enroll. The issuer and account name are what authenticator apps show.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewTotpFactor {
+    /// Defaults to "Roster" for a user's factor; required by the standalone MFA API.
+    pub issuer: Option<String>,
+    /// Defaults to the user's email for a user's factor; required by the standalone MFA API.
+    pub user: Option<String>,
+    /// A base32 key of at least 128 bits to use instead of a random one.
+    pub secret: Option<String>,
+}
+
+/// Authentication factors (TOTP apps): enrollment for users and through the standalone MFA
+/// API, challenges and their verification, and resetting a user's factors.
+///
+/// Reading a user's factors and challenging them needs to see the user; enrolling, deleting
+/// and resetting change their credentials, so they follow [`Admin::require_credentials`].
+/// A factor without a user reaches the grants of the organization whose grant enrolled it.
+#[async_trait]
+pub trait AuthFactors: Send + Sync {
+    /// Enrolls a TOTP factor for a user; the answer holds its secret and a first challenge.
+    async fn enroll_user_factor(
+        &self,
+        admin: &Admin,
+        user: &UserId,
+        factor: NewTotpFactor,
+    ) -> Result<EnrolledFactor, AppError>;
+    /// Lists a user's factors, newest first, without secrets.
+    async fn list_user_factors(
+        &self,
+        admin: &Admin,
+        user: &UserId,
+        page: Page,
+    ) -> Result<List<AuthenticationFactor>, AppError>;
+    /// Enrolls a TOTP factor that belongs to no user (the standalone MFA API).
+    async fn enroll_factor(&self, admin: &Admin, factor: NewTotpFactor) -> Result<AuthenticationFactor, AppError>;
+    /// Reads one factor, without its secret.
+    async fn get_factor(&self, admin: &Admin, id: &AuthenticationFactorId) -> Result<AuthenticationFactor, AppError>;
+    /// Deletes a factor with its challenges.
+    async fn delete_factor(&self, admin: &Admin, id: &AuthenticationFactorId) -> Result<(), AppError>;
+    /// Starts a challenge of a factor.
+    async fn challenge_factor(
+        &self,
+        admin: &Admin,
+        id: &AuthenticationFactorId,
+    ) -> Result<AuthenticationChallenge, AppError>;
+    /// Checks a code against a challenge: a wrong or replayed code is `valid: false`; an
+    /// expired or already verified challenge is refused.
+    async fn verify_challenge(
+        &self,
+        admin: &Admin,
+        id: &AuthenticationChallengeId,
+        code: &str,
+    ) -> Result<ChallengeVerification, AppError>;
+    /// Deletes every factor of a user, so they enroll again; returns how many were deleted.
+    async fn reset_user_factors(&self, admin: &Admin, user: &UserId) -> Result<u64, AppError>;
 }
 
 /// How the holder of an invitation link proves who they are.
@@ -402,11 +605,40 @@ pub trait Codes: Send + Sync {
     async fn get_magic_auth(&self, admin: &Admin, id: &MagicAuthId) -> Result<MagicAuth, AppError>;
 }
 
-/// The outbox: the messages Roster would email, for platform admins to read.
+/// The outbox: every message Roster emails, with its delivery state, for platform admins.
 #[async_trait]
 pub trait Outbox: Send + Sync {
-    /// Lists queued messages, newest first.
+    /// Lists messages, newest first.
     async fn list_outbox(&self, admin: &Admin, page: Page) -> Result<List<OutboxMessage>, AppError>;
+    /// Whether messages are delivered over SMTP (otherwise admins forward them by hand).
+    async fn email_delivery(&self, admin: &Admin) -> Result<bool, AppError>;
+    /// Puts a message back in line for delivery now, with fresh retries.
+    async fn send_message_again(&self, admin: &Admin, id: &MessageId) -> Result<OutboxMessage, AppError>;
+}
+
+/// Bulk actions on the users table: one request, the member calls applied row by row under
+/// their own rules, and a report of what was done and what was refused, and why.
+#[async_trait]
+pub trait BulkActions: Send + Sync {
+    /// Applies `action` to the selected members of `organization`. Rows the grant may not
+    /// touch (or that are not in the organization) are refused in the report, never skipped;
+    /// a selection larger than [`MAX_BULK_ROWS`] is refused before anything changes.
+    async fn bulk_members(
+        &self,
+        admin: &Admin,
+        organization: &OrganizationId,
+        selection: BulkSelection,
+        action: BulkAction,
+    ) -> Result<BulkReport, AppError>;
+    /// Keeps a report for an hour, for the page a form posted without JavaScript returns to.
+    async fn keep_bulk_report(
+        &self,
+        admin: &Admin,
+        organization: &OrganizationId,
+        report: &BulkReport,
+    ) -> Result<BulkReportId, AppError>;
+    /// Reads a kept report of an organization the grant reaches.
+    async fn bulk_report(&self, admin: &Admin, id: &BulkReportId) -> Result<BulkReport, AppError>;
 }
 
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
@@ -422,6 +654,9 @@ pub trait Directory:
     + Authentication
     + Codes
     + Outbox
+    + UserDetails
+    + BulkActions
+    + AuthFactors
 {
 }
 
@@ -437,6 +672,9 @@ impl<T> Directory for T where
         + Authentication
         + Codes
         + Outbox
+        + UserDetails
+        + BulkActions
+        + AuthFactors
 {
 }
 

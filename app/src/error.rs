@@ -47,6 +47,12 @@ pub enum Conflict {
     IdempotencyKeyInProgress,
     /// This `Idempotency-Key` was used for a different request.
     IdempotencyKeyReused,
+    /// A role or permission with this slug exists already.
+    SlugAlreadyExists,
+    /// The role is still held by members.
+    RoleInUse,
+    /// The change would take from a built-in role or permission what the security rules need.
+    BuiltIn,
 }
 
 impl Conflict {
@@ -65,6 +71,9 @@ impl Conflict {
             Conflict::InvitationNotPending => "invitation_not_pending",
             Conflict::IdempotencyKeyInProgress => "idempotency_key_in_progress",
             Conflict::IdempotencyKeyReused => "idempotency_key_reused",
+            Conflict::SlugAlreadyExists => "slug_already_exists",
+            Conflict::RoleInUse => "role_in_use",
+            Conflict::BuiltIn => "built_in",
         }
     }
 }
@@ -236,6 +245,9 @@ mod tests {
             InvitationNotPending,
             IdempotencyKeyInProgress,
             IdempotencyKeyReused,
+            SlugAlreadyExists,
+            RoleInUse,
+            BuiltIn,
         ];
         for conflict in all {
             assert_eq!(serde_json::to_value(conflict).unwrap(), serde_json::json!(conflict.code()));

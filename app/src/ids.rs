@@ -120,6 +120,30 @@ id_type!(
     /// A magic-auth code (`magic_auth_…`).
     MagicAuthId, "magic_auth"
 );
+id_type!(
+    /// An email in the outbox (`message_…`).
+    MessageId, "message"
+);
+id_type!(
+    /// An entry of the permissions catalog (`perm_…`).
+    PermissionId, "perm"
+);
+id_type!(
+    /// One role held by one membership (`role_assignment_…`).
+    RoleAssignmentId, "role_assignment"
+);
+id_type!(
+    /// The kept report of a bulk action on the users table (`bulk_report_…`).
+    BulkReportId, "bulk_report"
+);
+id_type!(
+    /// An authentication factor, such as a TOTP app (`auth_factor_…`).
+    AuthenticationFactorId, "auth_factor"
+);
+id_type!(
+    /// A challenge of an authentication factor (`auth_challenge_…`).
+    AuthenticationChallengeId, "auth_challenge"
+);
 
 /// True when `s` is a canonical 26-character Crockford base32 ULID.
 fn is_ulid(s: &str) -> bool {

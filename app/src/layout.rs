@@ -3,6 +3,7 @@
 use crate::auth::{Logout, SessionState, SwitchOrganization};
 use crate::error::AppError;
 use crate::model::Viewer;
+use crate::organizations::OrganizationPicker;
 use crate::ui::{EmptyState, LoadError, Loading};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -97,8 +98,10 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
                     <Show when=move || is_admin>
                         <li><A href="/users" attr:aria-current=move || current("/users")>"Users"</A></li>
                         <li><A href="/invitations" attr:aria-current=move || current("/invitations")>"Invitations"</A></li>
+                        <li><A href="/roles" attr:aria-current=move || current("/roles")>"Roles"</A></li>
                     </Show>
                     <Show when=move || is_platform_admin>
+                        <li><A href="/orgs" attr:aria-current=move || current("/orgs")>"Organizations"</A></li>
                         <li><A href="/api-keys" attr:aria-current=move || current("/api-keys")>"API keys"</A></li>
                         <li><A href="/outbox" attr:aria-current=move || current("/outbox")>"Outbox"</A></li>
                     </Show>
@@ -126,6 +129,9 @@ fn OrganizationSwitcher(viewer: Viewer) -> impl IntoView {
     match (current, viewer.organizations.len()) {
         (None, _) => view! { <span class="org-name muted">"No organization"</span> }.into_any(),
         (Some(organization), 0 | 1) => view! { <span class="org-name">{organization.name}</span> }.into_any(),
+        (Some(organization), count) if count > crate::organizations::SWITCHER_LIST_LIMIT => {
+            view! { <OrganizationPicker current=organization known=viewer.organizations.clone() switch/> }.into_any()
+        }
         (Some(organization), _) => view! {
             <ActionForm action=switch attr:class="org-switcher">
                 <label for="organization-switcher" class="sr-only">"Organization"</label>

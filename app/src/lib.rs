@@ -4,17 +4,22 @@
 pub mod accept;
 pub mod api_keys;
 pub mod auth;
+pub mod bulk;
 pub mod error;
 pub mod format;
 pub mod ids;
 pub mod invitations;
 pub mod layout;
+pub mod links;
 pub mod members;
+pub mod metadata;
 pub mod model;
+pub mod organizations;
 pub mod outbox;
 pub mod profile;
 pub mod roles;
 pub mod ui;
+pub mod user_detail;
 
 #[cfg(feature = "ssr")]
 pub mod access;
@@ -75,10 +80,15 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=layout::Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=layout::Home ssr=SsrMode::Async/>
                     <Route path=path!("users") view=members::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("users/:id") view=user_detail::UserDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("invitations") view=invitations::InvitationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("roles") view=roles::RolesPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=profile::ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=outbox::OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs") view=organizations::OrganizationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/new") view=organizations::NewOrganizationPage ssr=SsrMode::Async/>
+                    <Route path=path!("orgs/:id") view=organizations::OrganizationPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

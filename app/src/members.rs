@@ -4,22 +4,22 @@
 use crate::error::AppError;
 use crate::format;
 use crate::layout::{Gate, WithViewer};
+use crate::links::{href, page_from, param, push_page};
 use crate::model::*;
-use crate::ui::{DataTable, EmptyState, ErrorBanner, LoadError, Loading, StatusBadge};
+use crate::ui::{DataTable, EmptyState, ErrorBanner, LoadError, Loading, Pager, StatusBadge};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::door::{caller, directory};
 
 /// The page sizes the table offers.
-pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
+pub use crate::links::PAGE_SIZES;
 
 /// One page of the current organization's members.
 #[server(prefix = "/api", endpoint = "members", input = Json)]
@@ -83,18 +83,6 @@ pub struct TableQuery {
     pub page: Page,
 }
 
-/// The characters `encodeURIComponent` escapes, so server and browser build identical links.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
-
 /// The orders the table offers: URL value, label, what it sorts by and in which direction.
 pub const SORTS: [(&str, &str, MemberSort, Order); 6] = [
     ("newest", "Newest first", MemberSort::Created, Order::Desc),
@@ -108,9 +96,7 @@ pub const SORTS: [(&str, &str, MemberSort, Order); 6] = [
 impl TableQuery {
     /// Reads the table state from the query, ignoring values it does not understand.
     pub fn from_params(params: &ParamsMap) -> Self {
-        let text = |key: &str| params.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let limit =
-            text("limit").and_then(|v| v.parse().ok()).filter(|v| PAGE_SIZES.contains(v)).unwrap_or(PAGE_SIZES[0]);
+        let text = |key: &str| param(params, key);
         let (_, _, sort, order) =
             text("sort").and_then(|v| SORTS.into_iter().find(|(value, ..)| *value == v)).unwrap_or(SORTS[0]);
         let search_match =
@@ -123,13 +109,13 @@ impl TableQuery {
                 status: text("status").and_then(|v| MembershipStatus::parse(&v)),
                 sort,
             },
-            page: Page { limit, after: text("after"), before: text("before"), order },
+            page: page_from(params, PAGE_SIZES[0], order),
         }
     }
 
     /// The link to this state.
     pub fn href(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
+        let mut pairs: Vec<(&'static str, String)> = Vec::new();
         if let Some(search) = &self.filter.search {
             pairs.push(("q", search.clone()));
         }
@@ -145,21 +131,8 @@ impl TableQuery {
         if let Some((value, ..)) = self.sort_option().filter(|(value, ..)| *value != SORTS[0].0) {
             pairs.push(("sort", value.to_owned()));
         }
-        if self.page.limit != PAGE_SIZES[0] {
-            pairs.push(("limit", self.page.limit.to_string()));
-        }
-        if let Some(after) = &self.page.after {
-            pairs.push(("after", after.clone()));
-        }
-        if let Some(before) = &self.page.before {
-            pairs.push(("before", before.clone()));
-        }
-        let query = pairs
-            .iter()
-            .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, COMPONENT)))
-            .collect::<Vec<_>>()
-            .join("&");
-        if query.is_empty() { "/users".to_owned() } else { format!("/users?{query}") }
+        push_page(&mut pairs, &self.page, PAGE_SIZES[0]);
+        href("/users", &pairs)
     }
 
     /// The same filters at another cursor.
@@ -172,7 +145,8 @@ impl TableQuery {
         SORTS.into_iter().find(|(_, _, sort, order)| *sort == self.filter.sort && *order == self.page.order)
     }
 
-    fn is_filtered(&self) -> bool {
+    /// True when a search or filter narrows the table.
+    pub fn is_filtered(&self) -> bool {
         self.filter.search.is_some() || self.filter.role.is_some() || self.filter.status.is_some()
     }
 }
@@ -183,9 +157,11 @@ pub fn UsersPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| TableQuery::from_params(&params.read()));
     let change = ServerAction::<ChangeMember>::new();
+    let bulk = ServerAction::<crate::bulk::BulkMembers>::new();
+    let bulk_done = crate::bulk::successes(bulk);
     let members = Resource::new(
-        move || (query.get(), change.version().get()),
-        |(query, _)| list_members(query.filter, query.page),
+        move || (query.get(), change.version().get(), bulk_done.get()),
+        |(query, ..)| list_members(query.filter, query.page),
     );
     let roles = Resource::new(|| (), |_| crate::roles::assignable_roles());
     let (pending, set_pending) = signal(false);
@@ -204,6 +180,7 @@ pub fn UsersPage() -> impl IntoView {
             </div>
             <Filters query roles/>
             <ErrorBanner error/>
+            <crate::bulk::BulkReportPanel action=bulk/>
             {move || outcome().and_then(Result::ok).map(|message| view! { <p class="alert alert-success" role="status">{message}</p> })}
             <div class="table-region" class:is-pending=pending aria-busy=move || pending.get().to_string()>
                 <Transition fallback=|| view! { <Loading what="members"/> } set_pending>
@@ -214,7 +191,7 @@ pub fn UsersPage() -> impl IntoView {
                                 let may_manage_owners = viewer.may_manage_owners;
                                 let roles: Vec<Role> =
                                     roles.into_iter().filter(|role| role.is_assignable(may_manage_owners)).collect();
-                                view! { <MembersTable list roles may_manage_owners query=query.get_untracked() change/> }.into_any()
+                                view! { <MembersTable list roles may_manage_owners query=query.get_untracked() change bulk/> }.into_any()
                             }
                             Err(error) => view! { <LoadError error/> }.into_any(),
                         }
@@ -324,6 +301,7 @@ fn MembersTable(
     may_manage_owners: bool,
     query: TableQuery,
     change: ServerAction<ChangeMember>,
+    bulk: ServerAction<crate::bulk::BulkMembers>,
 ) -> impl IntoView {
     if list.data.is_empty() {
         let filtered = query.is_filtered();
@@ -340,24 +318,22 @@ fn MembersTable(
     }
     let previous = list.list_metadata.before.clone().map(|before| query.at(None, Some(before)).href());
     let next = list.list_metadata.after.clone().map(|after| query.at(Some(after), None).href());
+    let selection = crate::bulk::Selection::new(list.data.iter().map(|m| m.membership.id.to_string()).collect());
     view! {
-        <DataTable caption="Members" columns=&["Name", "Email", "Role", "Status", "Last sign-in", "Created"] actions=true>
+        <crate::bulk::BulkBar action=bulk selection roles=roles.clone() query/>
+        <DataTable
+            caption="Members"
+            columns=&["Name", "Email", "Role", "Status", "Last sign-in", "Created"]
+            actions=true
+            lead=move || view! { <crate::bulk::SelectAll selection/> }
+        >
             {list
                 .data
                 .into_iter()
-                .map(|member| view! { <MemberRow member roles=roles.clone() may_manage_owners change/> })
+                .map(|member| view! { <MemberRow member roles=roles.clone() may_manage_owners change selection/> })
                 .collect_view()}
         </DataTable>
-        <nav class="pager" aria-label="Pages">
-            {match previous {
-                Some(href) => view! { <a class="button" href=href rel="prev">"← Previous"</a> }.into_any(),
-                None => view! { <span class="button" aria-disabled="true">"← Previous"</span> }.into_any(),
-            }}
-            {match next {
-                Some(href) => view! { <a class="button" href=href rel="next">"Next →"</a> }.into_any(),
-                None => view! { <span class="button" aria-disabled="true">"Next →"</span> }.into_any(),
-            }}
-        </nav>
+        <Pager previous next/>
     }
     .into_any()
 }
@@ -378,6 +354,8 @@ fn MemberRow(
     roles: Vec<Role>,
     may_manage_owners: bool,
     change: ServerAction<ChangeMember>,
+    /// The bulk form's ticked rows, which this row's checkbox joins.
+    selection: crate::bulk::Selection,
 ) -> impl IntoView {
     let Member { user, membership } = member;
     let name = user.display_name();
@@ -417,9 +395,10 @@ fn MemberRow(
     };
     view! {
         <tr data-membership=id.clone()>
+            <crate::bulk::RowCheckbox selection id=id.clone() name=name.clone()/>
             <th scope="row" class="name-cell">
                 <span class="avatar" aria-hidden="true">{initials(&name)}</span>
-                {name.clone()}
+                <a href=format!("/users/{}", user.id)>{name.clone()}</a>
             </th>
             <td>{user.email.clone()}</td>
             <td>{role}</td>

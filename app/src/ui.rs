@@ -50,25 +50,44 @@ pub fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option
 /// Links to the newer and older pages of a newest-first list at `path`.
 #[component]
 pub fn NewerOlder(path: &'static str, metadata: ListMetadata) -> impl IntoView {
-    let newer = metadata.before.map(|before| format!("{path}?before={before}"));
-    let older = metadata.after.map(|after| format!("{path}?after={after}"));
-    view! {
-        <nav class="pager" aria-label="Pages">
-            {newer.map(|href| view! { <a class="button" href=href rel="prev">"← Newer"</a> })}
-            {older.map(|href| view! { <a class="button" href=href rel="next">"Older →"</a> })}
-        </nav>
-    }
+    let previous = metadata.before.map(|before| format!("{path}?before={before}"));
+    let next = metadata.after.map(|after| format!("{path}?after={after}"));
+    view! { <Pager previous next/> }
 }
 
-/// A labelled input with its error under it; the error's element is `{id}-error`.
+/// Links to a list's neighbouring pages, named `label` for screen readers; a side without a
+/// page shows disabled, and a list that fits on one page shows none.
+#[component]
+pub fn Pager(
+    #[prop(default = "Pages")] label: &'static str,
+    previous: Option<String>,
+    next: Option<String>,
+) -> impl IntoView {
+    let link = |href: Option<String>, rel: &'static str, text: &'static str| match href {
+        Some(href) => view! { <a class="button" href=href rel=rel>{text}</a> }.into_any(),
+        None => view! { <span class="button" aria-disabled="true">{text}</span> }.into_any(),
+    };
+    (previous.is_some() || next.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label=label>
+                {link(previous, "prev", "← Previous")}
+                {link(next, "next", "Next →")}
+            </nav>
+        }
+    })
+}
+
+/// A labelled input, holding `value` when given, with its error under it; the error's
+/// element is `{id}-error`.
 #[component]
 pub fn InputField(
     id: &'static str,
     label: &'static str,
     name: &'static str,
     #[prop(default = "text")] kind: &'static str,
-    autocomplete: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] required: bool,
+    #[prop(optional, into)] value: Option<String>,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
@@ -79,6 +98,7 @@ pub fn InputField(
                 id=id
                 type=kind
                 name=name
+                value=value
                 autocomplete=autocomplete
                 required=required
                 aria-invalid=move || error.get().is_some().to_string()
@@ -96,12 +116,14 @@ pub fn LoadError(error: AppError) -> impl IntoView {
 }
 
 /// A table of records in a card: `columns` head it, and `actions` adds an unlabelled last
-/// column (named for screen readers) for each row's buttons.
+/// column (named for screen readers) for each row's buttons. `lead`, when given, heads a first
+/// column before them, such as a select-all checkbox.
 #[component]
 pub fn DataTable(
     caption: &'static str,
     columns: &'static [&'static str],
     #[prop(optional)] actions: bool,
+    #[prop(optional, into)] lead: Option<ViewFn>,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -111,6 +133,7 @@ pub fn DataTable(
                     <caption class="sr-only">{caption}</caption>
                     <thead>
                         <tr>
+                            {lead.map(|lead| view! { <th scope="col" class="select-cell">{lead.run()}</th> })}
                             {columns.iter().map(|column| view! { <th scope="col">{*column}</th> }).collect_view()}
                             {actions.then(|| view! { <th scope="col"><span class="sr-only">"Actions"</span></th> })}
                         </tr>

@@ -48,11 +48,11 @@ test('contains search and sorting by email', async ({ page }) => {
   await page.goto('/users?sort=email');
   await hydrated(page);
   await expect(page.getByLabel('Sort')).toHaveValue('email');
-  const emails = await rows(page).locator('td:nth-child(2)').allInnerTexts();
+  const emails = await rows(page).locator('td:nth-child(3)').allInnerTexts();
   expect(emails).toEqual([...emails].sort());
   expect(emails[0]).toBe('admin@roster.test');
   await page.getByRole('link', { name: 'Next →' }).click();
-  const next = await rows(page).locator('td:nth-child(2)').allInnerTexts();
+  const next = await rows(page).locator('td:nth-child(3)').allInnerTexts();
   expect(next[0] > emails[emails.length - 1]).toBe(true);
 });
 

@@ -59,7 +59,7 @@ test('a new person accepts an invitation from its link and lands in the organiza
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Outbox' }).click();
   await expect(page).toHaveURL(/\/outbox$/);
   const message = page.locator('tr', { hasText: 'newcomer@e2e.test' });
-  await expect(message).toContainText('You are invited to join Acme Corporation');
+  await expect(message).toContainText('invited you to join Acme Corporation');
   await expect(message).toContainText(link);
 });
 

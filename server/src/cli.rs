@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the dashboard (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Generate load-test data: users spread over organizations.
@@ -98,6 +98,20 @@ pub struct ServeArgs {
     /// system's resolvers when unset.
     #[arg(long, env = "ROSTER_DNS_SERVER")]
     pub dns_server: Option<std::net::SocketAddr>,
+
+    /// The SMTP server that delivers email: `smtp://user:password@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:password@host` (implicit TLS) or `smtp://host:25` (plain).
+    /// Without it, messages wait on the dashboard's outbox page.
+    #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every email, e.g. `Roster <no-reply@example.com>` (needed with an SMTP URL).
+    #[arg(long, env = "ROSTER_EMAIL_FROM")]
+    pub email_from: Option<String>,
+
+    /// PEM certificates to trust for the SMTP server besides the public roots (a private CA).
+    #[arg(long, env = "ROSTER_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServeArgs {

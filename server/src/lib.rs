@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod mail;
 pub mod rest;
 pub mod seed;
 pub mod store;

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use leptos::config::get_configuration;
 use server::cli::{ApiKeyCommand, Cli, Command, SeedArgs, ServeArgs};
 use server::core::{Core, CoreSettings};
+use server::mail::{Sender, SenderSettings, SmtpSettings};
 use server::seed::{self, Bootstrap};
 use server::store::Store;
 use server::web::{self, WebSettings};
@@ -30,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Seed(args)) => seed_command(&cli.database_url, args).await,
         Some(Command::ApiKey(command)) => api_key_command(&cli.database_url, command).await,
-        Some(Command::Serve(args)) => serve(&cli.database_url, args).await,
+        Some(Command::Serve(args)) => serve(&cli.database_url, *args).await,
         None => serve(&cli.database_url, ServeArgs::default()).await,
     }
 }
@@ -40,10 +41,25 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let addr = args.addr.unwrap_or(leptos_options.site_addr);
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
 
+    let smtp = match (&args.smtp_url, &args.email_from) {
+        (Some(url), Some(from)) => Some(SmtpSettings::parse(url, from, args.smtp_ca_file.as_deref())?),
+        (Some(_), None) => anyhow::bail!("ROSTER_SMTP_URL needs ROSTER_EMAIL_FROM, the sender of every email"),
+        (None, _) => None,
+    };
     let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
+    if let Some(smtp) = &smtp {
+        Sender::new(store.clone(), smtp, SenderSettings::default())?.spawn();
+    } else {
+        tracing::info!("no ROSTER_SMTP_URL: emails wait on the outbox page");
+    }
     let core = Core::new(
         store,
-        CoreSettings { public_url: public_url.clone(), dns_server: args.dns_server, ..Default::default() },
+        CoreSettings {
+            public_url: public_url.clone(),
+            dns_server: args.dns_server,
+            email_delivery: smtp.is_some(),
+            ..Default::default()
+        },
     )
     .await
     .map_err(|error| anyhow::anyhow!("starting the core: {error}"))?;

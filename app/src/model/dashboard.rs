@@ -3,15 +3,70 @@
 
 use super::*;
 
-/// A message waiting in the outbox: the emails Roster would send (invitations, codes and
-/// links) until email delivery exists.
+/// A message in the outbox: an email Roster sends (invitations, codes and links), with how
+/// its delivery went. Without SMTP configured, messages stay queued here for an admin to
+/// forward.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutboxMessage {
     pub id: String,
     pub recipient: String,
     pub subject: String,
+    /// The text part.
     pub body: String,
     pub created_at: String,
+    pub delivery: DeliveryState,
+    /// Delivery attempts since the message was queued (or sent again).
+    pub attempts: i64,
+    pub last_attempt_at: Option<String>,
+    /// When a queued message is tried next.
+    pub next_attempt_at: Option<String>,
+    /// Why the last attempt failed, as the mail server or the connection said.
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+/// Where a message's delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its (next) attempt.
+    Queued,
+    /// A sender is delivering it now.
+    Sending,
+    /// The mail server accepted it.
+    Sent,
+    /// Refused for good, or out of retries.
+    Failed,
+}
+
+impl DeliveryState {
+    /// The stored and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    /// Reads the stored spelling; anything unknown reads as queued.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "sending" => DeliveryState::Sending,
+            "sent" => DeliveryState::Sent,
+            "failed" => DeliveryState::Failed,
+            _ => DeliveryState::Queued,
+        }
+    }
+}
+
+/// A page of the outbox, and whether email delivery (SMTP) is configured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutboxList {
+    /// Messages are delivered by SMTP; otherwise the outbox is where admins read them.
+    pub email_delivery: bool,
+    pub messages: List<OutboxMessage>,
 }
 
 /// What the holder of an invitation link sees before accepting it.

@@ -4,9 +4,15 @@
 //! rather than a missing field), so the REST API, the dashboard and a remote client all
 //! share one set of types. What only the dashboard shows is in `dashboard.rs`.
 
+mod authorization;
+mod bulk;
 mod dashboard;
+mod factors;
 
+pub use authorization::*;
+pub use bulk::*;
 pub use dashboard::*;
+pub use factors::*;
 
 use crate::ids::*;
 use serde::{Deserialize, Serialize};
@@ -230,6 +236,12 @@ pub struct Role {
     pub resource_type_slug: String,
     #[serde(rename = "type")]
     pub role_type: RoleType,
+    /// Lower comes first in lists and menus.
+    #[serde(default)]
+    pub priority: i64,
+    /// New members get this role unless another is asked for.
+    #[serde(default)]
+    pub is_default: bool,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -2,7 +2,7 @@
 //! the earlier ones of its kind; five wrong guesses kill a code; each works once.
 
 use super::attempts::MAGIC_AUTH_ISSUE_LIMIT;
-use super::{Core, password, record, validate};
+use super::{Core, emails, password, record, validate};
 use crate::store::api::{self, CodePurpose, CodeRow};
 use crate::store::directory as db;
 use crate::store::{commit, iso, now_ms};
@@ -33,7 +33,7 @@ impl Core {
         user: &User,
         secret: String,
         lifetime_ms: i64,
-        message: (&str, String),
+        message: api::NewMessage,
     ) -> Result<CodeRow, AppError> {
         let now = now_ms();
         let id = match purpose {
@@ -55,7 +55,7 @@ impl Core {
         // A new code replaces the ones sent before: only the latest message works.
         api::consume_codes_of(&mut tx, purpose, &row.user_id, now).await?;
         api::insert_code(&mut tx, purpose, &row).await?;
-        api::queue_message(&mut tx, &user.email, message.0, &message.1, now).await?;
+        api::queue_message(&mut tx, &message, now).await?;
         let event = match purpose {
             CodePurpose::EmailVerification => "email_verification.created",
             CodePurpose::PasswordReset => "password_reset.created",
@@ -130,7 +130,7 @@ impl Codes for Core {
             Self::user_for_credentials(&mut conn, admin, user).await?
         };
         let code = six_digits();
-        let message = ("Verify your email", format!("Your verification code is {code}. It expires in 24 hours."));
+        let message = emails::email_verification(&user.email, &code);
         self.issue_code(CodePurpose::EmailVerification, &user, code, EMAIL_VERIFICATION_MS, message).await?;
         Ok(user)
     }
@@ -184,8 +184,7 @@ impl Codes for Core {
         let user = self.user_for_codes(admin, email).await?;
         let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
         let url = format!("{}/reset-password?token={token}", self.settings.public_url.trim_end_matches('/'));
-        let message =
-            ("Reset your password", format!("Choose a new password at {url}. The link expires in 30 minutes."));
+        let message = emails::password_reset(&user.email, &url);
         let row = self.issue_code(CodePurpose::PasswordReset, &user, token, PASSWORD_RESET_MS, message).await?;
         Ok(self.password_reset(row))
     }
@@ -223,7 +222,7 @@ impl Codes for Core {
         let user = self.user_for_codes(admin, email).await?;
         MAGIC_AUTH_ISSUE_LIMIT.reserve(&mut *self.store.read().await?, &user.email, now_ms()).await?;
         let code = six_digits();
-        let message = ("Your sign-in code", format!("Your sign-in code is {code}. It expires in 10 minutes."));
+        let message = emails::magic_auth(&user.email, &code);
         let row = self.issue_code(CodePurpose::MagicAuth, &user, code, MAGIC_AUTH_MS, message).await?;
         Ok(magic_auth(row))
     }

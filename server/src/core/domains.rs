@@ -193,6 +193,32 @@ impl OrganizationDomains for Core {
         Ok(changed)
     }
 
+    async fn mark_domain_verified(
+        &self,
+        admin: &Admin,
+        id: &OrganizationDomainId,
+    ) -> Result<OrganizationDomain, AppError> {
+        // Only someone trusted with every organization vouches for a domain without a proof.
+        admin.require_environment()?;
+        let found = self.reachable_domain(admin, id).await?;
+        if found.state == DomainState::Verified {
+            return Ok(found);
+        }
+        let mut tx = self.store.begin().await?;
+        db::lock_row(&mut tx, Lockable::Organizations, found.organization_id.as_str()).await?;
+        if db::domain_verified_elsewhere(&mut tx, &found.domain, &found.organization_id).await? {
+            return Err(AppError::conflict(
+                Conflict::DomainAlreadyClaimed,
+                format!("Another organization has verified {}.", found.domain),
+            ));
+        }
+        db::set_domain_verified_manually(&mut tx, id, now_ms()).await?;
+        let changed = db::find_domain(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Organization domain"))?;
+        record(&mut tx, "organization_domain.verified", Some(&changed.organization_id), &changed).await?;
+        commit(tx).await?;
+        Ok(changed)
+    }
+
     async fn delete_domain(&self, admin: &Admin, id: &OrganizationDomainId) -> Result<(), AppError> {
         let found = self.reachable_domain(admin, id).await?;
         let mut tx = self.store.begin().await?;
@@ -200,5 +226,45 @@ impl OrganizationDomains for Core {
         record(&mut tx, "organization_domain.deleted", Some(&found.organization_id), &found).await?;
         commit(tx).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::testing::Fixture;
+    use app::directory::*;
+    use app::model::{DomainState, DomainVerificationStrategy};
+
+    #[tokio::test]
+    async fn only_environment_grants_mark_a_domain_verified_and_it_is_recorded() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let claimed = fx.core.create_domain(&fx.system(), &acme.id, "acme.example").await.unwrap();
+        let owner = fx.owner_of(&acme).await;
+        assert!(matches!(
+            fx.core.mark_domain_verified(&owner, &claimed.id).await,
+            Err(app::error::AppError::Forbidden(_))
+        ));
+        assert!(fx.core.mark_domain_verified(&fx.key_of(&acme), &claimed.id).await.is_err());
+        let verified = fx.core.mark_domain_verified(&fx.system(), &claimed.id).await.unwrap();
+        assert_eq!(
+            (verified.state, verified.verification_strategy),
+            (DomainState::Verified, DomainVerificationStrategy::Manual)
+        );
+        assert!(fx.events().await.contains(&"organization_domain.verified".to_owned()));
+        // Marking it again changes nothing.
+        assert_eq!(fx.core.mark_domain_verified(&fx.system(), &claimed.id).await.unwrap(), verified);
+    }
+
+    #[tokio::test]
+    async fn a_domain_verified_elsewhere_cannot_be_marked_verified() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let globex = fx.organization("Globex").await;
+        let mine = fx.core.create_domain(&fx.system(), &acme.id, "shared.example").await.unwrap();
+        let theirs = fx.core.create_domain(&fx.system(), &globex.id, "shared.example").await.unwrap();
+        fx.core.mark_domain_verified(&fx.system(), &theirs.id).await.unwrap();
+        let refused = fx.core.mark_domain_verified(&fx.system(), &mine.id).await.unwrap_err();
+        assert_eq!(refused.status_code(), 409);
     }
 }

@@ -38,14 +38,8 @@ impl Core {
         membership: &OrganizationMembership,
     ) -> Result<OrganizationGrant, AppError> {
         let roles: Vec<String> = membership.roles.iter().map(|r| r.slug.clone()).collect();
-        let mut permissions: Vec<String> = db::list_roles(conn, Some(&membership.organization_id))
-            .await?
-            .into_iter()
-            .filter(|role| roles.contains(&role.slug))
-            .flat_map(|role| role.permissions)
-            .collect();
-        permissions.sort();
-        permissions.dedup();
+        // The same union that `check` answers from.
+        let permissions = Self::permissions_of(conn, membership).await?;
         Ok(OrganizationGrant { organization: membership.organization_id.clone(), roles, permissions })
     }
 
@@ -287,6 +281,7 @@ impl Core {
             return Err(invalid());
         }
         let session_id = SessionId::from_trusted(session.id.clone());
+        db::touch_session(&mut tx, &session.id, now, now - super::user_detail::LAST_ACTIVE_INTERVAL_MS).await?;
         if let Some(organization) = &organization {
             db::set_session_organization(&mut tx, &session_id, organization, now).await?;
         }

@@ -9,7 +9,7 @@
 //! Over 600 lines: about half of the file is the tests of these rules.
 
 use super::attempts::{AttemptPolicy, PasswordAttempt};
-use super::{Core, record, validate};
+use super::{Core, emails, record, validate};
 use crate::store::api;
 use crate::store::directory::{self as db, InvitationRow, Lockable};
 use crate::store::{Connection, commit, iso, now_ms};
@@ -186,22 +186,29 @@ impl Core {
         self.write_invitation(tx, row, now, "invitation.accepted").await
     }
 
-    /// Queues the email that carries an invitation's link.
+    /// Queues the email that carries an invitation's link, naming the organization and the
+    /// inviter.
     async fn queue_invitation_email(conn: &mut Connection, invitation: &Invitation, now: i64) -> Result<(), AppError> {
         let organization = match &invitation.organization_id {
             Some(organization) => db::find_organization(conn, organization).await?.map(|found| found.name),
             None => None,
         };
-        let subject = match &organization {
-            Some(name) => format!("You are invited to join {name}"),
-            None => "You are invited to create an account".to_owned(),
+        let inviter = match &invitation.inviter_user_id {
+            Some(inviter) => db::find_user(conn, inviter).await?.map(|user| {
+                let name = [user.first_name, user.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                if name.trim().is_empty() { user.email } else { name.trim().to_owned() }
+            }),
+            None => None,
         };
-        let body = format!(
-            "{subject}. Accept before {}: {}",
-            app::format::date_time(&invitation.expires_at),
-            invitation.accept_invitation_url
-        );
-        Ok(api::queue_message(conn, &invitation.email, &subject, &body, now).await?)
+        let expires = app::format::date_time(&invitation.expires_at);
+        let message = emails::invitation(&emails::InvitationEmail {
+            recipient: &invitation.email,
+            organization: organization.as_deref(),
+            inviter: inviter.as_deref(),
+            url: &invitation.accept_invitation_url,
+            expires: &expires,
+        });
+        Ok(api::queue_message(conn, &message, now).await?)
     }
 
     /// Refuses a change that only a pending invitation allows.

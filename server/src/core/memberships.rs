@@ -3,6 +3,7 @@
 //! The rules: an organization always keeps an active owner; pending memberships are neither
 //! deactivated nor reactivated; deactivation keeps the roles for a later reactivation.
 
+use super::events::{Change, record_change};
 use super::{Core, record};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{Connection, commit, now_ms};
@@ -140,7 +141,9 @@ impl Core {
         }
         db::set_membership_status(&mut tx, id, to, now_ms()).await?;
         let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
+        let change = Change::by(admin).before(&membership);
+        record_change(&mut tx, change, "organization_membership.updated", Some(&updated.organization_id), &updated)
+            .await?;
         commit(tx).await?;
         Ok(updated)
     }
@@ -228,7 +231,9 @@ impl Memberships for Core {
         }
         db::replace_roles(&mut tx, id, &roles, now_ms()).await?;
         let updated = db::find_membership(&mut tx, id).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "organization_membership.updated", Some(&updated.organization_id), &updated).await?;
+        let change = Change::by(admin).before(&membership);
+        record_change(&mut tx, change, "organization_membership.updated", Some(&updated.organization_id), &updated)
+            .await?;
         commit(tx).await?;
         Ok(updated)
     }
@@ -254,7 +259,8 @@ impl Memberships for Core {
         let membership = Self::lock_membership(&mut tx, admin, id).await?;
         Self::ensure_keeps_an_owner(&mut tx, &membership, "remove").await?;
         db::delete_membership(&mut tx, id).await?;
-        record(&mut tx, "organization_membership.deleted", Some(&membership.organization_id), &membership).await?;
+        let organization = Some(&membership.organization_id);
+        record_change(&mut tx, Change::by(admin), "organization_membership.deleted", organization, &membership).await?;
         commit(tx).await?;
         Ok(())
     }

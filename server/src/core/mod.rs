@@ -4,8 +4,13 @@
 
 mod api_keys;
 mod attempts;
+mod authorization;
+mod bulk;
 mod codes;
 mod domains;
+pub mod emails;
+mod factors;
+pub(crate) mod events;
 mod grants;
 mod invitations;
 mod memberships;
@@ -14,6 +19,7 @@ mod outbox;
 pub mod password;
 mod sessions;
 pub mod tokens;
+mod user_detail;
 mod users;
 pub mod validate;
 
@@ -22,11 +28,9 @@ pub(crate) mod testing;
 
 use crate::store::directory::{self as db, RoleRecord};
 use crate::store::{Connection, Store, commit, now_ms};
-use app::directory::{Admin, Roles};
 use app::error::AppError;
 use app::ids::OrganizationId;
-use app::model::{Role, roles};
-use async_trait::async_trait;
+use app::model::roles;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -41,6 +45,8 @@ pub struct CoreSettings {
     pub session_lifetime: Duration,
     /// The DNS server that domain verification asks; the system's resolvers when `None`.
     pub dns_server: Option<std::net::SocketAddr>,
+    /// Email is delivered over SMTP; without it the outbox page is where admins read messages.
+    pub email_delivery: bool,
 }
 
 impl Default for CoreSettings {
@@ -49,6 +55,7 @@ impl Default for CoreSettings {
             public_url: "http://127.0.0.1:3000".into(),
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
             dns_server: None,
+            email_delivery: false,
         }
     }
 }
@@ -104,6 +111,8 @@ impl Core {
         for role in &BUILT_IN_ROLES {
             db::ensure_environment_role(&mut tx, role, now_ms()).await?;
         }
+        db::ensure_environment_default(&mut tx, roles::MEMBER).await?;
+        Self::describe_built_in_permissions(&mut tx).await?;
         commit(tx).await?;
         let dns = Arc::new(domains::resolver(settings.dns_server));
         Ok(Self { store, settings, signing_key: Arc::default(), verified_keys: Arc::default(), dns })
@@ -119,7 +128,9 @@ impl Core {
         &self.settings
     }
 
-    /// Checks that every slug names a role usable in the organization; returns them deduplicated.
+    /// Checks that every slug names a role usable in the organization, and that several are
+    /// asked for only where a membership may hold several; returns them deduplicated. None
+    /// means the organization's default role.
     async fn checked_roles(
         conn: &mut Connection,
         field: &str,
@@ -133,7 +144,14 @@ impl Core {
             }
         }
         if chosen.is_empty() {
-            return Ok(vec![roles::MEMBER.to_owned()]);
+            return Ok(vec![db::default_role_slug(conn, organization).await?]);
+        }
+        if chosen.len() > 1 && !Self::multiple_roles_enabled(conn).await? {
+            return Err(AppError::invalid(
+                field,
+                "multiple_roles_disabled",
+                "Each member holds one role here; choose one (a platform admin can allow several on the Roles page).",
+            ));
         }
         let known = db::list_roles(conn, Some(organization)).await?;
         if let Some(unknown) = chosen.iter().find(|slug| !known.iter().any(|role| &role.slug == *slug)) {
@@ -156,20 +174,6 @@ pub(crate) async fn record(
     organization: Option<&OrganizationId>,
     data: &impl Serialize,
 ) -> Result<(), AppError> {
-    let data = serde_json::to_value(data).map_err(|error| {
-        tracing::error!(%error, event, "event data did not serialize");
-        AppError::Internal
-    })?;
-    Ok(db::insert_event(conn, event, organization, &data, now_ms()).await?)
-}
-
-#[async_trait]
-impl Roles for Core {
-    async fn list_roles(&self, admin: &Admin, organization: Option<&OrganizationId>) -> Result<Vec<Role>, AppError> {
-        if let Some(organization) = organization {
-            admin.require_reach(organization, "Organization")?;
-        }
-        let mut conn = self.store.read().await?;
-        Ok(db::list_roles(&mut conn, organization).await?)
-    }
+    // Without an actor: the change's cause is not known here (sign-ins, seeding, codes).
+    events::record_change(conn, events::Change::default(), event, organization, data).await
 }

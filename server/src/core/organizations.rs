@@ -1,12 +1,13 @@
 //! Organizations: create and read.
 
 use super::{Core, record, validate};
-use crate::store::directory::{self as db, Lockable};
+use crate::store::directory::{self as db, Counted, Lockable};
 use crate::store::{Connection, commit, iso, now_ms};
-use app::directory::{Admin, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
+use app::directory::{Admin, Caller, NewOrganization, OrganizationQuery, OrganizationUpdate, Organizations};
 use app::error::{AppError, Conflict, FieldErrors};
 use app::ids::{OrganizationDomainId, OrganizationId};
 use app::model::*;
+use app::organizations::{OrganizationOverview, OrganizationSearch};
 use async_trait::async_trait;
 
 /// The domains an organization claims, as new rows.
@@ -194,11 +195,95 @@ impl Organizations for Core {
     async fn delete_organization(&self, admin: &Admin, id: &OrganizationId) -> Result<(), AppError> {
         admin.require_environment()?;
         let mut tx = self.store.begin().await?;
+        // Locked, so no membership or invitation joins between the count and the delete.
+        if !db::lock_row(&mut tx, Lockable::Organizations, id.as_str()).await? {
+            return Err(AppError::not_found("Organization"));
+        }
         let organization =
             db::find_organization(&mut tx, id).await?.ok_or_else(|| AppError::not_found("Organization"))?;
+        let ids = std::slice::from_ref(id);
+        let memberships = db::counts_by_organization(&mut tx, Counted::Memberships, ids).await?;
+        let invitations = db::counts_by_organization(&mut tx, Counted::Invitations, ids).await?;
+        // The memberships, domains and invitations go with the row (ON DELETE CASCADE). One
+        // event says what went with it: an event per membership would be a million rows for
+        // a million-member organization.
         db::delete_organization(&mut tx, id).await?;
-        record(&mut tx, "organization.deleted", Some(id), &organization).await?;
+        let mut data = serde_json::to_value(&organization).map_err(|_| AppError::Internal)?;
+        if let Some(fields) = data.as_object_mut() {
+            fields.insert("memberships_removed".into(), memberships.get(id).copied().unwrap_or(0).into());
+            fields.insert("invitations_removed".into(), invitations.get(id).copied().unwrap_or(0).into());
+        }
+        record(&mut tx, "organization.deleted", Some(id), &data).await?;
         Ok(commit(tx).await?)
+    }
+
+    async fn list_organization_overviews(
+        &self,
+        admin: &Admin,
+        query: OrganizationSearch,
+    ) -> Result<List<OrganizationOverview>, AppError> {
+        admin.require_environment()?;
+        let page = query.page.checked()?;
+        let search = query.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        let mut conn = self.store.read().await?;
+        let list = db::search_organizations(&mut conn, search.as_deref(), &page).await?;
+        let ids: Vec<OrganizationId> = list.data.iter().map(|o| o.id.clone()).collect();
+        let members = db::counts_by_organization(&mut conn, Counted::Memberships, &ids).await?;
+        let invitations = db::counts_by_organization(&mut conn, Counted::Invitations, &ids).await?;
+        Ok(List {
+            data: list
+                .data
+                .into_iter()
+                .map(|organization| OrganizationOverview {
+                    member_count: members.get(&organization.id).copied().unwrap_or(0),
+                    invitation_count: invitations.get(&organization.id).copied().unwrap_or(0),
+                    organization,
+                })
+                .collect(),
+            list_metadata: list.list_metadata,
+        })
+    }
+
+    async fn get_organization_overview(
+        &self,
+        admin: &Admin,
+        id: &OrganizationId,
+    ) -> Result<OrganizationOverview, AppError> {
+        admin.require_environment()?;
+        let mut conn = self.store.read().await?;
+        let organization =
+            db::find_organization(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Organization"))?;
+        let ids = std::slice::from_ref(id);
+        let members = db::counts_by_organization(&mut conn, Counted::Memberships, ids).await?;
+        let invitations = db::counts_by_organization(&mut conn, Counted::Invitations, ids).await?;
+        Ok(OrganizationOverview {
+            member_count: members.get(id).copied().unwrap_or(0),
+            invitation_count: invitations.get(id).copied().unwrap_or(0),
+            organization,
+        })
+    }
+
+    async fn switchable_organizations(
+        &self,
+        caller: &Caller,
+        search: &str,
+        limit: u32,
+    ) -> Result<Vec<OrganizationSummary>, AppError> {
+        let context = caller.session().ok_or(AppError::Unauthenticated)?;
+        let limit = i64::from(limit.clamp(1, Page::MAX_LIMIT));
+        let search = search.trim().to_lowercase();
+        let mut conn = self.store.read().await?;
+        // Platform admins may work on any organization; everyone else on those they are an
+        // active member of, as `switch_organization` decides.
+        if context.is_platform_admin {
+            return Ok(db::organization_summaries_named(&mut conn, &search, None, limit).await?);
+        }
+        let ids: Vec<OrganizationId> = db::active_memberships_of(&mut conn, &context.user_id)
+            .await?
+            .into_iter()
+            .map(|m| m.organization_id)
+            .collect();
+        Ok(db::organization_summaries_named(&mut conn, &search, Some(&ids), limit).await?)
     }
 
     async fn list_organizations(
@@ -256,5 +341,62 @@ mod tests {
         let admin = fx.admin_of(&acme).await;
         let listed = fx.core.list_organizations(&admin, OrganizationQuery::default()).await.unwrap();
         assert_eq!(listed.data.iter().map(|o| &o.id).collect::<Vec<_>>(), vec![&acme.id]);
+    }
+
+    #[tokio::test]
+    async fn the_page_searches_names_and_domains_by_prefix_and_counts_members() {
+        use app::organizations::OrganizationSearch;
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme Corporation").await;
+        let globex = fx.organization("Globex").await;
+        fx.member(&acme, "ada@acme.test", "owner").await;
+        fx.member(&acme, "bob@acme.test", "member").await;
+        fx.core.create_domain(&fx.system(), &globex.id, "globex-mail.example").await.unwrap();
+        let search = |text: &str| OrganizationSearch { search: Some(text.into()), ..Default::default() };
+        let names = |list: app::model::List<app::organizations::OrganizationOverview>| {
+            list.data.into_iter().map(|o| (o.organization.name, o.member_count)).collect::<Vec<_>>()
+        };
+        let found = fx.core.list_organization_overviews(&fx.system(), search("ACME c")).await.unwrap();
+        assert_eq!(names(found), vec![("Acme Corporation".to_owned(), 2)]);
+        let found = fx.core.list_organization_overviews(&fx.system(), search("globex-m")).await.unwrap();
+        assert_eq!(names(found), vec![("Globex".to_owned(), 0)]);
+        let found = fx.core.list_organization_overviews(&fx.system(), search("corporation")).await.unwrap();
+        assert!(found.data.is_empty(), "the name matches from its start");
+        let renamed = OrganizationUpdate { name: Some("Zeta".into()), ..Default::default() };
+        fx.core.update_organization(&fx.system(), &acme.id, renamed).await.unwrap();
+        let found = fx.core.list_organization_overviews(&fx.system(), search("zet")).await.unwrap();
+        assert_eq!(names(found), vec![("Zeta".to_owned(), 2)], "the search key follows the name");
+        let owner = fx.owner_of(&globex).await;
+        assert!(fx.core.list_organization_overviews(&owner, OrganizationSearch::default()).await.is_err());
+        assert!(fx.core.get_organization_overview(&owner, &globex.id).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn deleting_records_what_went_with_the_organization() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        fx.member(&acme, "ada@acme.test", "owner").await;
+        let invitation = NewInvitation {
+            email: "new@acme.test".into(),
+            organization_id: Some(acme.id.clone()),
+            role_slug: None,
+            expires_in_days: None,
+            inviter_user_id: None,
+        };
+        fx.core.send_invitation(&fx.system(), invitation).await.unwrap();
+        let owner = fx.owner_of(&acme).await;
+        assert!(fx.core.delete_organization(&owner, &acme.id).await.is_err(), "owners cannot delete it");
+        let before = fx.core.get_organization_overview(&fx.system(), &acme.id).await.unwrap();
+        assert_eq!((before.member_count, before.invitation_count), (2, 1), "Ada and the owner who tried");
+        fx.core.delete_organization(&fx.system(), &acme.id).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        let data: String =
+            sqlx::query_scalar("SELECT data FROM events WHERE event = 'organization.deleted' ORDER BY id DESC")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["id"], acme.id.as_str());
+        assert_eq!((data["memberships_removed"].as_u64(), data["invitations_removed"].as_u64()), (Some(2), Some(1)));
     }
 }

@@ -87,6 +87,7 @@ impl Core {
         client: (Option<String>, Option<String>),
     ) -> Result<SignedIn, AppError> {
         let (row, token) = self.open_session(tx, user, organization.as_ref(), AuthMethod::Password, client).await?;
+        db::mark_dashboard_session(tx, &row.id).await?;
         Ok(SignedIn { token, session: row.into_session(now_ms()) })
     }
 }
@@ -115,9 +116,12 @@ impl Sessions for Core {
         let mut conn = self.store.read().await?;
         let row =
             db::find_session_by_token_hash(&mut conn, &secret_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
-        if row.ended_at.is_some() || row.expires_at <= now_ms() {
+        let now = now_ms();
+        if row.ended_at.is_some() || row.expires_at <= now {
             return Err(AppError::Unauthenticated);
         }
+        // For the user detail page's "last active"; written once a minute at most.
+        db::touch_session(&mut conn, &row.id, now, now - super::user_detail::LAST_ACTIVE_INTERVAL_MS).await?;
         let user_id = UserId::from_trusted(row.user_id);
         let is_platform_admin = db::is_platform_admin(&mut conn, &user_id).await?;
         let wanted = row.organization_id.map(OrganizationId::from_trusted);
@@ -218,7 +222,9 @@ impl Sessions for Core {
         let now = now_ms();
         db::end_session(&mut tx, id, now).await?;
         let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "session.revoked", organization.as_ref(), &ended.into_session(now)).await?;
+        let change = super::events::Change::by(admin);
+        super::events::record_change(&mut tx, change, "session.revoked", organization.as_ref(), &ended.into_session(now))
+            .await?;
         Ok(commit(tx).await?)
     }
 }

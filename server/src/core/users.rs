@@ -1,5 +1,6 @@
 //! Users: create, read, update, delete.
 
+use super::events::{Change, record_change};
 use super::{Core, password, record, validate};
 use crate::store::directory::{self as db, Lockable, UserRecord};
 use crate::store::{Connection, commit, now_ms};
@@ -147,6 +148,8 @@ impl Users for Core {
         let first_name = update.first_name.map(|name| errors.check(validate::name("first_name", name)));
         let last_name = update.last_name.map(|name| errors.check(validate::name("last_name", name)));
         let external_id = update.external_id.map(|id| errors.check(validate::external_id("external_id", id)));
+        let picture =
+            update.profile_picture_url.map(|url| errors.check(validate::picture_url("profile_picture_url", url)));
         if let Some(password) = &update.password {
             errors.check(validate::password("password", password));
         }
@@ -176,6 +179,7 @@ impl Users for Core {
         } else {
             Self::reachable_user(&mut tx, admin, id).await?
         };
+        let before = user.clone();
         if let Some(email) = email
             && email != user.email
         {
@@ -208,6 +212,9 @@ impl Users for Core {
         if let Some(locale) = update.locale {
             user.locale = locale;
         }
+        if let Some(Some(picture)) = picture {
+            user.profile_picture_url = picture;
+        }
         if let Some(changes) = update.metadata {
             for (key, value) in changes {
                 match value {
@@ -230,7 +237,8 @@ impl Users for Core {
             db::end_sessions_of(&mut tx, id, now).await?;
         }
         let user = db::find_user(&mut tx, id).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "user.updated", None, &user).await?;
+        // An organization's grant changes the user as that organization, so it is its event too.
+        record_change(&mut tx, Change::by(admin).before(&before), "user.updated", admin.organization(), &user).await?;
         commit(tx).await?;
         Ok(user)
     }
@@ -272,7 +280,7 @@ impl Users for Core {
             Self::ensure_keeps_an_owner(&mut tx, &membership, "delete").await?;
         }
         db::delete_user(&mut tx, id).await?;
-        record(&mut tx, "user.deleted", None, &user).await?;
+        record_change(&mut tx, Change::by(admin), "user.deleted", None, &user).await?;
         commit(tx).await?;
         Ok(())
     }

@@ -96,20 +96,38 @@ pub fn invitation_days(field: &str, days: Option<i64>) -> Result<i64, AppError> 
     }
 }
 
-/// Checks metadata against the WorkOS limits: 10 keys, keys up to 40, values up to 600 characters.
+/// The most metadata keys an object may carry (WorkOS's limit).
+pub const MAX_METADATA_KEYS: usize = 50;
+/// The longest metadata key, in characters (WorkOS's limit).
+pub const MAX_METADATA_KEY_CHARS: usize = 40;
+/// The longest metadata value, in characters (WorkOS's limit).
+pub const MAX_METADATA_VALUE_CHARS: usize = 500;
+
+/// Checks metadata against the WorkOS limits: 50 keys, keys of 1 to 40 characters, values up
+/// to 500 characters. Messages name the offending key, so a form can show which row is wrong.
 pub fn metadata(field: &str, metadata: &Metadata) -> Result<(), AppError> {
-    if metadata.len() > 10 {
-        return Err(AppError::invalid(field, "metadata_too_many_keys", "Use at most 10 metadata keys."));
+    if metadata.len() > MAX_METADATA_KEYS {
+        return Err(AppError::invalid(
+            field,
+            "metadata_too_many_keys",
+            format!("Use at most {MAX_METADATA_KEYS} metadata keys."),
+        ));
     }
     for (key, value) in metadata {
-        if key.is_empty() || key.chars().count() > 40 {
-            return Err(AppError::invalid(field, "metadata_key_invalid", "Metadata keys must be 1 to 40 characters."));
+        if key.trim().is_empty() || key.chars().count() > MAX_METADATA_KEY_CHARS {
+            return Err(AppError::invalid(
+                field,
+                "metadata_key_invalid",
+                format!("Metadata keys must be 1 to {MAX_METADATA_KEY_CHARS} characters ({key:?} is not)."),
+            ));
         }
-        if value.chars().count() > 600 {
+        if value.chars().count() > MAX_METADATA_VALUE_CHARS {
             return Err(AppError::invalid(
                 field,
                 "metadata_value_too_long",
-                "Metadata values must be at most 600 characters.",
+                format!(
+                    "Metadata values must be at most {MAX_METADATA_VALUE_CHARS} characters (the value of {key:?} is longer)."
+                ),
             ));
         }
     }
@@ -126,6 +144,24 @@ pub fn external_id(field: &str, raw: Option<String>) -> Result<Option<String>, A
     }
 }
 
+/// The longest profile picture URL accepted.
+pub const MAX_URL_CHARS: usize = 2048;
+
+/// Checks a profile picture URL: an absolute `http` or `https` URL of at most 2048
+/// characters; blank becomes `None`.
+pub fn picture_url(field: &str, raw: Option<String>) -> Result<Option<String>, AppError> {
+    let Some(url) = raw.map(|raw| raw.trim().to_owned()).filter(|url| !url.is_empty()) else {
+        return Ok(None);
+    };
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(AppError::invalid(field, "url_too_long", format!("Use at most {MAX_URL_CHARS} characters.")));
+    }
+    match url::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(Some(url)),
+        _ => Err(AppError::invalid(field, "url_invalid", "Enter a full http:// or https:// address.")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +173,18 @@ mod tests {
             assert!(required_name("name", bad, 200).unwrap_err().field_message("name").is_some(), "{bad:?}");
         }
         assert!(required_name("name", &"x".repeat(201), 200).is_err());
+    }
+
+    #[test]
+    fn picture_urls_must_be_web_addresses() {
+        assert_eq!(
+            picture_url("p", Some(" https://x.test/a.png ".into())).unwrap().as_deref(),
+            Some("https://x.test/a.png")
+        );
+        assert_eq!(picture_url("p", Some("  ".into())).unwrap(), None);
+        for bad in ["javascript:alert(1)", "x.test/a.png", "data:image/png;base64,AA"] {
+            assert!(picture_url("p", Some(bad.into())).unwrap_err().field_message("p").is_some(), "{bad}");
+        }
     }
 
     #[test]
@@ -170,11 +218,18 @@ mod tests {
     #[test]
     fn metadata_limits_follow_workos() {
         let mut big = Metadata::new();
-        for i in 0..11 {
-            big.insert(format!("k{i}"), "v".into());
+        for i in 0..50 {
+            big.insert(format!("k{i}"), "v".repeat(500));
         }
-        assert!(metadata("metadata", &big).is_err());
-        let long_value = Metadata::from([("k".to_owned(), "v".repeat(601))]);
+        big.insert("x".repeat(40), "v".into());
+        big.remove("k0");
+        assert!(metadata("metadata", &big).is_ok());
+        big.insert("k0".into(), "v".into());
+        let error = metadata("metadata", &big).unwrap_err();
+        assert!(error.field_message("metadata").is_some());
+        let long_key = Metadata::from([("x".repeat(41), "v".to_owned())]);
+        assert!(metadata("metadata", &long_key).is_err());
+        let long_value = Metadata::from([("k".to_owned(), "v".repeat(501))]);
         assert!(metadata("metadata", &long_value).is_err());
     }
 }

@@ -6,7 +6,9 @@
 //!
 //! [`Directory`]: app::directory::Directory
 
+mod auth_factors;
 mod authenticate;
+mod authorization;
 mod codes;
 mod idempotency;
 mod invitations;
@@ -14,7 +16,6 @@ mod memberships;
 mod organization_domains;
 mod organizations;
 mod request;
-mod roles;
 mod sessions;
 mod users;
 
@@ -55,10 +56,11 @@ fn routes() -> Routes {
         .merge(invitations::routes())
         .merge(organizations::routes())
         .merge(organization_domains::routes())
-        .merge(roles::routes())
+        .merge(authorization::routes())
         .merge(authenticate::routes())
         .merge(sessions::routes())
         .merge(codes::routes())
+        .merge(auth_factors::routes())
 }
 
 /// The method and path template of every REST route, as the router registered them; the
@@ -102,6 +104,11 @@ impl Routes {
         self.add(Method::PUT, path, routing::put(handler))
     }
 
+    /// Registers a PATCH route.
+    pub(crate) fn patch<H: Handler<T, RestState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::PATCH, path, routing::patch(handler))
+    }
+
     /// Registers a DELETE route.
     pub(crate) fn delete<H: Handler<T, RestState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
         self.add(Method::DELETE, path, routing::delete(handler))
@@ -120,8 +127,8 @@ pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router 
 }
 
 /// The path prefixes of the API.
-const API_PREFIXES: [&str; 5] =
-    ["/user_management/", "/organizations", "/organization_domains", "/authorization/", "/sso/"];
+const API_PREFIXES: [&str; 6] =
+    ["/user_management/", "/organizations", "/organization_domains", "/authorization/", "/sso/", "/auth/"];
 
 /// Answers unknown API paths with a JSON 404 (the SDKs parse every error body as JSON)
 /// rather than the dashboard's "page not found".

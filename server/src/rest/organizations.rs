@@ -1,4 +1,4 @@
-//! `/organizations…` (their role lists are in `roles.rs`).
+//! `/organizations…` (their role lists are in `authorization.rs`).
 
 use super::request::{Body, Query, path_id, present, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};

@@ -123,6 +123,8 @@ async fn update(
         password_hash,
         external_id: body.external_id,
         locale: body.locale,
+        // WorkOS's update has no picture; only the dashboard sets it.
+        profile_picture_url: None,
         metadata: body.metadata,
     };
     Ok(Json(directory.update_user(&caller.admin()?, &user_id(&id)?, update).await?))

@@ -60,10 +60,23 @@ struct World {
     email_verification: EmailVerification,
     password_reset: PasswordReset,
     magic_auth: MagicAuth,
+    /// A message in the outbox (the magic-auth email).
+    message: String,
     /// A domain Acme claims.
     domain: OrganizationDomain,
+    /// A permission, an environment role and a role of Acme's that have it, each its own.
+    permission: Permission,
+    env_role: Role,
+    org_role: Role,
+    /// A member of Acme holding `member` and `org_role`, and their `member` assignment.
+    assigned: OrganizationMembership,
+    assigned_member: RoleAssignment,
     /// An API key to revoke.
     spare_key: ApiKey,
+    /// The target's TOTP factor, its first challenge, and a factor Acme's key enrolled
+    /// through the standalone MFA API.
+    factor: EnrolledFactor,
+    app_factor: AuthenticationFactor,
     keys: [Api; 3],
     /// Cookie tokens of the member, admin, owner and platform admin.
     cookies: [String; 4],
@@ -159,10 +172,37 @@ impl World {
         let email_verification = latest_email_verification(app, &target).await;
         let password_reset = core.create_password_reset(&system, &target.email).await.unwrap();
         let magic_auth = core.create_magic_auth(&system, &target.email).await.unwrap();
+        let newest = Page { limit: 1, ..Page::default() };
+        let message = core.list_outbox(&system, newest).await.unwrap().data.remove(0).id;
         let keys = [app.api_key(Some(&globex)).await, app.api_key(Some(&acme)).await, app.api_key(None).await];
         let domain = core.create_domain(&system, &acme.id, &format!("acme-{n}.example")).await.unwrap();
+        let new_permission = NewPermission { slug: format!("perm-{n}:read"), name: "Read".into(), description: None };
+        let permission = core.create_permission(&system, new_permission).await.unwrap();
+        let role = |slug: String| NewRole {
+            slug: Some(slug),
+            name: "Role".into(),
+            permissions: vec![permission.slug.clone()],
+            ..Default::default()
+        };
+        let env_role = core.create_role(&system, &RoleScope::Environment, role(format!("env-{n}"))).await.unwrap();
+        let acme_scope = RoleScope::Organization(acme.id.clone());
+        let org_role = core.create_role(&system, &acme_scope, role(format!("org-{n}"))).await.unwrap();
+        let holder = core.create_user(&system, user(format!("holder{n}@acme.test"))).await.unwrap();
+        let mut holding = join(&acme, &holder, "member");
+        holding.role_slugs.push(org_role.slug.clone());
+        let assigned = core.create_membership(&system, holding).await.unwrap();
+        let assignments = core.list_role_assignments(&system, &assigned.id, Page::default()).await.unwrap();
+        let assigned_member = assignments.data.into_iter().find(|a| a.role.slug == "member").unwrap();
         let spare = NewApiKey { name: "spare".into(), ..Default::default() };
         let spare_key = core.create_api_key(&system, spare).await.unwrap().key;
+        let factor = core.enroll_user_factor(&system, &target.id, NewTotpFactor::default()).await.unwrap();
+        let acme_key = Caller::from_api_key(
+            app::ids::ApiKeyId::generate(),
+            "client_acme".into(),
+            Scope::Organization(acme.id.clone()),
+        );
+        let labels = NewTotpFactor { issuer: Some("Acme".into()), user: Some("kiosk".into()), secret: None };
+        let app_factor = core.enroll_factor(&acme_key.admin().unwrap(), labels).await.unwrap();
         World {
             acme,
             globex,
@@ -175,8 +215,16 @@ impl World {
             email_verification,
             password_reset,
             magic_auth,
+            message,
             domain,
+            permission,
+            env_role,
+            org_role,
+            assigned,
+            assigned_member,
             spare_key,
+            factor,
+            app_factor,
             keys,
             cookies: cookies.try_into().unwrap(),
         }
@@ -280,8 +328,18 @@ async fn latest_email_verification(app: &TestApp, user: &User) -> EmailVerificat
 }
 
 /// The server functions that take JSON; the others take forms, as the dashboard sends them.
-const JSON_SERVER_FUNCTIONS: [&str; 6] =
-    ["/api/my-memberships", "/api/members", "/api/roles", "/api/outbox", "/api/api-keys", "/api/invitations"];
+const JSON_SERVER_FUNCTIONS: &[&str] = &[
+    "/api/my-memberships",
+    "/api/members",
+    "/api/roles",
+    "/api/roles-overview",
+    "/api/outbox",
+    "/api/api-keys",
+    "/api/invitations",
+    "/api/orgs",
+    "/api/org",
+    "/api/switchable-orgs",
+];
 
 /// A page as the dashboard's list server functions take it.
 fn page() -> Value {
@@ -526,6 +584,210 @@ fn rest_rows() -> Vec<Row> {
         },
         Row {
             method: M::POST,
+            route: "/authorization/organizations/{id}/roles",
+            expect: [401, 404, 201, 201, 401, 401, 401, 401],
+            request: |w| {
+                let slug = format!("{}-new", w.org_role.slug);
+                call(
+                    format!("/authorization/organizations/{}/roles", w.acme.id),
+                    json!({ "slug": slug, "name": "New" }),
+                )
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/authorization/organizations/{id}/roles/{slug}",
+            expect: REST_SEES_OWN,
+            request: |w| {
+                call(format!("/authorization/organizations/{}/roles/{}", w.acme.id, w.org_role.slug), json!({}))
+            },
+        },
+        Row {
+            method: M::PATCH,
+            route: "/authorization/organizations/{id}/roles/{slug}",
+            expect: REST_SEES_OWN,
+            request: |w| {
+                let path = format!("/authorization/organizations/{}/roles/{}", w.acme.id, w.org_role.slug);
+                call(path, json!({ "name": "Renamed" }))
+            },
+        },
+        Row {
+            method: M::DELETE,
+            route: "/authorization/organizations/{id}/roles/{slug}",
+            expect: [401, 404, 409, 409, 401, 401, 401, 401],
+            request: |w| {
+                call(format!("/authorization/organizations/{}/roles/{}", w.acme.id, w.org_role.slug), json!({}))
+            },
+        },
+        Row {
+            method: M::PUT,
+            route: "/authorization/organizations/{id}/roles/{slug}/permissions",
+            expect: REST_SEES_OWN,
+            request: |w| {
+                let path = format!("/authorization/organizations/{}/roles/{}/permissions", w.acme.id, w.org_role.slug);
+                call(path, json!({ "permissions": ["members:read"] }))
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/authorization/organizations/{id}/roles/{slug}/permissions",
+            expect: [401, 404, 201, 201, 401, 401, 401, 401],
+            request: |w| {
+                let path = format!("/authorization/organizations/{}/roles/{}/permissions", w.acme.id, w.org_role.slug);
+                call(path, json!({ "slug": "members:read" }))
+            },
+        },
+        Row {
+            method: M::DELETE,
+            route: "/authorization/organizations/{id}/roles/{slug}/permissions/{permission}",
+            expect: [401, 404, 204, 204, 401, 401, 401, 401],
+            request: |w| {
+                let (acme, role, permission) = (&w.acme.id, &w.org_role.slug, &w.permission.slug);
+                call(format!("/authorization/organizations/{acme}/roles/{role}/permissions/{permission}"), json!({}))
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/authorization/roles",
+            expect: REST_ANY_KEY,
+            request: |_| call("/authorization/roles", json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/authorization/roles",
+            expect: REST_ENVIRONMENT_ONLY,
+            request: |w| {
+                call("/authorization/roles", json!({ "slug": format!("{}-new", w.env_role.slug), "name": "New" }))
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/authorization/roles/{slug}",
+            expect: REST_ANY_KEY,
+            request: |w| call(format!("/authorization/roles/{}", w.env_role.slug), json!({})),
+        },
+        Row {
+            method: M::PATCH,
+            route: "/authorization/roles/{slug}",
+            expect: [401, 403, 403, 200, 401, 401, 401, 401],
+            request: |w| call(format!("/authorization/roles/{}", w.env_role.slug), json!({ "name": "Renamed" })),
+        },
+        Row {
+            method: M::DELETE,
+            route: "/authorization/roles/{slug}",
+            expect: [401, 403, 403, 204, 401, 401, 401, 401],
+            request: |w| call(format!("/authorization/roles/{}", w.env_role.slug), json!({})),
+        },
+        Row {
+            method: M::PUT,
+            route: "/authorization/roles/{slug}/permissions",
+            expect: [401, 403, 403, 200, 401, 401, 401, 401],
+            request: |w| {
+                call(format!("/authorization/roles/{}/permissions", w.env_role.slug), json!({ "permissions": [] }))
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/authorization/roles/{slug}/permissions",
+            expect: [401, 403, 403, 201, 401, 401, 401, 401],
+            request: |w| {
+                call(format!("/authorization/roles/{}/permissions", w.env_role.slug), json!({ "slug": "members:read" }))
+            },
+        },
+        Row {
+            method: M::DELETE,
+            route: "/authorization/roles/{slug}/permissions/{permission}",
+            expect: [401, 403, 403, 204, 401, 401, 401, 401],
+            request: |w| {
+                call(format!("/authorization/roles/{}/permissions/{}", w.env_role.slug, w.permission.slug), json!({}))
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/authorization/permissions",
+            expect: REST_ANY_KEY,
+            request: |_| call("/authorization/permissions", json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/authorization/permissions",
+            expect: REST_ENVIRONMENT_ONLY,
+            request: |w| {
+                call(
+                    "/authorization/permissions",
+                    json!({ "slug": format!("{}-new", w.permission.slug), "name": "New" }),
+                )
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/authorization/permissions/{slug}",
+            expect: REST_ANY_KEY,
+            request: |w| call(format!("/authorization/permissions/{}", w.permission.slug), json!({})),
+        },
+        Row {
+            method: M::PATCH,
+            route: "/authorization/permissions/{slug}",
+            expect: [401, 403, 403, 200, 401, 401, 401, 401],
+            request: |w| {
+                call(format!("/authorization/permissions/{}", w.permission.slug), json!({ "name": "Renamed" }))
+            },
+        },
+        Row {
+            method: M::DELETE,
+            route: "/authorization/permissions/{slug}",
+            expect: [401, 403, 403, 204, 401, 401, 401, 401],
+            request: |w| call(format!("/authorization/permissions/{}", w.permission.slug), json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/authorization/organization_memberships/{id}/check",
+            expect: REST_SEES_OWN,
+            request: |w| {
+                let path = format!("/authorization/organization_memberships/{}/check", w.assigned.id);
+                call(path, json!({ "permission_slug": w.permission.slug, "resource_id": w.acme.id }))
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/authorization/organization_memberships/{id}/role_assignments",
+            expect: REST_SEES_OWN,
+            request: |w| {
+                call(format!("/authorization/organization_memberships/{}/role_assignments", w.assigned.id), json!({}))
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/authorization/organization_memberships/{id}/role_assignments",
+            expect: [401, 404, 201, 201, 401, 401, 401, 401],
+            request: |w| {
+                let path = format!("/authorization/organization_memberships/{}/role_assignments", w.assigned.id);
+                call(path, json!({ "role_slug": "admin" }))
+            },
+        },
+        Row {
+            method: M::DELETE,
+            route: "/authorization/organization_memberships/{id}/role_assignments",
+            expect: [401, 404, 204, 204, 401, 401, 401, 401],
+            request: |w| {
+                let path = format!("/authorization/organization_memberships/{}/role_assignments", w.assigned.id);
+                call(path, json!({ "role_slug": w.org_role.slug }))
+            },
+        },
+        Row {
+            method: M::DELETE,
+            route: "/authorization/organization_memberships/{id}/role_assignments/{assignment}",
+            expect: [401, 404, 204, 204, 401, 401, 401, 401],
+            request: |w| {
+                let (membership, assignment) = (&w.assigned.id, &w.assigned_member.id);
+                call(
+                    format!("/authorization/organization_memberships/{membership}/role_assignments/{assignment}"),
+                    json!({}),
+                )
+            },
+        },
+        Row {
+            method: M::POST,
             route: "/organization_domains",
             expect: [401, 404, 201, 201, 401, 401, 401, 401],
             request: |w| {
@@ -642,12 +904,182 @@ fn rest_rows() -> Vec<Row> {
             expect: REST_SEES_OWN,
             request: |w| call(format!("/user_management/magic_auth/{}", w.magic_auth.id), json!({})),
         },
+        // Authentication factors (`rest/auth_factors.rs`). Enrolling and deleting change the
+        // user's credentials; reading and challenging need to see them.
+        Row {
+            method: M::POST,
+            route: "/user_management/users/{id}/auth_factors",
+            expect: [401, 404, 201, 201, 401, 401, 401, 401],
+            request: |w| {
+                call(format!("/user_management/users/{}/auth_factors", w.target.id), json!({ "type": "totp" }))
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/user_management/users/{id}/auth_factors",
+            expect: REST_SEES_OWN,
+            request: |w| call(format!("/user_management/users/{}/auth_factors", w.target.id), json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/auth/factors/enroll",
+            expect: [401, 201, 201, 201, 401, 401, 401, 401],
+            request: |_| {
+                call("/auth/factors/enroll", json!({ "type": "totp", "totp_issuer": "Acme", "totp_user": "kiosk" }))
+            },
+        },
+        Row {
+            method: M::GET,
+            route: "/auth/factors/{id}",
+            expect: REST_SEES_OWN,
+            request: |w| call(format!("/auth/factors/{}", w.factor.authentication_factor.id), json!({})),
+        },
+        // A factor without a user is the enrolling organization's.
+        Row {
+            method: M::GET,
+            route: "/auth/factors/{id}",
+            expect: REST_SEES_OWN,
+            request: |w| call(format!("/auth/factors/{}", w.app_factor.id), json!({})),
+        },
+        Row {
+            method: M::DELETE,
+            route: "/auth/factors/{id}",
+            expect: [401, 404, 204, 204, 401, 401, 401, 401],
+            request: |w| call(format!("/auth/factors/{}", w.factor.authentication_factor.id), json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/auth/factors/{id}/challenge",
+            expect: [401, 404, 201, 201, 401, 401, 401, 401],
+            request: |w| call(format!("/auth/factors/{}/challenge", w.factor.authentication_factor.id), json!({})),
+        },
+        // A wrong code is an answer (`valid: false`), not an error.
+        Row {
+            method: M::POST,
+            route: "/auth/challenges/{id}/verify",
+            expect: REST_SEES_OWN,
+            request: |w| {
+                call(
+                    format!("/auth/challenges/{}/verify", w.factor.authentication_challenge.id),
+                    json!({ "code": "not-a-code" }),
+                )
+            },
+        },
     ]
 }
 
 fn server_function_rows() -> Vec<Row> {
     use Method as M;
     vec![
+        // The user detail page (`app/src/user_detail.rs`).
+        Row {
+            method: M::POST,
+            route: "/api/reset-user-factors",
+            expect: FN_ADMINS,
+            request: |w| call("/api/reset-user-factors", json!({ "user_id": w.target.id })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/user-detail",
+            expect: FN_ADMINS,
+            request: |w| call("/api/user-detail", json!({ "user_id": w.target.id })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/user-sessions",
+            expect: FN_ADMINS,
+            request: |w| call("/api/user-sessions", json!({ "user_id": w.target.id })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/user-activity",
+            expect: FN_ADMINS,
+            request: |w| call("/api/user-activity", json!({ "user_id": w.target.id })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/update-profile",
+            expect: FN_ADMINS,
+            request: |w| {
+                call(
+                    "/api/update-profile",
+                    json!({
+                        "user_id": w.target.id, "email": w.target.email, "first_name": "Tess", "last_name": "",
+                        "profile_picture_url": "", "external_id": w.target.external_id,
+                        "metadata[0][key]": "team", "metadata[0][value]": "core",
+                    }),
+                )
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/set-membership-roles",
+            expect: FN_ADMINS,
+            request: |w| {
+                call(
+                    "/api/set-membership-roles",
+                    json!({ "user_id": w.target.id, "membership_id": w.target_membership.id, "roles[]": "admin" }),
+                )
+            },
+        },
+        // Only owners change an owner's roles.
+        Row {
+            method: M::POST,
+            route: "/api/set-membership-roles",
+            expect: FN_OWNERS,
+            request: |w| {
+                call(
+                    "/api/set-membership-roles",
+                    json!({ "user_id": w.other_owner.user_id, "membership_id": w.other_owner.id, "roles[]": "member" }),
+                )
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/change-user-membership",
+            expect: FN_ADMINS,
+            request: |w| {
+                call(
+                    "/api/change-user-membership",
+                    json!({ "user_id": w.target.id, "membership_id": w.target_membership.id, "change": "deactivate" }),
+                )
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/change-user-membership",
+            expect: FN_OWNERS,
+            request: |w| {
+                call(
+                    "/api/change-user-membership",
+                    json!({ "user_id": w.other_owner.user_id, "membership_id": w.other_owner.id, "change": "remove" }),
+                )
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/user-account-action",
+            expect: FN_ADMINS,
+            request: |w| call("/api/user-account-action", json!({ "user_id": w.target.id, "action": "password_reset" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/revoke-user-session",
+            expect: FN_ADMINS,
+            request: |w| call("/api/revoke-user-session", json!({ "user_id": w.target.id, "session_id": w.session })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/set-user-password",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/set-user-password", json!({ "user_id": w.target.id, "password": "a brand new password" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/delete-user",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/delete-user", json!({ "user_id": w.target.id, "confirm_email": w.target.email })),
+        },
         Row {
             method: M::POST,
             route: "/api/login",
@@ -682,6 +1114,48 @@ fn server_function_rows() -> Vec<Row> {
             },
         },
         Row { method: M::POST, route: "/api/roles", expect: FN_ADMINS, request: |_| call("/api/roles", json!({})) },
+        // The roles page (`app/src/roles.rs`).
+        Row {
+            method: M::POST,
+            route: "/api/roles-overview",
+            expect: FN_ADMINS,
+            request: |_| call("/api/roles-overview", json!({ "page": page() })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/save-permission",
+            expect: FN_PLATFORM,
+            request: |w| {
+                call("/api/save-permission", json!({ "slug": format!("{}-new", w.permission.slug), "name": "New" }))
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/delete-permission",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/delete-permission", json!({ "slug": w.permission.slug, "confirm": "yes" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/save-role",
+            expect: FN_OWNERS,
+            request: |w| {
+                let slug = format!("{}-new", w.org_role.slug);
+                call("/api/save-role", json!({ "scope": "organization", "slug": slug, "name": "New" }))
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/delete-role",
+            expect: [401, 401, 401, 401, 403, 403, 409, 409],
+            request: |w| call("/api/delete-role", json!({ "scope": "organization", "slug": w.org_role.slug })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/save-role-settings",
+            expect: FN_PLATFORM,
+            request: |_| call("/api/save-role-settings", json!({ "multiple_roles_enabled": "on" })),
+        },
         Row {
             method: M::POST,
             route: "/api/change-member",
@@ -718,6 +1192,12 @@ fn server_function_rows() -> Vec<Row> {
             route: "/api/outbox",
             expect: FN_PLATFORM,
             request: |_| call("/api/outbox", json!({ "page": page() })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/send-message-again",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/send-message-again", json!({ "message_id": w.message })),
         },
         Row {
             method: M::POST,
@@ -769,6 +1249,77 @@ fn server_function_rows() -> Vec<Row> {
             expect: FN_PLATFORM,
             request: |w| call("/api/revoke-api-key", json!({ "api_key_id": w.spare_key.id })),
         },
+        // The organizations page spans every organization: platform admins only, even though
+        // the admin and owner manage Acme itself.
+        Row {
+            method: M::POST,
+            route: "/api/orgs",
+            expect: FN_PLATFORM,
+            request: |_| call("/api/orgs", json!({ "query": { "search": "acme", "page": page() } })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/org",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/org", json!({ "organization_id": w.acme.id })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/create-org",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/create-org", json!({ "name": format!("{} spin-off", w.acme.name), "external_id": "" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/update-org",
+            expect: FN_PLATFORM,
+            request: |w| {
+                call(
+                    "/api/update-org",
+                    json!({ "organization_id": w.acme.id, "name": format!("{} renamed", w.acme.name), "external_id": "" }),
+                )
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/delete-org",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/delete-org", json!({ "organization_id": w.acme.id, "confirm_name": w.acme.name })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/add-org-domain",
+            expect: FN_PLATFORM,
+            request: |w| {
+                call("/api/add-org-domain", json!({ "organization_id": w.acme.id, "domain": format!("new-{}", w.domain.domain) }))
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/change-org-domain",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/change-org-domain", json!({ "domain_id": w.domain.id, "change": "check" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/change-org-domain",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/change-org-domain", json!({ "domain_id": w.domain.id, "change": "mark_verified" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/change-org-domain",
+            expect: FN_PLATFORM,
+            request: |w| call("/api/change-org-domain", json!({ "domain_id": w.domain.id, "change": "remove" })),
+        },
+        // Everyone signed in may look for an organization to switch to; what each finds is
+        // tested in organizations_page.rs.
+        Row {
+            method: M::POST,
+            route: "/api/switchable-orgs",
+            expect: FN_SIGNED_IN,
+            request: |_| call("/api/switchable-orgs", json!({ "search": "acme" })),
+        },
         Row {
             method: M::POST,
             route: "/api/invitations",
@@ -804,6 +1355,38 @@ fn server_function_rows() -> Vec<Row> {
             request: |w| {
                 call("/api/change-invitation", json!({ "invitation_id": w.invitation.id, "change": "revoke" }))
             },
+        },
+        // A bulk action answers 200 with a per-row report; rows the caller may not touch (an
+        // owner's, for an admin) are refused inside it, as `tests/api/bulk.rs` checks.
+        Row {
+            method: M::POST,
+            route: "/api/bulk-members",
+            expect: FN_ADMINS,
+            request: |w| {
+                call(
+                    "/api/bulk-members",
+                    json!({ "action": "deactivate", "scope": "selected", "membership_ids[]": w.target_membership.id }),
+                )
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/bulk-members",
+            expect: FN_ADMINS,
+            request: |_| {
+                call(
+                    "/api/bulk-members",
+                    json!({ "action": "set_role:member", "scope": "matching", "filter[search]": "target" }),
+                )
+            },
+        },
+        // A report ID that was never kept: admins are told it is not found, others are refused
+        // before it is looked up.
+        Row {
+            method: M::POST,
+            route: "/api/bulk-report",
+            expect: [401, 401, 401, 401, 403, 404, 404, 404],
+            request: |_| call("/api/bulk-report", json!({ "report_id": "bulk_report_01H5JQDV7R7ATEYZDEG0W5PRYS" })),
         },
     ]
 }

@@ -1,10 +1,16 @@
 //! HTTP-level tests of the server, each against a fresh SQLite database.
 
 mod authorization;
+mod authorization_module;
+mod bulk;
 mod dns;
 mod domains;
+mod factors;
 mod helpers;
+mod mail;
+mod organizations_page;
 mod rest;
 mod schema;
 mod server_functions;
+mod user_detail;
 mod web;

@@ -88,7 +88,7 @@ async fn unknown_addresses_answer_404_signed_in_or_not() {
     let signed_out = app.client();
     let signed_in = app.signed_in("admin@acme.test").await;
     for (who, client) in [("signed out", &signed_out), ("signed in", &signed_in)] {
-        for path in ["/users/nope", "/nope", "/pkg/missing.js", "/api/nothing"] {
+        for path in ["/users/nope/more", "/nope", "/pkg/missing.js", "/api/nothing"] {
             let response = client.get(path).await;
             assert_eq!(response.status(), 404, "GET {path}, {who}");
             assert!(!response.bytes().await.expect("a body").is_empty(), "GET {path}, {who}: an empty reply");
@@ -103,6 +103,13 @@ async fn unknown_addresses_answer_404_signed_in_or_not() {
     assert_eq!(response.status(), 404);
     assert!(response.text().await.expect("a page").contains("<table"), "the users page");
     let response = signed_out.get("/users/").await;
+    assert_eq!((response.status().as_u16(), response.headers()["location"].to_str().ok()), (302, Some("/login")));
+
+    // `/users/{id}` is a user's page: an ID that names nobody is a 404 page for the signed in.
+    let response = signed_in.get("/users/nope").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.expect("a page").contains("User not found"));
+    let response = signed_out.get("/users/nope").await;
     assert_eq!((response.status().as_u16(), response.headers()["location"].to_str().ok()), (302, Some("/login")));
 }
 

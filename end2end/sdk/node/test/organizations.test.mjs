@@ -115,7 +115,8 @@ test('organization roles: organizations.listOrganizationRoles and authorization.
   const org = await createOrganization('Roles');
   const roles = await orgs.listOrganizationRoles({ organizationId: org.id });
   assert.equal(roles.object, 'list');
-  assert.deepEqual(roles.data.map((r) => r.slug), ['owner', 'admin', 'member']);
+  // The built-in roles come first; environment roles other suites create follow them.
+  assert.deepEqual(roles.data.slice(0, 3).map((r) => r.slug), ['owner', 'admin', 'member']);
   for (const role of roles.data) {
     assert.equal(role.object, 'role');
     assert.ok(role.id && role.name && Array.isArray(role.permissions), JSON.stringify(role));
@@ -125,7 +126,7 @@ test('organization roles: organizations.listOrganizationRoles and authorization.
 
   assert.equal(typeof workos.authorization?.listOrganizationRoles, 'function', 'v8 has authorization.listOrganizationRoles');
   const same = await workos.authorization.listOrganizationRoles(org.id);
-  assert.deepEqual(same.data.map((r) => r.slug), ['owner', 'admin', 'member']);
+  assert.deepEqual(same.data.slice(0, 3).map((r) => r.slug), ['owner', 'admin', 'member']);
 
   const missing = 'org_01H5JQDV7R7ATEYZDEG0W5PRYS';
   assert.ok((await rejection(orgs.listOrganizationRoles({ organizationId: missing }))) instanceof NotFoundException);

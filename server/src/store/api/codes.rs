@@ -1,4 +1,4 @@
-//! One-time codes (email verification, password reset, magic auth) and the outbox.
+//! One-time codes (email verification, password reset, magic auth).
 
 use super::*;
 
@@ -136,52 +136,4 @@ pub async fn consume_code(conn: &mut Connection, id: &str, now: i64) -> Result<b
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Queues a message for delivery.
-pub async fn queue_message(
-    conn: &mut Connection,
-    recipient: &str,
-    subject: &str,
-    body: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO outbox (id, recipient, subject, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(format!("message_{}", app::ids::new_ulid()))
-        .bind(recipient)
-        .bind(subject)
-        .bind(body)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// A page of the outbox, newest first by default.
-pub async fn list_outbox(conn: &mut Connection, page: &Page) -> Result<List<OutboxMessage>, StoreError> {
-    let mut sql = SqlBuilder::new("SELECT id, recipient, subject, body, created_at FROM outbox WHERE 1 = 1");
-    sql.push_keyset("id", page);
-    let rows = sql.query().fetch_all(conn).await?;
-    let messages = rows
-        .iter()
-        .map(|row| {
-            Ok(OutboxMessage {
-                id: row.try_get("id")?,
-                recipient: row.try_get("recipient")?,
-                subject: row.try_get("subject")?,
-                body: row.try_get("body")?,
-                created_at: iso(row.try_get("created_at")?),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(finish_page(messages, page, |message| message.id.clone()))
-}
-
-/// The newest message to a recipient, for tests.
-pub async fn latest_message_to(conn: &mut Connection, recipient: &str) -> Result<Option<(String, String)>, StoreError> {
-    let row = sqlx::query("SELECT subject, body FROM outbox WHERE recipient = $1 ORDER BY id DESC LIMIT 1")
-        .bind(recipient)
-        .fetch_optional(conn)
-        .await?;
-    row.map(|row| Ok((row.try_get("subject")?, row.try_get("body")?))).transpose()
 }

@@ -10,11 +10,13 @@ use sqlx::{FromRow, Row};
 mod api_keys;
 mod codes;
 mod idempotency;
+mod outbox;
 mod rate_limits;
 mod refresh_tokens;
 
 pub use api_keys::*;
 pub use codes::*;
 pub use idempotency::*;
+pub use outbox::*;
 pub use rate_limits::*;
 pub use refresh_tokens::*;

@@ -2,24 +2,7 @@
 
 use super::*;
 
-/// Records a state change.
-pub async fn insert_event(
-    conn: &mut Connection,
-    event: &str,
-    organization: Option<&OrganizationId>,
-    data: &serde_json::Value,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO events (id, event, organization_id, data, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(EventId::generate().as_str())
-        .bind(event)
-        .bind(organization.map(OrganizationId::as_str))
-        .bind(data.to_string())
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
+// Events are written by `insert_event_row` (activity.rs), with their actor and subject.
 
 /// The names of the events recorded, oldest first (for tests and the audit log).
 pub async fn event_names(conn: &mut Connection) -> Result<Vec<String>, StoreError> {

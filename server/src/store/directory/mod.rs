@@ -11,7 +11,10 @@ use app::model::*;
 use sqlx::{FromRow, Row};
 use std::collections::HashMap;
 
+mod activity;
+mod bulk_reports;
 mod events;
+mod factors;
 mod invitations;
 mod memberships;
 mod organizations;
@@ -19,7 +22,10 @@ mod roles;
 mod sessions;
 mod users;
 
+pub use activity::*;
+pub use bulk_reports::*;
 pub use events::*;
+pub use factors::*;
 pub use invitations::*;
 pub use memberships::*;
 pub use organizations::*;

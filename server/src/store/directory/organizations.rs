@@ -58,14 +58,15 @@ pub async fn insert_organization(
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO organizations (id, name, external_id, metadata, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO organizations (id, name, name_key, external_id, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $6, $3, $4, $5, $5)",
     )
     .bind(organization.id.as_str())
     .bind(&organization.name)
     .bind(organization.external_id.as_deref())
     .bind(serde_json::to_string(&organization.metadata).unwrap_or_else(|_| "{}".into()))
     .bind(now)
+    .bind(organization.name.to_lowercase())
     .execute(&mut *conn)
     .await?;
     insert_domains(conn, organization, now).await
@@ -170,6 +171,23 @@ pub async fn set_domain_state(
     Ok(())
 }
 
+/// Marks a domain verified by hand: its state and strategy change together.
+pub async fn set_domain_verified_manually(
+    conn: &mut Connection,
+    id: &OrganizationDomainId,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE organization_domains SET state = 'verified', verification_strategy = 'manual', updated_at = $2 \
+         WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Deletes one domain.
 pub async fn delete_domain(conn: &mut Connection, id: &OrganizationDomainId) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM organization_domains WHERE id = $1").bind(id.as_str()).execute(conn).await?;
@@ -182,9 +200,8 @@ pub(super) async fn attach_domains(
 ) -> Result<Vec<Organization>, StoreError> {
     let mut domains: HashMap<String, Vec<OrganizationDomain>> = HashMap::new();
     if !rows.is_empty() {
-        let mut sql = SqlBuilder::new(
-            &format!("SELECT {DOMAIN_COLUMNS} FROM organization_domains WHERE organization_id IN "),
-        );
+        let mut sql =
+            SqlBuilder::new(&format!("SELECT {DOMAIN_COLUMNS} FROM organization_domains WHERE organization_id IN "));
         sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
         let found: Vec<DomainRow> = sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await?;
         for domain in found {
@@ -243,7 +260,8 @@ pub async fn update_organization(
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE organizations SET name = $2, external_id = $3, stripe_customer_id = $4, metadata = $5, updated_at = $6 WHERE id = $1",
+        "UPDATE organizations SET name = $2, name_key = $7, external_id = $3, stripe_customer_id = $4, metadata = $5, \
+         updated_at = $6 WHERE id = $1",
     )
     .bind(organization.id.as_str())
     .bind(&organization.name)
@@ -251,6 +269,7 @@ pub async fn update_organization(
     .bind(organization.stripe_customer_id.as_deref())
     .bind(serde_json::to_string(&organization.metadata).unwrap_or_else(|_| "{}".into()))
     .bind(now)
+    .bind(organization.name.to_lowercase())
     .execute(&mut *conn)
     .await?;
     if replace_domains {
@@ -306,6 +325,99 @@ pub async fn organization_summaries(
         None => {}
     }
     sql.push(" ORDER BY name, id LIMIT 500");
+    let rows = sql.query().fetch_all(conn).await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(OrganizationSummary { id: OrganizationId::from_trusted(row.try_get("id")?), name: row.try_get("name")? })
+        })
+        .collect()
+}
+
+/// Lists organizations newest first for the organizations page: those whose name starts with
+/// `search` (lower-cased) or that claim a domain starting with it; every one without a search.
+///
+/// Both matches are range scans over an index (`organizations_name_key`,
+/// `organization_domains_domain`), never a scan of the table.
+pub async fn search_organizations(
+    conn: &mut Connection,
+    search: Option<&str>,
+    page: &Page,
+) -> Result<List<Organization>, StoreError> {
+    let mut sql = SqlBuilder::new(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE 1 = 1"));
+    if let Some(search) = search {
+        let upper = format!("{search}{}", char::MAX);
+        sql.push(" AND ((o.name_key >= ")
+            .bind(search)
+            .push(" AND o.name_key < ")
+            .bind(upper.as_str())
+            .push(") OR o.id IN (SELECT d.organization_id FROM organization_domains d WHERE d.domain >= ")
+            .bind(search)
+            .push(" AND d.domain < ")
+            .bind(upper.as_str())
+            .push("))");
+    }
+    sql.push_keyset("o.id", page);
+    let rows: Vec<OrganizationRow> =
+        sql.query().try_map(|row| OrganizationRow::from_row(&row)).fetch_all(&mut *conn).await?;
+    let list = finish_page(rows, page, |row| row.id.clone());
+    let data = attach_domains(conn, list.data).await?;
+    Ok(List { data, list_metadata: list.list_metadata })
+}
+
+/// What [`counts_by_organization`] counts.
+#[derive(Clone, Copy, Debug)]
+pub enum Counted {
+    /// Memberships in any status.
+    Memberships,
+    /// Invitations in any state.
+    Invitations,
+}
+
+/// How many memberships or invitations each of these organizations has: one grouped count over
+/// the `(organization_id, id)` index for the whole page, not a query per organization.
+/// Organizations with none are missing from the answer.
+pub async fn counts_by_organization(
+    conn: &mut Connection,
+    counted: Counted,
+    ids: &[OrganizationId],
+) -> Result<HashMap<OrganizationId, u64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let table = match counted {
+        Counted::Memberships => "memberships",
+        Counted::Invitations => "invitations",
+    };
+    let mut sql =
+        SqlBuilder::new(&format!("SELECT organization_id, COUNT(*) AS counted FROM {table} WHERE organization_id IN "));
+    sql.bind_list(ids.iter().map(OrganizationId::as_str)).push(" GROUP BY organization_id");
+    let rows = sql.query().fetch_all(conn).await?;
+    rows.into_iter()
+        .map(|row| {
+            let counted: i64 = row.try_get("counted")?;
+            Ok((OrganizationId::from_trusted(row.try_get("organization_id")?), counted.max(0) as u64))
+        })
+        .collect()
+}
+
+/// Names of organizations whose name starts with `search` (lower-cased), by name: the
+/// organization switcher's search.
+pub async fn organization_summaries_named(
+    conn: &mut Connection,
+    search: &str,
+    ids: Option<&[OrganizationId]>,
+    limit: i64,
+) -> Result<Vec<OrganizationSummary>, StoreError> {
+    let mut sql = SqlBuilder::new("SELECT id, name FROM organizations WHERE name_key >= ");
+    sql.bind(search).push(" AND name_key < ").bind(format!("{search}{}", char::MAX));
+    match ids {
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => {
+            sql.push(" AND id IN ").bind_list(ids.iter().map(OrganizationId::as_str));
+        }
+        None => {}
+    }
+    sql.push(" ORDER BY name_key, id LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(conn).await?;
     rows.into_iter()
         .map(|row| {

@@ -44,10 +44,11 @@ impl SessionRow {
     }
 }
 
-/// Inserts a session under the hash of its token.
+/// Inserts a session under the hash of its token; signing in is its first use.
 pub async fn insert_session(conn: &mut Connection, row: &SessionRow, token_hash: &str) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT INTO sessions ({SESSION_COLUMNS}, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO sessions ({SESSION_COLUMNS}, token_hash, last_active_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9)"
     ))
     .bind(&row.id)
     .bind(&row.user_id)

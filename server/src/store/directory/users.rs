@@ -175,7 +175,7 @@ pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) ->
     sqlx::query(
         "UPDATE users SET email = $2, email_verified = $3, first_name = $4, last_name = $5, \
          name_key = $6, last_name_key = $7, locale = $8, external_id = $9, metadata = $10, \
-         updated_at = $11 WHERE id = $1",
+         updated_at = $11, profile_picture_url = $12 WHERE id = $1",
     )
     .bind(user.id.as_str())
     .bind(&user.email)
@@ -188,6 +188,7 @@ pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) ->
     .bind(user.external_id.as_deref())
     .bind(serde_json::to_string(&user.metadata).unwrap_or_else(|_| "{}".into()))
     .bind(updated_at)
+    .bind(user.profile_picture_url.as_deref())
     .execute(&mut *conn)
     .await?;
     copy_user_keys(conn, &user.id).await
