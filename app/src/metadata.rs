@@ -86,7 +86,7 @@ pub fn MetadataEditor(
                 type="button"
                 class="button small ghost"
                 on:click=move |_| set_rows.update(|rows| *rows += 1)
-                disabled=move || rows.get() >= 50
+                disabled=move || { rows.get() >= 50 }
             >
                 "Add a row"
             </button>

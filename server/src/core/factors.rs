@@ -428,6 +428,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_deleted_user_takes_their_factors_and_challenges_along() {
+        let fx = Fixture::new().await;
+        let acme = fx.organization("Acme").await;
+        let (ada, _) = fx.member(&acme, "ada@acme.test", roles::MEMBER).await;
+        let enrolled = fx.core.enroll_user_factor(&fx.system(), &ada.id, NewTotpFactor::default()).await.unwrap();
+        app::directory::Users::delete_user(&fx.core, &fx.system(), &ada.id).await.unwrap();
+        let factor = fx.core.get_factor(&fx.system(), &enrolled.authentication_factor.id).await;
+        assert!(matches!(factor, Err(AppError::NotFound(_))), "{factor:?}");
+        let challenge = enrolled.authentication_challenge.id;
+        let verified = fx.core.verify_challenge(&fx.system(), &challenge, "123456").await;
+        assert!(matches!(verified, Err(AppError::NotFound(_))), "{verified:?}");
+    }
+
+    #[tokio::test]
     async fn reach_follows_the_user_or_the_enrolling_organization() {
         let fx = Fixture::new().await;
         let acme = fx.organization("Acme").await;

@@ -105,10 +105,8 @@ pub async fn all_factors_of(conn: &mut Connection, user: &UserId) -> Result<Vec<
         .map_err(StoreError::from)
 }
 
-/// Deletes a factor; its challenges go with it.
+/// Deletes a factor; its challenges go with it (`ON DELETE CASCADE`).
 pub async fn delete_factor(conn: &mut Connection, id: &str) -> Result<(), StoreError> {
-    // Challenges first: SQLite enforces the cascade only with foreign keys switched on.
-    sqlx::query("DELETE FROM auth_challenges WHERE factor_id = $1").bind(id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM auth_factors WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
