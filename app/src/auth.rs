@@ -139,6 +139,9 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <p class="auth-links">
+                <a href="/forgot-password">"Forgot password?"</a>
+            </p>
         </AuthCard>
     }
 }

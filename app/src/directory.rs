@@ -599,6 +599,21 @@ pub trait Codes: Send + Sync {
     async fn reset_password(&self, admin: &Admin, token: &str, new_password: &str) -> Result<User, AppError>;
     /// Reads a password reset.
     async fn get_password_reset(&self, admin: &Admin, id: &PasswordResetId) -> Result<PasswordReset, AppError>;
+    /// Sends a reset link to an email's account, if it has one, for whoever asks: public by
+    /// design, since the link goes to the mailbox, never to the asker. The answer is the same
+    /// (and takes as long) whether or not the account exists; limited per email and per address.
+    async fn request_password_reset(&self, email: &str, ip_address: Option<&str>) -> Result<(), AppError>;
+    /// The email whose password a live reset token resets: public, the token is the proof.
+    /// Wrong tokens count against the client address's limit of failed attempts.
+    async fn preview_password_reset(&self, token: &str, ip_address: Option<&str>) -> Result<String, AppError>;
+    /// Sets a new password with a reset token alone (public, the token is the proof) and ends
+    /// every session of the user. Wrong tokens count as in [`Codes::preview_password_reset`].
+    async fn reset_password_with_token(
+        &self,
+        token: &str,
+        new_password: &str,
+        ip_address: Option<&str>,
+    ) -> Result<User, AppError>;
     /// Sends a magic-auth code.
     async fn create_magic_auth(&self, admin: &Admin, email: &str) -> Result<MagicAuth, AppError>;
     /// Reads a magic-auth code.

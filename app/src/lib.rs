@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod model;
 pub mod organizations;
 pub mod outbox;
+pub mod password_reset;
 pub mod profile;
 pub mod roles;
 pub mod ui;
@@ -77,6 +78,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <layout::NotFound/> }>
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/invitations/accept") view=accept::AcceptInvitationPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=layout::Home ssr=SsrMode::Async/>
                     <Route path=path!("users") view=members::UsersPage ssr=SsrMode::Async/>

@@ -89,9 +89,15 @@ fn with_middleware(routes: Router, settings: WebSettings) -> Router {
         .layer(middleware::from_fn_with_state(settings, record_client_address))
         .layer(middleware::from_fn(catch_panics))
         .layer(middleware::from_fn_with_state(security, add_security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(UlidRequestId))
+}
+
+/// The span each request is traced in: its method and path, never its query, which carries
+/// the tokens of reset and invitation links.
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// Request IDs are ULIDs, like every other ID here.

@@ -28,6 +28,12 @@ pub const MAGIC_AUTH_LIMIT: Limit = Limit { name: "magic_auth", attempts: 10, wi
 pub const MAGIC_AUTH_ISSUE_LIMIT: Limit = Limit { name: "magic_auth_issue", attempts: 5, window_ms: 10 * 60_000 };
 /// TOTP codes checked per authentication factor: six digits fall to guessing otherwise.
 pub const TOTP_LIMIT: Limit = Limit { name: "totp", attempts: 10, window_ms: 60_000 };
+/// Password reset links asked for per email, whether or not it has an account (so the limit
+/// tells nothing), against flooding a mailbox.
+pub const RESET_REQUEST_LIMIT: Limit = Limit { name: "reset_request", attempts: 5, window_ms: 10 * 60_000 };
+/// Password reset links asked for per client address, across all emails.
+pub const RESET_REQUEST_ADDRESS_LIMIT: Limit =
+    Limit { name: "reset_request_address", attempts: 20, window_ms: 10 * 60_000 };
 
 /// Which password attempts count against the per-email limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +165,15 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn parallel_attempts_never_take_more_slots_than_a_limit_has() {
         let fx = Fixture::new().await;
-        for limit in [PASSWORD_LIMIT, ADDRESS_LIMIT, MAGIC_AUTH_LIMIT, MAGIC_AUTH_ISSUE_LIMIT, TOTP_LIMIT] {
+        for limit in [
+            PASSWORD_LIMIT,
+            ADDRESS_LIMIT,
+            MAGIC_AUTH_LIMIT,
+            MAGIC_AUTH_ISSUE_LIMIT,
+            TOTP_LIMIT,
+            RESET_REQUEST_LIMIT,
+            RESET_REQUEST_ADDRESS_LIMIT,
+        ] {
             let mut attempts = tokio::task::JoinSet::new();
             for _ in 0..limit.attempts * 2 {
                 let store = fx.core.store().clone();

@@ -1,7 +1,7 @@
 //! One-time codes: email verification, password reset and magic auth. A new code replaces
 //! the earlier ones of its kind; five wrong guesses kill a code; each works once.
 
-use super::attempts::MAGIC_AUTH_ISSUE_LIMIT;
+use super::attempts::{ADDRESS_LIMIT, MAGIC_AUTH_ISSUE_LIMIT, RESET_REQUEST_ADDRESS_LIMIT, RESET_REQUEST_LIMIT};
 use super::{Core, emails, password, record, validate};
 use crate::store::api::{self, CodePurpose, CodeRow};
 use crate::store::directory as db;
@@ -20,6 +20,15 @@ pub const MAX_CODE_FAILURES: i64 = 5;
 const EMAIL_VERIFICATION_MS: i64 = 24 * 3600 * 1000;
 const PASSWORD_RESET_MS: i64 = 30 * 60 * 1000;
 const MAGIC_AUTH_MS: i64 = 10 * 60 * 1000;
+
+/// How long asking for a reset link takes at least, whether the email has an account or not,
+/// so that the time of the answer does not tell either.
+pub const RESET_REQUEST_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The one answer to a reset token that is unknown, used, replaced or expired.
+fn dead_reset_link() -> AppError {
+    AppError::invalid("token", "password_reset_token_invalid", "The reset link is wrong, used or expired.")
+}
 
 fn six_digits() -> String {
     format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
@@ -91,6 +100,77 @@ impl Core {
             .await
             .map_err(|error| error.not_found_as(what))?;
         Ok(row)
+    }
+
+    /// Creates a reset link for a user and queues the email that carries it.
+    async fn issue_password_reset(&self, user: &User) -> Result<PasswordReset, AppError> {
+        let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
+        let url = format!("{}/reset-password?token={token}", self.settings.public_url.trim_end_matches('/'));
+        let message = emails::password_reset(&user.email, &url);
+        let row = self.issue_code(CodePurpose::PasswordReset, user, token, PASSWORD_RESET_MS, message).await?;
+        Ok(self.password_reset(row))
+    }
+
+    /// Sends a reset link when the email has an account, within the limits per email (counted
+    /// for unknown emails too, so the limit tells nothing) and per address.
+    async fn send_reset_if_account(&self, email: &str, ip_address: Option<&str>) -> Result<(), AppError> {
+        let email = validate::email("email", email)?;
+        let now = now_ms();
+        let user = {
+            let mut conn = self.store.read().await?;
+            if let Some(address) = ip_address {
+                RESET_REQUEST_ADDRESS_LIMIT.reserve(&mut conn, address, now).await?;
+            }
+            RESET_REQUEST_LIMIT.reserve(&mut conn, &email, now).await?;
+            match db::find_credentials_by_email(&mut conn, &email).await? {
+                Some(credentials) => db::find_user(&mut conn, &UserId::from_trusted(credentials.id)).await?,
+                None => None,
+            }
+        };
+        if let Some(user) = user {
+            self.issue_password_reset(&user).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token: `admin`, when an application asks, must manage
+    /// the user's credentials; without one the token is the only proof. With a client address,
+    /// a wrong token spends one of its failed attempts.
+    async fn reset_with_token(
+        &self,
+        admin: Option<&Admin>,
+        token: &str,
+        new_password: &str,
+        ip_address: Option<&str>,
+    ) -> Result<User, AppError> {
+        validate::password("new_password", new_password)?;
+        let slot = match ip_address {
+            Some(address) => Some(ADDRESS_LIMIT.reserve(&mut *self.store.read().await?, address, now_ms()).await?),
+            None => None,
+        };
+        let hash = password::hash(new_password.to_owned()).await?;
+        let mut tx = self.store.begin().await?;
+        let now = now_ms();
+        let row = api::find_live_code(&mut tx, CodePurpose::PasswordReset, token.trim(), None, MAX_CODE_FAILURES, now)
+            .await?
+            .ok_or_else(dead_reset_link)?;
+        let user_id = UserId::from_trusted(row.user_id.clone());
+        if let Some(admin) = admin {
+            Self::user_for_credentials(&mut tx, admin, &user_id).await?;
+        }
+        if !api::consume_code(&mut tx, &row.id, now).await? {
+            return Err(dead_reset_link());
+        }
+        db::set_password_hash(&mut tx, &user_id, &hash, now).await?;
+        // A new password ends every session that the old one started.
+        db::end_sessions_of(&mut tx, &user_id, now).await?;
+        let user = db::find_user(&mut tx, &user_id).await?.ok_or(AppError::Internal)?;
+        record(&mut tx, "password_reset.succeeded", None, &serde_json::json!({ "user_id": user_id })).await?;
+        commit(tx).await?;
+        if let Some(slot) = slot {
+            slot.release(&mut *self.store.read().await?).await?;
+        }
+        Ok(user)
     }
 
     fn password_reset(&self, row: CodeRow) -> PasswordReset {
@@ -182,40 +262,49 @@ impl Codes for Core {
 
     async fn create_password_reset(&self, admin: &Admin, email: &str) -> Result<PasswordReset, AppError> {
         let user = self.user_for_codes(admin, email).await?;
-        let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
-        let url = format!("{}/reset-password?token={token}", self.settings.public_url.trim_end_matches('/'));
-        let message = emails::password_reset(&user.email, &url);
-        let row = self.issue_code(CodePurpose::PasswordReset, &user, token, PASSWORD_RESET_MS, message).await?;
-        Ok(self.password_reset(row))
+        self.issue_password_reset(&user).await
     }
 
     async fn reset_password(&self, admin: &Admin, token: &str, new_password: &str) -> Result<User, AppError> {
-        validate::password("new_password", new_password)?;
-        let hash = password::hash(new_password.to_owned()).await?;
-        let mut tx = self.store.begin().await?;
-        let now = now_ms();
-        let invalid =
-            || AppError::invalid("token", "password_reset_token_invalid", "The reset link is wrong or has expired.");
-        let row = api::find_live_code(&mut tx, CodePurpose::PasswordReset, token.trim(), None, MAX_CODE_FAILURES, now)
-            .await?
-            .ok_or_else(invalid)?;
-        let user_id = UserId::from_trusted(row.user_id.clone());
-        Self::user_for_credentials(&mut tx, admin, &user_id).await?;
-        if !api::consume_code(&mut tx, &row.id, now).await? {
-            return Err(invalid());
-        }
-        db::set_password_hash(&mut tx, &user_id, &hash, now).await?;
-        // A new password ends every session that the old one started.
-        db::end_sessions_of(&mut tx, &user_id, now).await?;
-        let user = db::find_user(&mut tx, &user_id).await?.ok_or(AppError::Internal)?;
-        record(&mut tx, "password_reset.succeeded", None, &serde_json::json!({ "user_id": user_id })).await?;
-        commit(tx).await?;
-        Ok(user)
+        self.reset_with_token(Some(admin), token, new_password, None).await
     }
 
     async fn get_password_reset(&self, admin: &Admin, id: &PasswordResetId) -> Result<PasswordReset, AppError> {
         let row = self.readable_code(admin, CodePurpose::PasswordReset, id.as_str(), "Password reset").await?;
         Ok(self.password_reset(row))
+    }
+
+    async fn request_password_reset(&self, email: &str, ip_address: Option<&str>) -> Result<(), AppError> {
+        let started = tokio::time::Instant::now();
+        let outcome = self.send_reset_if_account(email, ip_address).await;
+        tokio::time::sleep_until(started + RESET_REQUEST_FLOOR).await;
+        outcome
+    }
+
+    async fn preview_password_reset(&self, token: &str, ip_address: Option<&str>) -> Result<String, AppError> {
+        let now = now_ms();
+        let mut conn = self.store.read().await?;
+        let slot = match ip_address {
+            Some(address) => Some(ADDRESS_LIMIT.reserve(&mut conn, address, now).await?),
+            None => None,
+        };
+        let row =
+            api::find_live_code(&mut conn, CodePurpose::PasswordReset, token.trim(), None, MAX_CODE_FAILURES, now)
+                .await?
+                .ok_or_else(dead_reset_link)?;
+        if let Some(slot) = slot {
+            slot.release(&mut conn).await?;
+        }
+        Ok(row.email)
+    }
+
+    async fn reset_password_with_token(
+        &self,
+        token: &str,
+        new_password: &str,
+        ip_address: Option<&str>,
+    ) -> Result<User, AppError> {
+        self.reset_with_token(None, token, new_password, ip_address).await
     }
 
     async fn create_magic_auth(&self, admin: &Admin, email: &str) -> Result<MagicAuth, AppError> {
@@ -269,6 +358,36 @@ mod tests {
             .authenticate(&admin, password("ada@acme.test", "a brand new secret"), ClientContext::default())
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_alone_sets_a_new_password_once_and_ends_every_session() {
+        let fx = Fixture::new().await;
+        fx.user("ada@acme.test").await;
+        let login = || PasswordLogin {
+            email: "ada@acme.test".into(),
+            password: "correct horse".into(),
+            ip_address: None,
+            user_agent: None,
+        };
+        let session = fx.core.sign_in(login()).await.unwrap();
+        fx.core.request_password_reset("nobody@acme.test", Some("192.0.2.1")).await.unwrap();
+        fx.core.request_password_reset("ada@acme.test", Some("192.0.2.1")).await.unwrap();
+        let mut conn = fx.core.store().read().await.unwrap();
+        let token: String = sqlx::query_scalar("SELECT secret FROM one_time_codes WHERE purpose = 'password_reset'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(messages, 1, "a message only to the account's address");
+        drop(conn);
+
+        assert_eq!(fx.core.preview_password_reset(&token, None).await.unwrap(), "ada@acme.test");
+        fx.core.reset_password_with_token(&token, "a brand new secret", Some("192.0.2.1")).await.unwrap();
+        assert_eq!(fx.core.resolve_session(&session.token).await.unwrap_err(), AppError::Unauthenticated);
+        let again = fx.core.reset_password_with_token(&token, "another secret", None).await.unwrap_err();
+        assert!(again.field_message("token").is_some(), "{again:?}");
+        assert!(fx.core.sign_in(login()).await.is_err());
     }
 
     #[tokio::test]

@@ -26,6 +26,10 @@ pub mod validate;
 #[cfg(test)]
 pub(crate) mod testing;
 
+/// The limits and the answer floor of forgotten passwords, which the HTTP tests exercise.
+pub use attempts::{ADDRESS_LIMIT, Limit, RESET_REQUEST_ADDRESS_LIMIT, RESET_REQUEST_LIMIT};
+pub use codes::RESET_REQUEST_FLOOR;
+
 use crate::store::directory::{self as db, RoleRecord};
 use crate::store::{Connection, Store, commit, now_ms};
 use app::error::AppError;

@@ -1231,6 +1231,47 @@ fn server_function_rows() -> Vec<Row> {
                 )
             },
         },
+        // Forgot password, then reset (`app/src/password_reset.rs`): public by design; the
+        // link goes to the mailbox, and its token is the only proof the reset needs.
+        Row {
+            method: M::POST,
+            route: "/api/forgot-password",
+            expect: FN_PUBLIC,
+            request: |w| call("/api/forgot-password", json!({ "email": w.target.email })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/reset-password-preview",
+            expect: FN_PUBLIC,
+            request: |w| call("/api/reset-password-preview", json!({ "token": w.password_reset.password_reset_token })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/reset-password",
+            expect: FN_PUBLIC,
+            request: |w| {
+                call(
+                    "/api/reset-password",
+                    json!({
+                        "token": w.password_reset.password_reset_token,
+                        "new_password": "a brand new password", "confirm_password": "a brand new password",
+                    }),
+                )
+            },
+        },
+        // A dead link is refused alike for everyone.
+        Row {
+            method: M::POST,
+            route: "/api/reset-password",
+            expect: [422; 8],
+            request: |_| {
+                call(
+                    "/api/reset-password",
+                    json!({ "token": "not-a-token", "new_password": "a brand new password",
+                            "confirm_password": "a brand new password" }),
+                )
+            },
+        },
         Row {
             method: M::POST,
             route: "/api/api-keys",

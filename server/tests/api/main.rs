@@ -9,6 +9,7 @@ mod factors;
 mod helpers;
 mod mail;
 mod organizations_page;
+mod password_reset;
 mod rest;
 mod schema;
 mod server_functions;

@@ -1,0 +1,141 @@
+import { test, expect, Page } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { axeClean, DEMO_PASSWORD, failOnPageErrors, hydrated, screenshots } from './helpers';
+
+// Forgot password, then reset (`app/src/password_reset.rs`), with the link read from the real
+// SMTP server playwright.config.ts starts (aiosmtpd keeps each message as JSON there).
+// Demo members no other spec signs in as: their passwords change here.
+const WITH_JS = 'diego.kim@acme.test';
+const WITHOUT_JS = 'ingrid.morales@acme.test';
+
+const smtpOut = join(process.env.E2E_SMTP_DIR ?? '', 'out');
+
+/** The path (with its token) of the newest reset link mailed to `email`, once it arrives. */
+async function mailedResetLink(email: string, newerThan?: string): Promise<string> {
+  let link = '';
+  await expect(async () => {
+    const found = readdirSync(smtpOut)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => JSON.parse(readFileSync(join(smtpOut, name), 'utf8')))
+      .filter((message) => message.rcpt_tos.includes(email))
+      .map((message) => String(message.parts['text/plain'] ?? '').match(/https?:\/\/[^\s]+\/reset-password\?token=\w+/))
+      .filter((match): match is RegExpMatchArray => match !== null)
+      .map((match) => new URL(match[0]))
+      .map((url) => url.pathname + url.search)
+      .pop();
+    expect(found, `a reset link mailed to ${email}`).toBeTruthy();
+    expect(found).not.toBe(newerThan);
+    link = found!;
+  }).toPass({ timeout: 20_000 });
+  return link;
+}
+
+/** Asks for a reset link on /forgot-password, reached from the sign-in page's link. */
+async function askForLink(page: Page, email: string) {
+  await page.goto('/login');
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await expect(page.getByRole('status')).toHaveText('If an account exists for that address, we sent a link to reset its password.');
+}
+
+async function signInWith(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('forgot password from the sign-in page, then reset with the link from the email', async ({ page }) => {
+  const noErrors = failOnPageErrors(page);
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await hydrated(page);
+  await axeClean(page, '/forgot-password');
+  await screenshots(page, 'forgot-password');
+  // The same answer for an address without an account.
+  await page.getByLabel('Email').fill('nobody.here@acme.test');
+  await page.getByLabel('Email').press('Enter');
+  await expect(page.getByRole('status')).toContainText('If an account exists for that address');
+
+  await askForLink(page, WITH_JS);
+  await axeClean(page, '/forgot-password?sent=1');
+  await screenshots(page, 'forgot-password-sent');
+  const link = await mailedResetLink(WITH_JS);
+
+  await page.goto(link);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+  await expect(page.getByLabel('Email')).toHaveValue(WITH_JS);
+  await page.getByLabel('New password').fill('diego has a new secret');
+  await page.getByLabel('Type it again').fill('diego has a new typo');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page.locator('#reset-confirm-password-error')).toContainText('not the same');
+  await expect(page.getByLabel('Type it again')).toHaveAttribute('aria-invalid', 'true');
+  await axeClean(page, '/reset-password');
+  await screenshots(page, 'reset-password');
+  await page.getByLabel('Type it again').fill('diego has a new secret');
+  await page.getByLabel('Type it again').press('Enter');
+  await expect(page.getByRole('heading', { name: 'Your password was changed' })).toBeVisible();
+  await expect(page).toHaveURL(/\/reset-password\?done=1$/);
+  await axeClean(page, '/reset-password?done=1');
+  await screenshots(page, 'reset-password-done');
+
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await hydrated(page);
+  await signInWith(page, WITH_JS, DEMO_PASSWORD);
+  await expect(page.getByRole('alert')).toBeVisible();
+  await signInWith(page, WITH_JS, 'diego has a new secret');
+  await expect(page).toHaveURL(/\/profile/);
+
+  // The link worked once.
+  await page.goto(link);
+  await expect(page.getByRole('heading', { name: 'This link does not work' })).toBeVisible();
+  noErrors();
+});
+
+test('forgot password and reset work as plain forms without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await askForLink(page, WITHOUT_JS);
+  const link = await mailedResetLink(WITHOUT_JS);
+  await page.goto(link);
+  await page.getByLabel('New password').fill('short');
+  await page.getByLabel('Type it again').fill('short');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page.locator('#reset-new-password-error')).toContainText('at least 8 characters');
+  await page.getByLabel('New password').fill('ingrid without scripts');
+  await page.getByLabel('Type it again').fill('ingrid without scripts');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page.getByRole('heading', { name: 'Your password was changed' })).toBeVisible();
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await signInWith(page, WITHOUT_JS, 'ingrid without scripts');
+  await expect(page).toHaveURL(/\/profile/);
+  await context.close();
+});
+
+test('a wrong or replaced link says it does not work, and leads to a new one', async ({ page }) => {
+  await page.goto('/reset-password?token=not-a-real-token');
+  await expect(page.getByRole('heading', { name: 'This link does not work' })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('wrong, already used or expired');
+  await axeClean(page, '/reset-password (dead link)');
+  await screenshots(page, 'reset-password-dead');
+
+  // Asking again replaces the earlier link.
+  await askForLink(page, WITH_JS);
+  const first = await mailedResetLink(WITH_JS);
+  await askForLink(page, WITH_JS);
+  const second = await mailedResetLink(WITH_JS, first);
+  await page.goto(first);
+  await expect(page.getByRole('heading', { name: 'This link does not work' })).toBeVisible();
+  await page.getByRole('link', { name: 'Ask for a new link' }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await page.goto(second);
+  await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+});
