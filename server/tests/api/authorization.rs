@@ -840,6 +840,14 @@ fn rest_rows() -> Vec<Row> {
             expect: [200; 8],
             request: |_| call("/sso/jwks/client_any", json!({})),
         },
+        // A browser navigation: no key, and anyone holding a session ID may end it (as in
+        // WorkOS); without a default logout URL the answer is the signed-out page.
+        Row {
+            method: M::GET,
+            route: "/user_management/sessions/logout",
+            expect: FN_PUBLIC,
+            request: |w| call(format!("/user_management/sessions/logout?session_id={}", w.session), json!({})),
+        },
         Row {
             method: M::POST,
             route: "/user_management/sessions/revoke",
@@ -1198,6 +1206,23 @@ fn server_function_rows() -> Vec<Row> {
             route: "/api/send-message-again",
             expect: FN_PLATFORM,
             request: |w| call("/api/send-message-again", json!({ "message_id": w.message })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/environment-settings",
+            expect: FN_PLATFORM,
+            request: |_| call("/api/environment-settings", json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/save-environment-settings",
+            expect: FN_PLATFORM,
+            request: |_| {
+                call(
+                    "/api/save-environment-settings",
+                    json!({ "redirect_uris": "https://app.example.com/callback", "session_lifetime_minutes": "60" }),
+                )
+            },
         },
         Row {
             method: M::POST,

@@ -12,5 +12,6 @@ mod organizations_page;
 mod rest;
 mod schema;
 mod server_functions;
+mod settings;
 mod user_detail;
 mod web;
