@@ -848,6 +848,16 @@ fn rest_rows() -> Vec<Row> {
             expect: FN_PUBLIC,
             request: |w| call(format!("/user_management/sessions/logout?session_id={}", w.session), json!({})),
         },
+        // A return_to outside the allow-list is refused whoever asks, and ends nothing.
+        Row {
+            method: M::GET,
+            route: "/user_management/sessions/logout",
+            expect: [400; 8],
+            request: |w| {
+                let query = format!("session_id={}&return_to=https%3A%2F%2Fevil.example.com%2F", w.session);
+                call(format!("/user_management/sessions/logout?{query}"), json!({}))
+            },
+        },
         Row {
             method: M::POST,
             route: "/user_management/sessions/revoke",
