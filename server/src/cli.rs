@@ -196,3 +196,33 @@ pub struct SeedArgs {
     #[arg(long, default_value_t = 10)]
     pub orgs: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_settings_come_from_flags_and_are_checked() {
+        let cli = Cli::parse_from([
+            "roster",
+            "serve",
+            "--redirect-uris",
+            "https://app.example.com/callback,http://localhost:3000/callback",
+            "--password-sign-in",
+            "false",
+            "--session-lifetime-minutes",
+            "60",
+        ]);
+        let Some(Command::Serve(args)) = cli.command else { panic!("serve") };
+        let overrides = args.environment.overrides().unwrap();
+        assert_eq!(overrides.redirect_uris.unwrap().len(), 2);
+        assert_eq!(overrides.password_enabled, Some(false));
+        assert_eq!(overrides.session_lifetime_minutes, Some(60));
+        assert_eq!(overrides.cors_origins, None);
+
+        let cli = Cli::parse_from(["roster", "serve", "--cors-origins", "https://app.example.com/path"]);
+        let Some(Command::Serve(args)) = cli.command else { panic!("serve") };
+        let error = args.environment.overrides().unwrap_err().to_string();
+        assert!(error.contains("ROSTER_CORS_ORIGINS: Line 1"), "{error}");
+    }
+}

@@ -229,6 +229,18 @@ async fn lifetimes_apply_to_new_sessions_and_refresh_tokens() {
     .await
     .unwrap();
     assert_eq!(token_expires, expires);
+    drop(conn);
+
+    // Dashboard sessions take the session lifetime too.
+    app.signed_in("ada@acme.test").await;
+    let mut conn = app.core.store().read().await.unwrap();
+    let (created, expires): (i64, i64) = sqlx::query_as(
+        "SELECT created_at, expires_at FROM sessions WHERE kind = 'dashboard' ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(expires - created, 120 * 60_000);
 }
 
 #[tokio::test]
