@@ -656,6 +656,26 @@ pub trait BulkActions: Send + Sync {
     async fn bulk_report(&self, admin: &Admin, id: &BulkReportId) -> Result<BulkReport, AppError>;
 }
 
+/// The environment's settings, and what they decide for callers without a grant: logout and
+/// which browser origins may call the sign-in API.
+#[async_trait]
+pub trait Environment: Send + Sync {
+    /// The settings as they apply now (environment grants only).
+    async fn environment_settings(&self, admin: &Admin) -> Result<EnvironmentSettings, AppError>;
+    /// Changes the settings (environment grants only); fields set by configuration are refused.
+    async fn update_environment_settings(
+        &self,
+        admin: &Admin,
+        update: SettingsUpdate,
+    ) -> Result<EnvironmentSettings, AppError>;
+    /// Ends a session by its ID (a browser's logout: no grant, as in WorkOS) and says where to
+    /// send the browser. A `return_to` that is not allowed is refused before anything happens;
+    /// an unknown or ended session is not told apart from a live one.
+    async fn logout(&self, session_id: &str, return_to: Option<&str>) -> Result<LogoutTarget, AppError>;
+    /// True when a browser page of `origin` may call the sign-in API.
+    async fn allows_cors_origin(&self, origin: &str) -> Result<bool, AppError>;
+}
+
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
 pub trait Directory:
     Users
@@ -672,6 +692,7 @@ pub trait Directory:
     + UserDetails
     + BulkActions
     + AuthFactors
+    + Environment
 {
 }
 
@@ -690,6 +711,7 @@ impl<T> Directory for T where
         + UserDetails
         + BulkActions
         + AuthFactors
+        + Environment
 {
 }
 

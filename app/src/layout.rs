@@ -104,6 +104,7 @@ fn TopBar(viewer: Viewer) -> impl IntoView {
                         <li><A href="/orgs" attr:aria-current=move || current("/orgs")>"Organizations"</A></li>
                         <li><A href="/api-keys" attr:aria-current=move || current("/api-keys")>"API keys"</A></li>
                         <li><A href="/outbox" attr:aria-current=move || current("/outbox")>"Outbox"</A></li>
+                        <li><A href="/settings" attr:aria-current=move || current("/settings")>"Settings"</A></li>
                     </Show>
                     <li><A href="/profile" attr:aria-current=move || current("/profile")>"Profile"</A></li>
                 </ul>

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod password_reset;
 pub mod profile;
 pub mod roles;
+pub mod settings;
 pub mod ui;
 pub mod user_detail;
 
@@ -89,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view=profile::ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=outbox::OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=settings::SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("orgs") view=organizations::OrganizationsPage ssr=SsrMode::Async/>
                     <Route path=path!("orgs/new") view=organizations::NewOrganizationPage ssr=SsrMode::Async/>
                     <Route path=path!("orgs/:id") view=organizations::OrganizationPage ssr=SsrMode::Async/>

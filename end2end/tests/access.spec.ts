@@ -23,7 +23,7 @@ test('a member sees their profile and is denied the admin pages', async ({ page 
     await expect(page.getByRole('heading', { name: 'You need the admin role' })).toBeVisible();
     await expect(page.locator('table.data')).toHaveCount(0);
   }
-  for (const path of ['/api-keys', '/outbox']) {
+  for (const path of ['/api-keys', '/outbox', '/settings']) {
     await page.goto(path);
     await hydrated(page);
     await expect(page.getByRole('heading', { name: 'You need to be a platform admin' })).toBeVisible();
@@ -57,7 +57,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await page.goto('/login');
     await scan('login');
     await signIn(page);
-    for (const path of ['/users', '/invitations', '/profile', '/api-keys', '/outbox']) {
+    for (const path of ['/users', '/invitations', '/profile', '/api-keys', '/outbox', '/settings']) {
       await page.goto(path);
       await scan(path);
     }

@@ -112,6 +112,60 @@ pub struct ServeArgs {
     /// PEM certificates to trust for the SMTP server besides the public roots (a private CA).
     #[arg(long, env = "ROSTER_SMTP_CA_FILE")]
     pub smtp_ca_file: Option<std::path::PathBuf>,
+
+    /// Environment settings set by configuration. Each one given here takes the place of the
+    /// stored value and is shown read-only on the dashboard's settings page.
+    #[command(flatten)]
+    pub environment: EnvironmentArgs,
+}
+
+/// Environment settings from configuration; each one set overrides (and locks) its field.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EnvironmentArgs {
+    /// Redirect URIs sign-in and logout may send people to, comma-separated full URLs.
+    #[arg(long, env = "ROSTER_REDIRECT_URIS", value_delimiter = ',')]
+    pub redirect_uris: Option<Vec<String>>,
+
+    /// Where logout sends people when the app names no allowed `return_to` (empty: none).
+    #[arg(long, env = "ROSTER_DEFAULT_LOGOUT_URL")]
+    pub default_logout_url: Option<String>,
+
+    /// Browser origins allowed to call the sign-in API, comma-separated.
+    #[arg(long, env = "ROSTER_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
+
+    /// Password sign-in on (`true`) or off (`false`).
+    #[arg(long, env = "ROSTER_PASSWORD_SIGN_IN", action = clap::ArgAction::Set)]
+    pub password_sign_in: Option<bool>,
+
+    /// Magic-code sign-in on (`true`) or off (`false`).
+    #[arg(long, env = "ROSTER_MAGIC_CODE_SIGN_IN", action = clap::ArgAction::Set)]
+    pub magic_code_sign_in: Option<bool>,
+
+    /// How long a new session lasts, in minutes (5 to 129600).
+    #[arg(long, env = "ROSTER_SESSION_LIFETIME_MINUTES")]
+    pub session_lifetime_minutes: Option<u32>,
+
+    /// How long a new refresh token lasts, in minutes (5 to 129600; never past its session).
+    #[arg(long, env = "ROSTER_REFRESH_TOKEN_LIFETIME_MINUTES")]
+    pub refresh_token_lifetime_minutes: Option<u32>,
+}
+
+impl EnvironmentArgs {
+    /// The overrides the core applies, checked by the dashboard's rules.
+    pub fn overrides(&self) -> anyhow::Result<crate::core::settings::EnvironmentOverrides> {
+        crate::core::settings::EnvironmentOverrides {
+            redirect_uris: self.redirect_uris.clone(),
+            default_logout_url: self.default_logout_url.clone(),
+            cors_origins: self.cors_origins.clone(),
+            password_enabled: self.password_sign_in,
+            magic_code_enabled: self.magic_code_sign_in,
+            session_lifetime_minutes: self.session_lifetime_minutes,
+            refresh_token_lifetime_minutes: self.refresh_token_lifetime_minutes,
+        }
+        .checked()
+        .map_err(|message| anyhow::anyhow!("environment settings: {message}"))
+    }
 }
 
 impl Default for ServeArgs {
@@ -141,4 +195,34 @@ pub struct SeedArgs {
     /// How many organizations to spread them over (the first gets about half).
     #[arg(long, default_value_t = 10)]
     pub orgs: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_settings_come_from_flags_and_are_checked() {
+        let cli = Cli::parse_from([
+            "roster",
+            "serve",
+            "--redirect-uris",
+            "https://app.example.com/callback,http://localhost:3000/callback",
+            "--password-sign-in",
+            "false",
+            "--session-lifetime-minutes",
+            "60",
+        ]);
+        let Some(Command::Serve(args)) = cli.command else { panic!("serve") };
+        let overrides = args.environment.overrides().unwrap();
+        assert_eq!(overrides.redirect_uris.unwrap().len(), 2);
+        assert_eq!(overrides.password_enabled, Some(false));
+        assert_eq!(overrides.session_lifetime_minutes, Some(60));
+        assert_eq!(overrides.cors_origins, None);
+
+        let cli = Cli::parse_from(["roster", "serve", "--cors-origins", "https://app.example.com/path"]);
+        let Some(Command::Serve(args)) = cli.command else { panic!("serve") };
+        let error = args.environment.overrides().unwrap_err().to_string();
+        assert!(error.contains("ROSTER_CORS_ORIGINS: Line 1"), "{error}");
+    }
 }

@@ -58,7 +58,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
             public_url: public_url.clone(),
             dns_server: args.dns_server,
             email_delivery: smtp.is_some(),
-            ..Default::default()
+            environment: args.environment.overrides()?,
         },
     )
     .await

@@ -8,11 +8,13 @@ mod authorization;
 mod bulk;
 mod dashboard;
 mod factors;
+mod settings;
 
 pub use authorization::*;
 pub use bulk::*;
 pub use dashboard::*;
 pub use factors::*;
+pub use settings::*;
 
 use crate::ids::*;
 use serde::{Deserialize, Serialize};

@@ -308,6 +308,7 @@ impl Codes for Core {
     }
 
     async fn create_magic_auth(&self, admin: &Admin, email: &str) -> Result<MagicAuth, AppError> {
+        self.require_method(&mut *self.store.read().await?, AuthMethod::MagicCode).await?;
         let user = self.user_for_codes(admin, email).await?;
         MAGIC_AUTH_ISSUE_LIMIT.reserve(&mut *self.store.read().await?, &user.email, now_ms()).await?;
         let code = six_digits();

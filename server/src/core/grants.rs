@@ -69,8 +69,9 @@ impl Core {
     ) -> Result<(String, String), AppError> {
         let refresh_token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
         let session_id = SessionId::from_trusted(session.id.clone());
-        api::insert_refresh_token(conn, &secret_hash(&refresh_token), &session_id, session.expires_at, now_ms())
-            .await?;
+        let now = now_ms();
+        let expires_at = self.refresh_token_end(conn, now, session.expires_at).await?;
+        api::insert_refresh_token(conn, &secret_hash(&refresh_token), &session_id, expires_at, now).await?;
         let claims = self.access_claims(
             &session.user_id,
             &session.id,
@@ -91,6 +92,7 @@ impl Core {
         invitation_token: Option<&str>,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
+        self.require_method(&mut *self.store.read().await?, AuthMethod::Password).await?;
         let attempt = PasswordAttempt {
             email,
             password,
@@ -117,6 +119,7 @@ impl Core {
         invitation_token: Option<&str>,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
+        self.require_method(&mut *self.store.read().await?, AuthMethod::MagicCode).await?;
         let invalid = || AppError::InvalidGrant("The code is wrong or has expired.".into());
         let email = validate::email("email", email).unwrap_or_default();
         let now = now_ms();

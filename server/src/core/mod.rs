@@ -18,6 +18,7 @@ mod organizations;
 mod outbox;
 pub mod password;
 mod sessions;
+pub mod settings;
 pub mod tokens;
 mod user_detail;
 mod users;
@@ -38,15 +39,14 @@ use app::model::roles;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Settings the rules depend on.
 #[derive(Clone, Debug)]
 pub struct CoreSettings {
     /// Where people reach the dashboard, for links such as invitation URLs.
     pub public_url: String,
-    /// How long a dashboard session lasts.
-    pub session_lifetime: Duration,
+    /// Environment settings the configuration sets in place of the stored ones.
+    pub environment: settings::EnvironmentOverrides,
     /// The DNS server that domain verification asks; the system's resolvers when `None`.
     pub dns_server: Option<std::net::SocketAddr>,
     /// Email is delivered over SMTP; without it the outbox page is where admins read messages.
@@ -57,7 +57,7 @@ impl Default for CoreSettings {
     fn default() -> Self {
         Self {
             public_url: "http://127.0.0.1:3000".into(),
-            session_lifetime: Duration::from_secs(7 * 24 * 3600),
+            environment: settings::EnvironmentOverrides::default(),
             dns_server: None,
             email_delivery: false,
         }

@@ -67,7 +67,7 @@ impl Core {
             auth_method: method.as_str().into(),
             ip_address,
             user_agent,
-            expires_at: now + self.settings.session_lifetime.as_millis() as i64,
+            expires_at: self.session_end(tx, now).await?,
             ended_at: None,
             created_at: now,
             updated_at: now,
@@ -105,6 +105,11 @@ impl Sessions for Core {
             })
             .await?;
         let mut tx = self.store.begin().await?;
+        // With password sign-in off, platform admins still sign in to the dashboard, so
+        // turning it off cannot lock everyone out.
+        if !verified.is_platform_admin {
+            self.require_method(&mut tx, AuthMethod::Password).await?;
+        }
         let (organization, _) = working_organization(&mut tx, &verified.id, None, verified.is_platform_admin).await?;
         let client = (login.ip_address, login.user_agent);
         let signed_in = self.open_dashboard_session(&mut tx, &verified.id, organization, client).await?;

@@ -12,6 +12,7 @@ mod authorization;
 mod codes;
 mod idempotency;
 mod invitations;
+mod logout;
 mod memberships;
 mod organization_domains;
 mod organizations;
@@ -61,6 +62,7 @@ fn routes() -> Routes {
         .merge(sessions::routes())
         .merge(codes::routes())
         .merge(auth_factors::routes())
+        .merge(logout::routes())
 }
 
 /// The method and path template of every REST route, as the router registered them; the
@@ -123,7 +125,48 @@ pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router 
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), remember_responses))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), browser_cors))
         .with_state(state)
+}
+
+/// True for the routes a browser client calls itself: signing in, the keys that verify its
+/// tokens, and logout. Only these answer CORS; never the dashboard's server functions.
+fn is_browser_route(path: &str) -> bool {
+    path == "/user_management/authenticate"
+        || path == "/user_management/sessions/logout"
+        || path.strip_prefix("/sso/jwks/").is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+}
+
+/// CORS for the browser routes: an origin is allowed when the environment's settings list it
+/// (read per request, so a change applies at once on every replica).
+async fn browser_cors(
+    State(state): State<RestState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use tower::{Layer, ServiceExt};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if !is_browser_route(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let directory = state.directory.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _parts: &Parts| {
+            let directory = directory.clone();
+            async move {
+                match origin.to_str() {
+                    Ok(origin) => directory.allows_cors_origin(origin).await.unwrap_or(false),
+                    Err(_) => false,
+                }
+            }
+        }))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(std::time::Duration::from_secs(600));
+    match cors.layer(next).oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
 }
 
 /// The path prefixes of the API.

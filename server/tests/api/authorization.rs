@@ -840,6 +840,24 @@ fn rest_rows() -> Vec<Row> {
             expect: [200; 8],
             request: |_| call("/sso/jwks/client_any", json!({})),
         },
+        // A browser navigation: no key, and anyone holding a session ID may end it (as in
+        // WorkOS); without a default logout URL the answer is the signed-out page.
+        Row {
+            method: M::GET,
+            route: "/user_management/sessions/logout",
+            expect: FN_PUBLIC,
+            request: |w| call(format!("/user_management/sessions/logout?session_id={}", w.session), json!({})),
+        },
+        // A return_to outside the allow-list is refused whoever asks, and ends nothing.
+        Row {
+            method: M::GET,
+            route: "/user_management/sessions/logout",
+            expect: [400; 8],
+            request: |w| {
+                let query = format!("session_id={}&return_to=https%3A%2F%2Fevil.example.com%2F", w.session);
+                call(format!("/user_management/sessions/logout?{query}"), json!({}))
+            },
+        },
         Row {
             method: M::POST,
             route: "/user_management/sessions/revoke",
@@ -1198,6 +1216,23 @@ fn server_function_rows() -> Vec<Row> {
             route: "/api/send-message-again",
             expect: FN_PLATFORM,
             request: |w| call("/api/send-message-again", json!({ "message_id": w.message })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/environment-settings",
+            expect: FN_PLATFORM,
+            request: |_| call("/api/environment-settings", json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/save-environment-settings",
+            expect: FN_PLATFORM,
+            request: |_| {
+                call(
+                    "/api/save-environment-settings",
+                    json!({ "redirect_uris": "https://app.example.com/callback", "session_lifetime_minutes": "60" }),
+                )
+            },
         },
         Row {
             method: M::POST,

@@ -13,5 +13,6 @@ mod password_reset;
 mod rest;
 mod schema;
 mod server_functions;
+mod settings;
 mod user_detail;
 mod web;
