@@ -496,6 +496,9 @@ impl Invitations for Core {
         let LinkAcceptance { token, invitee, ip_address, user_agent } = acceptance;
         let email = {
             let mut conn = self.store.read().await?;
+            // Both ways in prove the invitee with a password (or set one), so they are closed
+            // where the environment has turned password sign-in off.
+            self.require_method(&mut conn, AuthMethod::Password).await?;
             let row = db::find_invitation_by_token(&mut conn, token.trim())
                 .await?
                 .ok_or_else(|| AppError::not_found("Invitation"))?;
@@ -552,7 +555,7 @@ impl Invitations for Core {
 mod tests {
     use super::*;
     use crate::core::testing::Fixture;
-    use app::directory::{MembershipQuery, Memberships, Sessions, UserQuery, Users};
+    use app::directory::{Environment, MembershipQuery, Memberships, Sessions, UserQuery, Users};
 
     fn invite(organization: &Organization, email: &str, days: Option<i64>) -> NewInvitation {
         NewInvitation {
@@ -831,8 +834,14 @@ mod tests {
         assert_eq!(refused, AppError::InvalidCredentials);
         assert_eq!(fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap().state, InvitationState::Pending);
 
-        let right = Invitee::ExistingAccount { password: "correct horse".into() };
-        let signed_in = fx.core.accept_invitation_link(link(&sent.token, right)).await.unwrap();
+        let passwords_off = SettingsUpdate { password_enabled: Some(false), ..Default::default() };
+        fx.core.update_environment_settings(&fx.system(), passwords_off).await.unwrap();
+        let right = || Invitee::ExistingAccount { password: "correct horse".into() };
+        let closed = fx.core.accept_invitation_link(link(&sent.token, right())).await.unwrap_err();
+        assert!(matches!(closed, AppError::Forbidden(_)), "{closed:?}");
+        let passwords_on = SettingsUpdate { password_enabled: Some(true), ..Default::default() };
+        fx.core.update_environment_settings(&fx.system(), passwords_on).await.unwrap();
+        let signed_in = fx.core.accept_invitation_link(link(&sent.token, right())).await.unwrap();
         let caller = fx.core.resolve_session(&signed_in.token).await.unwrap();
         assert_eq!(caller.session().unwrap().organization_id, Some(acme.id));
     }
