@@ -16,13 +16,27 @@ use sha2::{Digest, Sha256};
 
 /// Calls whose answers carry a credential (tokens, reset links, sign-in codes), which is never
 /// stored: a retry runs the call again.
-const CARRIES_SECRETS: [&str; 3] =
-    ["/user_management/authenticate", "/user_management/password_reset", "/user_management/magic_auth"];
+const CARRIES_SECRETS: [&str; 4] = [
+    "/user_management/authenticate",
+    "/user_management/password_reset",
+    "/user_management/magic_auth",
+    "/auth/factors/enroll",
+];
+
+/// Whether the answer to a POST to `path` carries a credential: one of [`CARRIES_SECRETS`], or
+/// a factor enrolled for a user (its answer holds the TOTP secret).
+fn carries_secrets(path: &str) -> bool {
+    let enrolls_user_factor = path
+        .strip_prefix("/user_management/users/")
+        .and_then(|rest| rest.strip_suffix("/auth_factors"))
+        .is_some_and(|user| !user.is_empty() && !user.contains('/'));
+    CARRIES_SECRETS.contains(&path) || enrolls_user_factor
+}
 
 /// Replays answers to repeated `Idempotency-Key`s and records first answers.
 pub async fn remember_responses(State(state): State<RestState>, request: Request, next: Next) -> Response {
     let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let replayable = request.method() == Method::POST && !CARRIES_SECRETS.contains(&request.uri().path());
+    let replayable = request.method() == Method::POST && !carries_secrets(request.uri().path());
     let (Some(key), true) = (key, replayable) else { return next.run(request).await };
     let (parts, body) = request.into_parts();
     let caller = match bearer(&parts) {
@@ -102,4 +116,22 @@ fn replay(status: u16, body: String) -> Response {
         *response.body_mut() = Body::empty();
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::carries_secrets;
+
+    #[test]
+    fn answers_with_secrets_are_never_kept() {
+        for path in
+            ["/user_management/authenticate", "/auth/factors/enroll", "/user_management/users/user_01/auth_factors"]
+        {
+            assert!(carries_secrets(path), "{path}");
+        }
+        for path in ["/user_management/users", "/user_management/users/user_01", "/user_management/users//auth_factors"]
+        {
+            assert!(!carries_secrets(path), "{path}");
+        }
+    }
 }
