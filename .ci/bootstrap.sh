@@ -57,6 +57,13 @@ if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
+# The AuthKit example app the browser tests sign in through (end2end/authkit-example).
+if [ ! -d end2end/authkit-example/node_modules ] \
+  || [ end2end/authkit-example/package-lock.json -nt end2end/authkit-example/node_modules/.package-lock.json ]; then
+  say "installing the AuthKit example app's packages"
+  (cd end2end/authkit-example && npm ci --no-audit --no-fund)
+fi
+
 # The email tests make their own TLS certificates with the openssl command.
 if ! command -v openssl >/dev/null; then
   say "installing openssl"

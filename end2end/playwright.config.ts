@@ -9,6 +9,13 @@ const target = process.env.CARGO_TARGET_DIR ?? join(repo, 'target');
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), 'roster-e2e-'));
 export const baseURL = `http://127.0.0.1:${port}`;
+// The relying-party app of authkit.spec.ts (authkit-example/server.mjs): the official SDKs
+// signing people in through Roster with the key and client ID the server is bootstrapped with
+// (the seeded API key, with a secret the tests know).
+const appPort = port + 1000;
+export const appURL = `http://127.0.0.1:${appPort}`;
+export const apiKey = 'sk_test_e2e_0123456789abcdef0123456789abcdef';
+export const clientId = 'client_e2e_authkit';
 // The SMTP server the dashboard's emails go to (aiosmtpd, see .ci/smtp/smtp-sink.py): it keeps
 // each message as JSON in smtpDir/out, and refuses them while smtpDir/out/reply exists.
 const smtpPort = port + 20000;
@@ -57,7 +64,24 @@ export default defineConfig({
       ROSTER_DEMO_DATA: 'true',
       ROSTER_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       ROSTER_EMAIL_FROM: 'Roster <no-reply@roster.test>',
+      ROSTER_BOOTSTRAP_API_KEY: apiKey,
+      ROSTER_BOOTSTRAP_CLIENT_ID: clientId,
       RUST_LOG: 'warn',
+    },
+  }, {
+    command: 'node end2end/authkit-example/server.mjs',
+    cwd: repo,
+    url: `${appURL}/`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'pipe',
+    env: {
+      WORKOS_API_KEY: apiKey,
+      WORKOS_CLIENT_ID: clientId,
+      WORKOS_COOKIE_PASSWORD: 'e2e-cookie-password-of-at-least-32-characters',
+      ROSTER_HOST: '127.0.0.1',
+      ROSTER_PORT: String(port),
+      PORT: String(appPort),
     },
   }],
 });

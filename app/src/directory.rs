@@ -163,6 +163,15 @@ pub enum Grant {
     /// Email and the one-time code of a magic auth; with an invitation's token, signing in
     /// also accepts it.
     MagicAuth { email: String, code: String, invitation_token: Option<String> },
+    /// The code the hosted pages sent back to the application. A code issued with a PKCE
+    /// challenge needs its verifier; one without needs the client's API key (`confidential`).
+    AuthorizationCode { code: String, code_verifier: Option<String>, confidential: bool },
+    /// A TOTP code answering a challenge, continuing a pending sign-in.
+    Totp { pending_authentication_token: String, authentication_challenge_id: String, code: String },
+    /// The code emailed for verification, continuing a pending sign-in.
+    EmailVerification { pending_authentication_token: String, code: String },
+    /// The organization picked, continuing a pending sign-in.
+    OrganizationSelection { pending_authentication_token: String, organization_id: String },
 }
 
 /// Where an authentication request comes from.
@@ -563,6 +572,9 @@ pub trait ApiKeys: Send + Sync {
     async fn revoke_api_key(&self, admin: &Admin, id: &ApiKeyId) -> Result<(), AppError>;
     /// Resolves a presented secret to its caller; fails for unknown and revoked keys.
     async fn authenticate_api_key(&self, secret: &str) -> Result<Caller, AppError>;
+    /// The caller a public client (one that holds no secret, such as a browser app using
+    /// PKCE) acts as: the grant of its client ID's live API key. Unknown IDs are refused.
+    async fn client_caller(&self, client_id: &str) -> Result<Caller, AppError>;
 }
 
 /// Application sign-in: the grants of `POST /user_management/authenticate` and the keys
@@ -676,6 +688,30 @@ pub trait Environment: Send + Sync {
     async fn allows_cors_origin(&self, origin: &str) -> Result<bool, AppError>;
 }
 
+/// The hosted sign-in pages: `/user_management/authorize` starts a flow, the pages show it and
+/// take what people type. A flow is bound to the browser that started it (`browser` is the
+/// secret of its httpOnly cookie); `flow: None` is the dashboard's own sign-in.
+#[async_trait]
+pub trait HostedSignIn: Send + Sync {
+    /// Checks an application's authorization request and starts its flow; returns the path
+    /// of the first hosted page.
+    async fn authorize(&self, request: AuthorizeRequest, browser: &str) -> Result<String, AppError>;
+    /// The flow as its pages show it.
+    async fn hosted_flow(&self, flow: Option<&str>, browser: &str) -> Result<HostedFlow, AppError>;
+    /// Takes what a person typed on a hosted page, and says where to go next.
+    async fn hosted_step(
+        &self,
+        flow: Option<&str>,
+        browser: &str,
+        input: HostedInput,
+        client: ClientContext,
+    ) -> Result<HostedNext, AppError>;
+    /// Emails a sign-in code to this address, if it has an account (the answer does not say).
+    async fn hosted_send_magic_code(&self, flow: Option<&str>, browser: &str, email: &str) -> Result<(), AppError>;
+    /// Sends the flow's email verification code again.
+    async fn hosted_resend_email_code(&self, flow: &str, browser: &str) -> Result<(), AppError>;
+}
+
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
 pub trait Directory:
     Users
@@ -693,6 +729,7 @@ pub trait Directory:
     + BulkActions
     + AuthFactors
     + Environment
+    + HostedSignIn
 {
 }
 
@@ -712,6 +749,7 @@ impl<T> Directory for T where
         + BulkActions
         + AuthFactors
         + Environment
+        + HostedSignIn
 {
 }
 

@@ -33,18 +33,60 @@ fn request_parts() -> Option<Parts> {
     use_context::<Parts>()
 }
 
-/// The session token from the request's cookie, if any.
-pub fn session_token() -> Option<String> {
-    let parts = request_parts()?;
-    parts
-        .headers
+/// The name of the cookie that binds hosted sign-in flows to the browser that started them.
+pub const BROWSER_COOKIE: &str = "roster_browser";
+
+/// The value of a cookie of the request.
+pub fn cookie_from(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == SESSION_COOKIE)
+        .find(|cookie| cookie.name() == name)
         .map(|cookie| cookie.value().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Option<String> {
+    cookie_from(&request_parts()?.headers, SESSION_COOKIE)
+}
+
+/// A `Set-Cookie` value for the dashboard's cookies: httpOnly, `SameSite=Lax`, the whole site.
+pub fn cookie_header(name: &str, value: Option<&str>, secure: bool) -> Option<HeaderValue> {
+    let mut cookie = Cookie::build((name.to_owned(), value.unwrap_or_default().to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build();
+    if value.is_none() {
+        cookie.make_removal();
+    }
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+/// The secret that binds hosted sign-in flows to this browser: the request's cookie, or a
+/// new one set on the response.
+pub fn browser_binding() -> String {
+    if let Some(existing) = request_parts().and_then(|parts| cookie_from(&parts.headers, BROWSER_COOKIE)) {
+        return existing;
+    }
+    let fresh = new_browser_secret();
+    let settings = use_context::<CookieSettings>().unwrap_or_default();
+    if let (Some(response), Some(value)) =
+        (use_context::<ResponseOptions>(), cookie_header(BROWSER_COOKIE, Some(&fresh), settings.secure))
+    {
+        response.append_header(header::SET_COOKIE, value);
+    }
+    fresh
+}
+
+/// A new random browser secret.
+pub fn new_browser_secret() -> String {
+    ulid::Ulid::new().to_string() + &ulid::Ulid::new().to_string()
 }
 
 /// The caller behind the session cookie; `Unauthenticated` without a live session.
@@ -66,16 +108,8 @@ pub fn client_details() -> (Option<String>, Option<String>) {
 /// Sets (or, with `None`, clears) the session cookie on the response.
 pub fn set_session_cookie(token: Option<&str>) {
     let settings = use_context::<CookieSettings>().unwrap_or_default();
-    let mut cookie = Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(settings.secure)
-        .build();
-    if token.is_none() {
-        cookie.make_removal();
-    }
-    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie.to_string()))
+    if let (Some(response), Some(value)) =
+        (use_context::<ResponseOptions>(), cookie_header(SESSION_COOKIE, token, settings.secure))
     {
         response.append_header(header::SET_COOKIE, value);
     }

@@ -99,6 +99,10 @@ pub enum AppError {
     /// One or more fields are invalid.
     #[error("{}", summarize(.0))]
     Validation(Vec<FieldError>),
+    /// The first factor was right, and the sign-in needs one more step (the WorkOS
+    /// step-up errors): the answer carries the pending token that continues it.
+    #[error("{}", .0.next.message())]
+    StepUp(Box<crate::model::StepUp>),
     /// An OAuth grant failed: a bad, expired or revoked code or refresh token.
     #[error("{0}")]
     InvalidGrant(String),
@@ -169,7 +173,7 @@ impl AppError {
         match self {
             Self::Unauthenticated => 401,
             Self::InvalidCredentials | Self::InvalidGrant(_) | Self::BadRequest(_) => 400,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::StepUp(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict { .. } => 409,
             Self::TooLarge { .. } => 413,

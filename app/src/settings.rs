@@ -30,6 +30,10 @@ pub async fn save_environment_settings(
     #[server(default)] methods: Option<String>,
     #[server(default)] password_enabled: Option<String>,
     #[server(default)] magic_code_enabled: Option<String>,
+    #[server(default)] sign_up_enabled: Option<String>,
+    #[server(default)] email_verification_required: Option<String>,
+    #[server(default)] platform_admin_mfa_required: Option<String>,
+    #[server(default)] mfa: Option<String>,
     #[server(default)] session_lifetime_minutes: Option<String>,
     #[server(default)] refresh_token_lifetime_minutes: Option<String>,
 ) -> Result<String, AppError> {
@@ -49,23 +53,36 @@ pub async fn save_environment_settings(
     };
     let session = minutes(SettingsField::SessionLifetimeMinutes, session_lifetime_minutes);
     let refresh = minutes(SettingsField::RefreshTokenLifetimeMinutes, refresh_token_lifetime_minutes);
+    let mfa = match mfa {
+        Some(text) => match MfaPolicy::parse(&text) {
+            Some(policy) => Some(policy),
+            None => {
+                errors.add(SettingsField::Mfa.name(), "invalid_choice", "Choose off, optional or required.");
+                None
+            }
+        },
+        None => None,
+    };
     errors.finish()?;
+    // Fields the configuration sets are not in the form; keep them out of the update. A
+    // checkbox browsers did not send is off, when the form showed the checkboxes.
+    let current = directory().environment_settings(&admin).await?;
     let methods_shown = methods.is_some();
+    let checkbox = |field: SettingsField, value: Option<String>| {
+        (methods_shown && !current.is_locked(field)).then_some(value.is_some())
+    };
     let update = SettingsUpdate {
         redirect_uris: lines(redirect_uris),
         default_logout_url,
         cors_origins: lines(cors_origins),
-        password_enabled: methods_shown.then_some(password_enabled.is_some()),
-        magic_code_enabled: methods_shown.then_some(magic_code_enabled.is_some()),
+        password_enabled: checkbox(SettingsField::PasswordEnabled, password_enabled),
+        magic_code_enabled: checkbox(SettingsField::MagicCodeEnabled, magic_code_enabled),
+        sign_up_enabled: checkbox(SettingsField::SignUpEnabled, sign_up_enabled),
+        email_verification_required: checkbox(SettingsField::EmailVerificationRequired, email_verification_required),
+        platform_admin_mfa_required: checkbox(SettingsField::PlatformAdminMfaRequired, platform_admin_mfa_required),
+        mfa,
         session_lifetime_minutes: session,
         refresh_token_lifetime_minutes: refresh,
-    };
-    // Fields the configuration sets are not in the form; keep them out of the update.
-    let current = directory().environment_settings(&admin).await?;
-    let update = SettingsUpdate {
-        password_enabled: update.password_enabled.filter(|_| !current.is_locked(SettingsField::PasswordEnabled)),
-        magic_code_enabled: update.magic_code_enabled.filter(|_| !current.is_locked(SettingsField::MagicCodeEnabled)),
-        ..update
     };
     directory().update_environment_settings(&admin, update).await?;
     Ok("Saved the settings.".into())
@@ -118,8 +135,7 @@ fn SettingsForm(settings: EnvironmentSettings, save: ServerAction<SaveEnvironmen
     let other_error = Signal::derive(move || error().filter(|e| !e.is_validation()));
     let has_errors = Signal::derive(move || error().is_some_and(|e| e.is_validation()));
     let saved = move || save.value().get().and_then(Result::ok);
-    let methods_locked =
-        settings.is_locked(SettingsField::PasswordEnabled) && settings.is_locked(SettingsField::MagicCodeEnabled);
+    let methods_locked = CHECKBOXES.iter().all(|field| settings.is_locked(*field));
     view! {
         <ErrorBanner error=other_error/>
         <Show when=move || has_errors.get()>
@@ -178,8 +194,31 @@ fn SettingsForm(settings: EnvironmentSettings, save: ServerAction<SaveEnvironmen
                         checked=settings.magic_code_enabled
                         locked=locked_note(&settings, SettingsField::MagicCodeEnabled)
                     />
+                    <MethodBox
+                        field=SettingsField::SignUpEnabled
+                        label="Sign-up: people create their own accounts on the hosted sign-in pages"
+                        checked=settings.sign_up_enabled
+                        locked=locked_note(&settings, SettingsField::SignUpEnabled)
+                    />
+                    <MethodBox
+                        field=SettingsField::EmailVerificationRequired
+                        label="Require a verified email before a user's first session in an app"
+                        checked=settings.email_verification_required
+                        locked=locked_note(&settings, SettingsField::EmailVerificationRequired)
+                    />
                     <p class="muted">"Platform admins can always sign in to this dashboard with their password."</p>
                 </fieldset>
+            </section>
+            <section class="card" aria-labelledby="mfa-heading">
+                <h2 id="mfa-heading">"Two-factor authentication"</h2>
+                <MfaField settings=settings.clone() error=field_error(SettingsField::Mfa)/>
+                <MethodBox
+                    field=SettingsField::PlatformAdminMfaRequired
+                    label="Platform admins must use an authenticator app to sign in to this dashboard"
+                    checked=settings.platform_admin_mfa_required
+                    locked=locked_note(&settings, SettingsField::PlatformAdminMfaRequired)
+                />
+                <p class="muted">"Anyone who enrolled an authenticator app is asked for a code when signing in to the dashboard."</p>
             </section>
             <section class="card" aria-labelledby="lifetimes-heading">
                 <h2 id="lifetimes-heading">"Sessions"</h2>
@@ -208,6 +247,50 @@ fn SettingsForm(settings: EnvironmentSettings, save: ServerAction<SaveEnvironmen
                 </button>
             </div>
         </ActionForm>
+    }
+}
+
+/// The checkboxes of the form: browsers send only the ticked ones.
+const CHECKBOXES: [SettingsField; 5] = [
+    SettingsField::PasswordEnabled,
+    SettingsField::MagicCodeEnabled,
+    SettingsField::SignUpEnabled,
+    SettingsField::EmailVerificationRequired,
+    SettingsField::PlatformAdminMfaRequired,
+];
+
+/// The MFA policy, as a choice of three; read-only (and not sent) when the configuration sets it.
+#[component]
+fn MfaField(settings: EnvironmentSettings, error: Signal<Option<String>>) -> impl IntoView {
+    let field = SettingsField::Mfa;
+    let id = field.name();
+    let locked = locked_note(&settings, field);
+    let is_locked = locked.is_some();
+    let label = |policy: MfaPolicy| match policy {
+        MfaPolicy::Off => "Off: never ask for a second factor in apps",
+        MfaPolicy::Optional => "Optional: ask users who enrolled an authenticator app",
+        MfaPolicy::Required => "Required: everyone enrolls an authenticator app while signing in",
+    };
+    view! {
+        <div class="field">
+            <label for=id>"Second factor in apps"</label>
+            {locked.map(|why| view! { <p id="mfa-hint" class="muted"><strong>{why}</strong></p> })}
+            <select
+                id=id
+                name=(!is_locked).then_some(id)
+                disabled=is_locked
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby="mfa-error"
+            >
+                {MfaPolicy::ALL
+                    .into_iter()
+                    .map(|policy| view! {
+                        <option value=policy.name() selected=policy == settings.mfa>{label(policy)}</option>
+                    })
+                    .collect_view()}
+            </select>
+            <FieldError id="mfa-error".to_owned() message=error/>
+        </div>
     }
 }
 

@@ -1,7 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { axeClean, DEMO_PASSWORD, failOnPageErrors, hydrated, screenshots } from './helpers';
+import { mailedLink } from './mail';
 
 // Forgot password, then reset (`app/src/password_reset.rs`), with the link read from the real
 // SMTP server playwright.config.ts starts (aiosmtpd keeps each message as JSON there).
@@ -9,27 +8,9 @@ import { axeClean, DEMO_PASSWORD, failOnPageErrors, hydrated, screenshots } from
 const WITH_JS = 'diego.kim@acme.test';
 const WITHOUT_JS = 'ingrid.morales@acme.test';
 
-const smtpOut = join(process.env.E2E_SMTP_DIR ?? '', 'out');
-
 /** The path (with its token) of the newest reset link mailed to `email`, once it arrives. */
-async function mailedResetLink(email: string, newerThan?: string): Promise<string> {
-  let link = '';
-  await expect(async () => {
-    const found = readdirSync(smtpOut)
-      .filter((name) => name.endsWith('.json'))
-      .sort()
-      .map((name) => JSON.parse(readFileSync(join(smtpOut, name), 'utf8')))
-      .filter((message) => message.rcpt_tos.includes(email))
-      .map((message) => String(message.parts['text/plain'] ?? '').match(/https?:\/\/[^\s]+\/reset-password\?token=\w+/))
-      .filter((match): match is RegExpMatchArray => match !== null)
-      .map((match) => new URL(match[0]))
-      .map((url) => url.pathname + url.search)
-      .pop();
-    expect(found, `a reset link mailed to ${email}`).toBeTruthy();
-    expect(found).not.toBe(newerThan);
-    link = found!;
-  }).toPass({ timeout: 20_000 });
-  return link;
+function mailedResetLink(email: string, newerThan?: string): Promise<string> {
+  return mailedLink(email, '/reset-password', { not: newerThan });
 }
 
 /** Asks for a reset link on /forgot-password, reached from the sign-in page's link. */

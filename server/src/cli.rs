@@ -142,6 +142,22 @@ pub struct EnvironmentArgs {
     #[arg(long, env = "ROSTER_MAGIC_CODE_SIGN_IN", action = clap::ArgAction::Set)]
     pub magic_code_sign_in: Option<bool>,
 
+    /// Self-service sign-up on the hosted pages on (`true`) or off (`false`).
+    #[arg(long, env = "ROSTER_SIGN_UP", action = clap::ArgAction::Set)]
+    pub sign_up: Option<bool>,
+
+    /// Users must verify their email before their first app session (`true`/`false`).
+    #[arg(long, env = "ROSTER_EMAIL_VERIFICATION_REQUIRED", action = clap::ArgAction::Set)]
+    pub email_verification_required: Option<bool>,
+
+    /// Second factors at sign-in: `off`, `optional` (users who enrolled one) or `required`.
+    #[arg(long, env = "ROSTER_MFA")]
+    pub mfa: Option<app::model::MfaPolicy>,
+
+    /// Platform admins must use a second factor for the dashboard (`true`/`false`).
+    #[arg(long, env = "ROSTER_PLATFORM_ADMIN_MFA", action = clap::ArgAction::Set)]
+    pub platform_admin_mfa: Option<bool>,
+
     /// How long a new session lasts, in minutes (5 to 129600).
     #[arg(long, env = "ROSTER_SESSION_LIFETIME_MINUTES")]
     pub session_lifetime_minutes: Option<u32>,
@@ -160,6 +176,10 @@ impl EnvironmentArgs {
             cors_origins: self.cors_origins.clone(),
             password_enabled: self.password_sign_in,
             magic_code_enabled: self.magic_code_sign_in,
+            sign_up_enabled: self.sign_up,
+            email_verification_required: self.email_verification_required,
+            mfa: self.mfa,
+            platform_admin_mfa_required: self.platform_admin_mfa,
             session_lifetime_minutes: self.session_lifetime_minutes,
             refresh_token_lifetime_minutes: self.refresh_token_lifetime_minutes,
         }

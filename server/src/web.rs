@@ -73,7 +73,7 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         .with_state(leptos_options)
         .layer(middleware::from_fn(read_body_within_limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    with_middleware(dashboard.merge(rest), settings)
+    with_middleware(dashboard.merge(rest).layer(axum::Extension(cookie_settings)), settings)
 }
 
 /// Wraps `routes` in the middleware every response passes through; from the outside in:

@@ -9,12 +9,14 @@ mod bulk;
 mod dashboard;
 mod factors;
 mod settings;
+mod sign_in;
 
 pub use authorization::*;
 pub use bulk::*;
 pub use dashboard::*;
 pub use factors::*;
 pub use settings::*;
+pub use sign_in::*;
 
 use crate::ids::*;
 use serde::{Deserialize, Serialize};
@@ -24,7 +26,7 @@ use std::collections::BTreeMap;
 pub type Metadata = BTreeMap<String, String>;
 
 /// A person who can sign in.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "user")]
 pub struct User {
     pub id: UserId,

@@ -30,6 +30,14 @@ pub struct EnvironmentSettings {
     pub password_enabled: bool,
     /// Magic-code sign-in is on.
     pub magic_code_enabled: bool,
+    /// People may create their own accounts on the hosted sign-up page.
+    pub sign_up_enabled: bool,
+    /// Users prove they own their email before their first session in an app.
+    pub email_verification_required: bool,
+    /// Whether sign-in asks for a second factor.
+    pub mfa: MfaPolicy,
+    /// Platform admins must use a second factor to sign in to the dashboard.
+    pub platform_admin_mfa_required: bool,
     /// How long a new session lasts, in minutes.
     pub session_lifetime_minutes: u32,
     /// How long a new refresh token lasts, in minutes (never past its session's end).
@@ -46,6 +54,10 @@ impl Default for EnvironmentSettings {
             cors_origins: Vec::new(),
             password_enabled: true,
             magic_code_enabled: true,
+            sign_up_enabled: false,
+            email_verification_required: false,
+            mfa: MfaPolicy::Optional,
+            platform_admin_mfa_required: false,
             session_lifetime_minutes: DEFAULT_SESSION_LIFETIME_MINUTES,
             refresh_token_lifetime_minutes: DEFAULT_REFRESH_TOKEN_LIFETIME_MINUTES,
             locked: Vec::new(),
@@ -69,18 +81,26 @@ pub enum SettingsField {
     CorsOrigins,
     PasswordEnabled,
     MagicCodeEnabled,
+    SignUpEnabled,
+    EmailVerificationRequired,
+    Mfa,
+    PlatformAdminMfaRequired,
     SessionLifetimeMinutes,
     RefreshTokenLifetimeMinutes,
 }
 
 impl SettingsField {
     /// Every field, in the page's order.
-    pub const ALL: [SettingsField; 7] = [
+    pub const ALL: [SettingsField; 11] = [
         Self::RedirectUris,
         Self::DefaultLogoutUrl,
         Self::CorsOrigins,
         Self::PasswordEnabled,
         Self::MagicCodeEnabled,
+        Self::SignUpEnabled,
+        Self::EmailVerificationRequired,
+        Self::Mfa,
+        Self::PlatformAdminMfaRequired,
         Self::SessionLifetimeMinutes,
         Self::RefreshTokenLifetimeMinutes,
     ];
@@ -93,6 +113,10 @@ impl SettingsField {
             Self::CorsOrigins => "cors_origins",
             Self::PasswordEnabled => "password_enabled",
             Self::MagicCodeEnabled => "magic_code_enabled",
+            Self::SignUpEnabled => "sign_up_enabled",
+            Self::EmailVerificationRequired => "email_verification_required",
+            Self::Mfa => "mfa",
+            Self::PlatformAdminMfaRequired => "platform_admin_mfa_required",
             Self::SessionLifetimeMinutes => "session_lifetime_minutes",
             Self::RefreshTokenLifetimeMinutes => "refresh_token_lifetime_minutes",
         }
@@ -106,6 +130,10 @@ impl SettingsField {
             Self::CorsOrigins => "ROSTER_CORS_ORIGINS",
             Self::PasswordEnabled => "ROSTER_PASSWORD_SIGN_IN",
             Self::MagicCodeEnabled => "ROSTER_MAGIC_CODE_SIGN_IN",
+            Self::SignUpEnabled => "ROSTER_SIGN_UP",
+            Self::EmailVerificationRequired => "ROSTER_EMAIL_VERIFICATION_REQUIRED",
+            Self::Mfa => "ROSTER_MFA",
+            Self::PlatformAdminMfaRequired => "ROSTER_PLATFORM_ADMIN_MFA",
             Self::SessionLifetimeMinutes => "ROSTER_SESSION_LIFETIME_MINUTES",
             Self::RefreshTokenLifetimeMinutes => "ROSTER_REFRESH_TOKEN_LIFETIME_MINUTES",
         }
@@ -122,6 +150,10 @@ pub struct SettingsUpdate {
     pub cors_origins: Option<Vec<String>>,
     pub password_enabled: Option<bool>,
     pub magic_code_enabled: Option<bool>,
+    pub sign_up_enabled: Option<bool>,
+    pub email_verification_required: Option<bool>,
+    pub mfa: Option<MfaPolicy>,
+    pub platform_admin_mfa_required: Option<bool>,
     pub session_lifetime_minutes: Option<u32>,
     pub refresh_token_lifetime_minutes: Option<u32>,
 }
@@ -133,4 +165,44 @@ pub enum LogoutTarget {
     Redirect(String),
     /// Nowhere: a page saying the user is signed out.
     SignedOutPage,
+}
+
+/// Whether sign-in asks for a second factor (a TOTP app).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaPolicy {
+    /// Never: factors are kept but not asked for.
+    Off,
+    /// Of users who enrolled a factor.
+    #[default]
+    Optional,
+    /// Of everyone: users without a factor enroll one while signing in.
+    Required,
+}
+
+impl MfaPolicy {
+    /// Every policy, in the settings page's order.
+    pub const ALL: [MfaPolicy; 3] = [Self::Off, Self::Optional, Self::Required];
+
+    /// The form and configuration value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Optional => "optional",
+            Self::Required => "required",
+        }
+    }
+
+    /// Reads a form or configuration value.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|policy| policy.name() == value.trim().to_ascii_lowercase())
+    }
+}
+
+impl std::str::FromStr for MfaPolicy {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::parse(value).ok_or_else(|| format!("{value:?} is not one of off, optional, required"))
+    }
 }

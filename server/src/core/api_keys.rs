@@ -50,6 +50,15 @@ pub fn new_client_id() -> String {
     format!("client_{}", app::ids::new_ulid())
 }
 
+/// The caller a live key acts as.
+fn key_caller(row: api::ApiKeyRow) -> Caller {
+    let scope = match row.organization_id {
+        Some(organization) => Scope::Organization(OrganizationId::from_trusted(organization)),
+        None => Scope::Environment,
+    };
+    Caller::from_api_key(ApiKeyId::from_trusted(row.id), row.client_id, scope)
+}
+
 #[async_trait]
 impl ApiKeys for Core {
     async fn create_api_key(&self, admin: &Admin, key: NewApiKey) -> Result<CreatedApiKey, AppError> {
@@ -146,13 +155,15 @@ impl ApiKeys for Core {
             // Bookkeeping only: a busy store must not fail the call.
             tracing::debug!(%error, "could not record API key use");
         }
-        let scope = match row.organization_id {
-            Some(organization) => Scope::Organization(OrganizationId::from_trusted(organization)),
-            None => Scope::Environment,
-        };
-        let caller = Caller::from_api_key(ApiKeyId::from_trusted(row.id), row.client_id, scope);
+        let caller = key_caller(row);
         self.verified_keys.remember(hash, caller.clone());
         Ok(caller)
+    }
+
+    async fn client_caller(&self, client_id: &str) -> Result<Caller, AppError> {
+        let mut conn = self.store.read().await?;
+        let row = api::find_live_api_key_of_client(&mut conn, client_id.trim()).await?;
+        row.map(key_caller).ok_or_else(|| AppError::InvalidGrant("The client_id is not known.".into()))
     }
 }
 

@@ -5,7 +5,7 @@ use super::attempts::{ADDRESS_LIMIT, MAGIC_AUTH_ISSUE_LIMIT, RESET_REQUEST_ADDRE
 use super::{Core, emails, password, record, validate};
 use crate::store::api::{self, CodePurpose, CodeRow};
 use crate::store::directory as db;
-use crate::store::{commit, iso, now_ms};
+use crate::store::{Connection, commit, iso, now_ms};
 use app::directory::{Admin, Codes};
 use app::error::AppError;
 use app::ids::*;
@@ -44,6 +44,28 @@ impl Core {
         lifetime_ms: i64,
         message: api::NewMessage,
     ) -> Result<CodeRow, AppError> {
+        let mut tx = self.store.begin().await?;
+        let row = Self::issue_code_in(&mut tx, purpose, user, secret, lifetime_ms, message).await?;
+        commit(tx).await?;
+        Ok(row)
+    }
+
+    /// Emails a new email-verification code, in the caller's transaction (a sign-in that
+    /// stops to ask for it).
+    pub(crate) async fn issue_email_verification_in(tx: &mut Connection, user: &User) -> Result<CodeRow, AppError> {
+        let code = six_digits();
+        let message = emails::email_verification(&user.email, &code);
+        Self::issue_code_in(tx, CodePurpose::EmailVerification, user, code, EMAIL_VERIFICATION_MS, message).await
+    }
+
+    async fn issue_code_in(
+        tx: &mut Connection,
+        purpose: CodePurpose,
+        user: &User,
+        secret: String,
+        lifetime_ms: i64,
+        message: api::NewMessage,
+    ) -> Result<CodeRow, AppError> {
         let now = now_ms();
         let id = match purpose {
             CodePurpose::EmailVerification => EmailVerificationId::generate().to_string(),
@@ -60,19 +82,17 @@ impl Core {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.store.begin().await?;
         // A new code replaces the ones sent before: only the latest message works.
-        api::consume_codes_of(&mut tx, purpose, &row.user_id, now).await?;
-        api::insert_code(&mut tx, purpose, &row).await?;
-        api::queue_message(&mut tx, &message, now).await?;
+        api::consume_codes_of(tx, purpose, &row.user_id, now).await?;
+        api::insert_code(tx, purpose, &row).await?;
+        api::queue_message(tx, &message, now).await?;
         let event = match purpose {
             CodePurpose::EmailVerification => "email_verification.created",
             CodePurpose::PasswordReset => "password_reset.created",
             CodePurpose::MagicAuth => "magic_auth.created",
         };
-        record(&mut tx, event, None, &serde_json::json!({ "id": row.id, "user_id": row.user_id, "email": row.email }))
+        record(tx, event, None, &serde_json::json!({ "id": row.id, "user_id": row.user_id, "email": row.email }))
             .await?;
-        commit(tx).await?;
         Ok(row)
     }
 
@@ -209,9 +229,9 @@ impl Codes for Core {
             let mut conn = self.store.read().await?;
             Self::user_for_credentials(&mut conn, admin, user).await?
         };
-        let code = six_digits();
-        let message = emails::email_verification(&user.email, &code);
-        self.issue_code(CodePurpose::EmailVerification, &user, code, EMAIL_VERIFICATION_MS, message).await?;
+        let mut tx = self.store.begin().await?;
+        Self::issue_email_verification_in(&mut tx, &user).await?;
+        commit(tx).await?;
         Ok(user)
     }
 

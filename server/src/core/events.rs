@@ -26,6 +26,11 @@ impl Change {
         Self { actor: Some(actor_id(admin.actor())), previous: None }
     }
 
+    /// A change a user made to their own account (such as enrolling a factor while signing in).
+    pub(crate) fn by_user(user: &app::ids::UserId) -> Self {
+        Self { actor: Some(user.to_string()), previous: None }
+    }
+
     /// The object before the change, for sentences such as "changed Bob's role to admin".
     pub(crate) fn before(mut self, previous: &impl Serialize) -> Self {
         self.previous = serde_json::to_value(previous).ok();

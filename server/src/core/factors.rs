@@ -193,6 +193,90 @@ impl Core {
     }
 }
 
+/// A TOTP key shown for enrollment on the hosted pages: its base32 secret, URI and QR code.
+pub(crate) struct EnrollmentKey {
+    pub secret: String,
+    pub uri: String,
+    pub qr_code: String,
+}
+
+impl EnrollmentKey {
+    /// A new random key.
+    pub(crate) fn generate() -> Result<String, AppError> {
+        let mut bytes = vec![0u8; SECRET_BYTES];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let totp = totp(bytes, DEFAULT_ISSUER, "enrollment").map_err(|_| AppError::Internal)?;
+        Ok(totp.secret().to_base32())
+    }
+
+    /// The key with this base32 secret, labelled for this account.
+    pub(crate) fn of(secret: &str, account: &str) -> Result<Self, AppError> {
+        let totp = enrollment_totp(secret, account)?;
+        let uri = totp.to_url().map_err(|_| AppError::Internal)?;
+        let qr_code = totp.to_qr_base64().map_err(|_| AppError::Internal)?;
+        Ok(Self { secret: secret.to_owned(), uri, qr_code: format!("data:image/png;base64,{qr_code}") })
+    }
+}
+
+/// The TOTP of a key shown for enrollment.
+fn enrollment_totp(secret: &str, account: &str) -> Result<Totp, AppError> {
+    let secret = Secret::try_from_base32(secret).map_err(|_| AppError::Internal)?;
+    totp(secret.as_bytes().to_vec(), DEFAULT_ISSUER, account).map_err(|_| AppError::Internal)
+}
+
+impl Core {
+    /// Checks a code from any of the user's factors (the hosted challenge page asks for "the
+    /// code from your app" without naming one); the step it proves is spent.
+    pub(crate) async fn check_user_totp(&self, user: &UserId, code: &str) -> Result<bool, AppError> {
+        let now = now_ms();
+        let mut conn = self.store.read().await?;
+        let slot = TOTP_LIMIT.reserve(&mut conn, user.as_str(), now).await?;
+        let factors = db::all_factors_of(&mut conn, user).await?;
+        drop(conn);
+        let mut tx = self.store.begin().await?;
+        for factor in &factors {
+            if let Some(step) = stored_totp(factor)?.check(code.trim(), unix_seconds(now)) {
+                let id = AuthenticationFactorId::from_trusted(factor.id.clone());
+                if db::use_factor_step(&mut tx, &id, i64::try_from(step).unwrap_or(i64::MAX), now).await? {
+                    commit(tx).await?;
+                    slot.release(&mut *self.store.read().await?).await?;
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Enrolls the key shown on the hosted enrollment page once a code from it is right: the
+    /// factor is created only then, so an abandoned enrollment leaves nothing to be asked for.
+    pub(crate) async fn confirm_enrollment(
+        &self,
+        tx: &mut Connection,
+        user: &User,
+        secret: &str,
+        code: &str,
+    ) -> Result<bool, AppError> {
+        let now = now_ms();
+        let totp = enrollment_totp(secret, &user.email)?;
+        let Some(step) = totp.check(code.trim(), unix_seconds(now)) else { return Ok(false) };
+        let row = FactorRow {
+            id: AuthenticationFactorId::generate().to_string(),
+            user_id: Some(user.id.to_string()),
+            organization_id: None,
+            kind: "totp".into(),
+            issuer: DEFAULT_ISSUER.into(),
+            account: user.email.clone(),
+            secret: totp.secret().to_base32(),
+            last_used_step: Some(i64::try_from(step).unwrap_or(i64::MAX)),
+            created_at: now,
+            updated_at: now,
+        };
+        db::insert_factor(tx, &row).await?;
+        record_change(tx, Change::by_user(&user.id), "authentication_factor.created", None, &row.into_factor()).await?;
+        Ok(true)
+    }
+}
+
 #[async_trait]
 impl AuthFactors for Core {
     async fn enroll_user_factor(

@@ -3,6 +3,7 @@
 
 use super::attempts::{AttemptPolicy, MAGIC_AUTH_LIMIT, PasswordAttempt};
 use super::codes::MAX_CODE_FAILURES;
+use super::step_up::{Audience, Pending, Proven, StepAnswer};
 use super::tokens::SigningKey;
 use super::{Core, record, secret_hash, validate};
 use crate::store::api::{self, CodePurpose};
@@ -14,15 +15,6 @@ use app::ids::*;
 use app::model::*;
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
-
-/// A user whose identity was just proven, and how.
-struct SignIn<'a> {
-    user: &'a UserId,
-    method: AuthMethod,
-    /// An invitation to accept while signing in.
-    invitation_token: Option<&'a str>,
-    client: ClientContext,
-}
 
 /// The roles and permissions an access token carries for its organization.
 struct OrganizationGrant {
@@ -89,7 +81,7 @@ impl Core {
         admin: &Admin,
         email: &str,
         password: String,
-        invitation_token: Option<&str>,
+        invitation_token: Option<String>,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
         self.require_method(&mut *self.store.read().await?, AuthMethod::Password).await?;
@@ -101,12 +93,8 @@ impl Core {
             grant: Some(admin),
         };
         let verified = self.check_password(attempt).await?;
-        let key = self.signing_key().await?;
-        let mut tx = self.store.begin().await?;
-        let sign_in = SignIn { user: &verified.id, method: AuthMethod::Password, invitation_token, client };
-        let signed_in = self.start_session(&mut tx, &key, admin, sign_in).await?;
-        commit(tx).await?;
-        Ok(signed_in)
+        let proven = Proven::first_factor(verified.id, AuthMethod::Password, invitation_token, Audience::of(admin));
+        self.sign_in_proven(admin, proven, client, None).await
     }
 
     /// Signs in with the code of a magic auth, which proves the email is the user's; the code
@@ -116,10 +104,23 @@ impl Core {
         admin: &Admin,
         email: &str,
         code: &str,
-        invitation_token: Option<&str>,
+        invitation_token: Option<String>,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
         self.require_method(&mut *self.store.read().await?, AuthMethod::MagicCode).await?;
+        let user = self.redeem_magic_code(Some(admin), email, code).await?;
+        let proven = Proven::first_factor(user, AuthMethod::MagicCode, invitation_token, Audience::of(admin));
+        self.sign_in_proven(admin, proven, client, None).await
+    }
+
+    /// Spends a magic code of this email's user (one the grant sees, when there is one) and
+    /// marks their email verified; returns the user.
+    pub(crate) async fn redeem_magic_code(
+        &self,
+        admin: Option<&Admin>,
+        email: &str,
+        code: &str,
+    ) -> Result<UserId, AppError> {
         let invalid = || AppError::InvalidGrant("The code is wrong or has expired.".into());
         let email = validate::email("email", email).unwrap_or_default();
         let now = now_ms();
@@ -128,13 +129,14 @@ impl Core {
             let found = db::find_credentials_by_email(&mut conn, &email).await?.map(|c| UserId::from_trusted(c.id));
             let Some(user) = found else { return Err(invalid()) };
             // Users out of the grant's reach neither sign in nor spend their attempts.
-            if !admin.sees_user(&Self::standing_for(&mut conn, admin, &user).await?) {
+            if let Some(admin) = admin
+                && !admin.sees_user(&Self::standing_for(&mut conn, admin, &user).await?)
+            {
                 return Err(invalid());
             }
             MAGIC_AUTH_LIMIT.reserve(&mut conn, &email, now).await?;
             user
         };
-        let key = self.signing_key().await?;
         let mut tx = self.store.begin().await?;
         let code = api::find_live_code(
             &mut tx,
@@ -156,8 +158,31 @@ impl Core {
             return Err(invalid());
         }
         Self::mark_email_verified(&mut tx, &user, now).await?;
-        let sign_in = SignIn { user: &user, method: AuthMethod::MagicCode, invitation_token, client };
-        let signed_in = self.start_session(&mut tx, &key, admin, sign_in).await?;
+        commit(tx).await?;
+        Ok(user)
+    }
+
+    /// Finishes an application sign-in whose user is proven: a session with its tokens, or the
+    /// step it still needs (a 403 with the pending token). `spent` is the pending sign-in this
+    /// one continues, spent in the same transaction.
+    pub(crate) async fn sign_in_proven(
+        &self,
+        admin: &Admin,
+        proven: Proven,
+        client: ClientContext,
+        spent: Option<&Pending>,
+    ) -> Result<AuthenticationResponse, AppError> {
+        let key = self.signing_key().await?;
+        let mut tx = self.store.begin().await?;
+        if let Some(pending) = spent {
+            Self::spend_pending(&mut tx, pending).await?;
+        }
+        if let Some(next) = self.next_step(&mut tx, &proven).await? {
+            let step = self.pend(&mut tx, &proven, next).await?;
+            commit(tx).await?;
+            return Err(AppError::StepUp(Box::new(step)));
+        }
+        let signed_in = self.start_session(&mut tx, &key, admin, &proven, client).await?;
         commit(tx).await?;
         Ok(signed_in)
     }
@@ -175,18 +200,19 @@ impl Core {
         Ok(updated)
     }
 
-    /// Starts a session for a user whose identity was just proven, accepting the invitation
-    /// they brought, and issues its tokens.
-    async fn start_session(
+    /// Starts a session for a user whose identity was just proven (every step done),
+    /// accepting the invitation they brought, and issues its tokens.
+    pub(crate) async fn start_session(
         &self,
         tx: &mut Connection,
         key: &SigningKey,
         admin: &Admin,
-        sign_in: SignIn<'_>,
+        proven: &Proven,
+        client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
-        let SignIn { user, method, invitation_token, client } = sign_in;
+        let user = &proven.user;
         let found = db::find_user(tx, user).await?.ok_or(AppError::InvalidCredentials)?;
-        let invited_to = match invitation_token {
+        let invited_to = match &proven.invitation_token {
             Some(token) => {
                 let invitation = Self::invitation_for_sign_in(tx, admin, token, &found.email).await?;
                 self.accept_in(tx, invitation, user.clone()).await?.organization_id
@@ -194,11 +220,17 @@ impl Core {
             None => None,
         };
         let memberships = db::active_memberships_of(tx, user).await?;
-        // The session belongs to the organization the user was just invited to, if any. Else
-        // an organization key signs users in to its organization only, and an environment
-        // key picks the user's organization when there is exactly one.
-        let membership = match (&invited_to, admin.organization()) {
-            (Some(invited_to), _) => memberships.iter().find(|m| &m.organization_id == invited_to),
+        let not_a_member = || AppError::InvalidGrant("The user is not an active member of that organization.".into());
+        // The session belongs to the organization the user was just invited to, if any, else
+        // the one chosen. Else an organization key signs users in to its organization only,
+        // and an environment key picks the user's organization when there is exactly one.
+        let membership = match (invited_to.as_ref().or(proven.organization.as_ref()), admin.organization()) {
+            (Some(wanted), own) => {
+                if own.is_some_and(|own| own != wanted) {
+                    return Err(not_a_member());
+                }
+                Some(memberships.iter().find(|m| &m.organization_id == wanted).ok_or_else(not_a_member)?)
+            }
             (None, Some(own)) => {
                 Some(memberships.iter().find(|m| &m.organization_id == own).ok_or(AppError::InvalidCredentials)?)
             }
@@ -210,6 +242,7 @@ impl Core {
             None => None,
         };
         let organization = grant.as_ref().map(|grant| grant.organization.clone());
+        let method = proven.method;
         let client = (client.ip_address, client.user_agent);
         let (session, _) = self.open_session(tx, user, organization.as_ref(), method, client).await?;
         let now = session.created_at;
@@ -311,13 +344,28 @@ impl Authentication for Core {
     ) -> Result<AuthenticationResponse, AppError> {
         match grant {
             Grant::Password { email, password, invitation_token } => {
-                self.password_grant(admin, &email, password, invitation_token.as_deref(), client).await
+                self.password_grant(admin, &email, password, invitation_token, client).await
             }
             Grant::RefreshToken { refresh_token, organization_id } => {
                 self.refresh_grant(admin, &refresh_token, organization_id).await
             }
             Grant::MagicAuth { email, code, invitation_token } => {
-                self.magic_auth_grant(admin, &email, &code, invitation_token.as_deref(), client).await
+                self.magic_auth_grant(admin, &email, &code, invitation_token, client).await
+            }
+            Grant::AuthorizationCode { code, code_verifier, confidential } => {
+                self.code_grant(admin, &code, code_verifier.as_deref(), confidential, client).await
+            }
+            Grant::Totp { pending_authentication_token, authentication_challenge_id, code } => {
+                let answer = StepAnswer::Totp { challenge: &authentication_challenge_id, code: &code };
+                self.continue_grant(admin, &pending_authentication_token, answer, client).await
+            }
+            Grant::EmailVerification { pending_authentication_token, code } => {
+                let answer = StepAnswer::EmailCode(&code);
+                self.continue_grant(admin, &pending_authentication_token, answer, client).await
+            }
+            Grant::OrganizationSelection { pending_authentication_token, organization_id } => {
+                let answer = StepAnswer::Organization(&organization_id);
+                self.continue_grant(admin, &pending_authentication_token, answer, client).await
             }
         }
     }

@@ -3,11 +3,10 @@
 //! Sessions are rows in the store, so they survive restarts, are shared by replicas, and can
 //! be listed and revoked. The cookie carries a random token; only its SHA-256 is stored.
 
-use super::attempts::{AttemptPolicy, PasswordAttempt};
 use super::{Core, record, secret_hash};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, commit, now_ms};
-use app::directory::{Admin, Caller, PasswordLogin, SessionContext, Sessions, SignedIn};
+use app::directory::{Admin, Caller, ClientContext, PasswordLogin, SessionContext, Sessions, SignedIn};
 use app::error::AppError;
 use app::ids::{OrganizationId, SessionId, UserId};
 use app::model::*;
@@ -15,7 +14,7 @@ use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
 
 /// The organization a user works on: the one asked for when they may, else their first.
-async fn working_organization(
+pub(crate) async fn working_organization(
     conn: &mut Connection,
     user: &UserId,
     wanted: Option<OrganizationId>,
@@ -84,9 +83,10 @@ impl Core {
         tx: &mut Connection,
         user: &UserId,
         organization: Option<OrganizationId>,
+        method: AuthMethod,
         client: (Option<String>, Option<String>),
     ) -> Result<SignedIn, AppError> {
-        let (row, token) = self.open_session(tx, user, organization.as_ref(), AuthMethod::Password, client).await?;
+        let (row, token) = self.open_session(tx, user, organization.as_ref(), method, client).await?;
         db::mark_dashboard_session(tx, &row.id).await?;
         Ok(SignedIn { token, session: row.into_session(now_ms()) })
     }
@@ -95,26 +95,8 @@ impl Core {
 #[async_trait]
 impl Sessions for Core {
     async fn sign_in(&self, login: PasswordLogin) -> Result<SignedIn, AppError> {
-        let verified = self
-            .check_password(PasswordAttempt {
-                email: &login.email,
-                password: login.password,
-                policy: AttemptPolicy::FailuresOnly,
-                client_address: login.ip_address.as_deref(),
-                grant: None,
-            })
-            .await?;
-        let mut tx = self.store.begin().await?;
-        // With password sign-in off, platform admins still sign in to the dashboard, so
-        // turning it off cannot lock everyone out.
-        if !verified.is_platform_admin {
-            self.require_method(&mut tx, AuthMethod::Password).await?;
-        }
-        let (organization, _) = working_organization(&mut tx, &verified.id, None, verified.is_platform_admin).await?;
-        let client = (login.ip_address, login.user_agent);
-        let signed_in = self.open_dashboard_session(&mut tx, &verified.id, organization, client).await?;
-        commit(tx).await?;
-        Ok(signed_in)
+        let client = ClientContext { client_id: None, ip_address: login.ip_address, user_agent: login.user_agent };
+        self.dashboard_password(&login.email, login.password, client).await
     }
 
     async fn resolve_session(&self, token: &str) -> Result<Caller, AppError> {

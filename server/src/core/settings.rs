@@ -27,6 +27,10 @@ pub struct EnvironmentOverrides {
     pub cors_origins: Option<Vec<String>>,
     pub password_enabled: Option<bool>,
     pub magic_code_enabled: Option<bool>,
+    pub sign_up_enabled: Option<bool>,
+    pub email_verification_required: Option<bool>,
+    pub mfa: Option<MfaPolicy>,
+    pub platform_admin_mfa_required: Option<bool>,
     pub session_lifetime_minutes: Option<u32>,
     pub refresh_token_lifetime_minutes: Option<u32>,
 }
@@ -41,6 +45,10 @@ impl EnvironmentOverrides {
             cors_origins: self.cors_origins,
             password_enabled: self.password_enabled,
             magic_code_enabled: self.magic_code_enabled,
+            sign_up_enabled: self.sign_up_enabled,
+            email_verification_required: self.email_verification_required,
+            mfa: self.mfa,
+            platform_admin_mfa_required: self.platform_admin_mfa_required,
             session_lifetime_minutes: self.session_lifetime_minutes,
             refresh_token_lifetime_minutes: self.refresh_token_lifetime_minutes,
         };
@@ -64,6 +72,10 @@ impl EnvironmentOverrides {
             cors_origins: stored.cors_origins,
             password_enabled: stored.password_enabled,
             magic_code_enabled: stored.magic_code_enabled,
+            sign_up_enabled: stored.sign_up_enabled,
+            email_verification_required: stored.email_verification_required,
+            mfa: stored.mfa,
+            platform_admin_mfa_required: stored.platform_admin_mfa_required,
             session_lifetime_minutes: stored.session_lifetime_minutes,
             refresh_token_lifetime_minutes: stored.refresh_token_lifetime_minutes,
         })
@@ -85,6 +97,14 @@ struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     magic_code_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    sign_up_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email_verification_required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mfa: Option<MfaPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    platform_admin_mfa_required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     session_lifetime_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token_lifetime_minutes: Option<u32>,
@@ -102,6 +122,10 @@ impl Stored {
             cors_origins,
             password_enabled,
             magic_code_enabled,
+            sign_up_enabled,
+            email_verification_required,
+            mfa,
+            platform_admin_mfa_required,
             session_lifetime_minutes,
             refresh_token_lifetime_minutes
         );
@@ -226,13 +250,17 @@ fn checked_update(update: &SettingsUpdate) -> Result<Stored, AppError> {
         cors_origins,
         password_enabled: update.password_enabled,
         magic_code_enabled: update.magic_code_enabled,
+        sign_up_enabled: update.sign_up_enabled,
+        email_verification_required: update.email_verification_required,
+        mfa: update.mfa,
+        platform_admin_mfa_required: update.platform_admin_mfa_required,
         session_lifetime_minutes,
         refresh_token_lifetime_minutes,
     })
 }
 
 /// True when `wanted` is the same URL as `allowed` (compared in their normal forms).
-fn same_url(wanted: &str, allowed: &str) -> bool {
+pub(crate) fn same_url(wanted: &str, allowed: &str) -> bool {
     match (Url::parse(wanted), Url::parse(allowed)) {
         (Ok(wanted), Ok(allowed)) => wanted == allowed,
         _ => false,
@@ -275,6 +303,18 @@ impl Core {
         let password_enabled = pick!(password_enabled, SettingsField::PasswordEnabled, defaults.password_enabled);
         let magic_code_enabled =
             pick!(magic_code_enabled, SettingsField::MagicCodeEnabled, defaults.magic_code_enabled);
+        let sign_up_enabled = pick!(sign_up_enabled, SettingsField::SignUpEnabled, defaults.sign_up_enabled);
+        let email_verification_required = pick!(
+            email_verification_required,
+            SettingsField::EmailVerificationRequired,
+            defaults.email_verification_required
+        );
+        let mfa = pick!(mfa, SettingsField::Mfa, defaults.mfa);
+        let platform_admin_mfa_required = pick!(
+            platform_admin_mfa_required,
+            SettingsField::PlatformAdminMfaRequired,
+            defaults.platform_admin_mfa_required
+        );
         let session_lifetime_minutes =
             pick!(session_lifetime_minutes, SettingsField::SessionLifetimeMinutes, defaults.session_lifetime_minutes);
         let refresh_token_lifetime_minutes = pick!(
@@ -288,6 +328,10 @@ impl Core {
             cors_origins,
             password_enabled,
             magic_code_enabled,
+            sign_up_enabled,
+            email_verification_required,
+            mfa,
+            platform_admin_mfa_required,
             session_lifetime_minutes,
             refresh_token_lifetime_minutes,
             locked,
@@ -355,6 +399,14 @@ impl Environment for Core {
             SettingsField::PasswordEnabled => checked.password_enabled.is_some_and(|v| v != current.password_enabled),
             SettingsField::MagicCodeEnabled => {
                 checked.magic_code_enabled.is_some_and(|v| v != current.magic_code_enabled)
+            }
+            SettingsField::SignUpEnabled => checked.sign_up_enabled.is_some_and(|v| v != current.sign_up_enabled),
+            SettingsField::EmailVerificationRequired => {
+                checked.email_verification_required.is_some_and(|v| v != current.email_verification_required)
+            }
+            SettingsField::Mfa => checked.mfa.is_some_and(|v| v != current.mfa),
+            SettingsField::PlatformAdminMfaRequired => {
+                checked.platform_admin_mfa_required.is_some_and(|v| v != current.platform_admin_mfa_required)
             }
             SettingsField::SessionLifetimeMinutes => {
                 checked.session_lifetime_minutes.is_some_and(|v| v != current.session_lifetime_minutes)

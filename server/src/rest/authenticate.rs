@@ -17,6 +17,12 @@ pub(super) fn routes() -> super::Routes {
 
 /// The grant type of `authenticateWithMagicAuth`.
 const MAGIC_AUTH_GRANT: &str = "urn:workos:oauth:grant-type:magic-auth:code";
+/// The grant type of `authenticateWithTotp`.
+const MFA_TOTP_GRANT: &str = "urn:workos:oauth:grant-type:mfa-totp";
+/// The grant type of `authenticateWithEmailVerification`.
+const EMAIL_VERIFICATION_GRANT: &str = "urn:workos:oauth:grant-type:email-verification:code";
+/// The grant type of `authenticateWithOrganizationSelection`.
+const ORGANIZATION_SELECTION_GRANT: &str = "urn:workos:oauth:grant-type:organization-selection";
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -28,6 +34,9 @@ struct AuthenticateRequest {
     password: Option<String>,
     refresh_token: Option<String>,
     code: Option<String>,
+    code_verifier: Option<String>,
+    pending_authentication_token: Option<String>,
+    authentication_challenge_id: Option<String>,
     invitation_token: Option<String>,
     organization_id: Option<String>,
     ip_address: Option<String>,
@@ -35,6 +44,8 @@ struct AuthenticateRequest {
 }
 
 /// The SDKs put the API key in `client_secret` as well as in the `Authorization` header.
+/// Browser apps (authkit-js) hold no secret: they exchange codes with a PKCE verifier and
+/// refresh with the refresh token, naming only their `client_id`.
 async fn authenticate(
     directory: Dir,
     headers: HeaderMap,
@@ -46,8 +57,14 @@ async fn authenticate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .map(str::to_owned);
-    let secret = body.client_secret.clone().or(header_secret).ok_or(ApiError(AppError::Unauthenticated))?;
-    let caller = directory.authenticate_api_key(&secret).await?;
+    let secret = body.client_secret.clone().or(header_secret);
+    let public_grant = matches!(body.grant_type.as_deref(), Some("refresh_token"))
+        || (body.grant_type.as_deref() == Some("authorization_code") && body.code_verifier.is_some());
+    let caller = match (&secret, body.client_id.as_deref()) {
+        (Some(secret), _) => directory.authenticate_api_key(secret).await?,
+        (None, Some(client_id)) if public_grant => directory.client_caller(client_id).await?,
+        (None, _) => return Err(ApiError(AppError::Unauthenticated)),
+    };
     if let (Some(asked), Some(own)) = (body.client_id.as_deref(), caller.client_id())
         && asked != own
     {
@@ -55,6 +72,7 @@ async fn authenticate(
             AppError::invalid("client_id", "client_id_mismatch", "client_id does not belong to this API key.").into()
         );
     }
+    let client_id = body.client_id.clone().or_else(|| caller.client_id().map(str::to_owned));
     let admin = caller.admin()?;
     let grant = match body.grant_type.as_deref() {
         Some("password") => Grant::Password {
@@ -76,6 +94,24 @@ async fn authenticate(
             code: required(body.code, "code")?,
             invitation_token: body.invitation_token,
         },
+        Some("authorization_code") => Grant::AuthorizationCode {
+            code: required(body.code, "code")?,
+            code_verifier: body.code_verifier,
+            confidential: secret.is_some(),
+        },
+        Some(MFA_TOTP_GRANT) => Grant::Totp {
+            pending_authentication_token: required(body.pending_authentication_token, "pending_authentication_token")?,
+            authentication_challenge_id: required(body.authentication_challenge_id, "authentication_challenge_id")?,
+            code: required(body.code, "code")?,
+        },
+        Some(EMAIL_VERIFICATION_GRANT) => Grant::EmailVerification {
+            pending_authentication_token: required(body.pending_authentication_token, "pending_authentication_token")?,
+            code: required(body.code, "code")?,
+        },
+        Some(ORGANIZATION_SELECTION_GRANT) => Grant::OrganizationSelection {
+            pending_authentication_token: required(body.pending_authentication_token, "pending_authentication_token")?,
+            organization_id: required(body.organization_id, "organization_id")?,
+        },
         Some(other) => {
             return Err(AppError::invalid(
                 "grant_type",
@@ -86,7 +122,7 @@ async fn authenticate(
         }
         None => required(None, "grant_type")?,
     };
-    let client = ClientContext { client_id: body.client_id, ip_address: body.ip_address, user_agent: body.user_agent };
+    let client = ClientContext { client_id, ip_address: body.ip_address, user_agent: body.user_agent };
     Ok(Json(directory.authenticate(&admin, grant, client).await?))
 }
 

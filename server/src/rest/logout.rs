@@ -59,7 +59,7 @@ async fn logout(directory: Dir, query: Result<Query<LogoutQuery>, QueryRejection
 }
 
 /// A small page for the browser; the texts are fixed, so nothing from the request is echoed.
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -7,6 +7,7 @@
 //! [`Directory`]: app::directory::Directory
 
 mod auth_factors;
+mod authorize;
 mod authenticate;
 mod authorization;
 mod codes;
@@ -63,6 +64,7 @@ fn routes() -> Routes {
         .merge(codes::routes())
         .merge(auth_factors::routes())
         .merge(logout::routes())
+        .merge(authorize::routes())
 }
 
 /// The method and path template of every REST route, as the router registered them; the
@@ -271,6 +273,9 @@ impl IntoResponse for ApiError {
                         .collect(),
                 ),
             }),
+            // The SDKs keep the whole body of a 403 (`rawData`): it carries the pending token
+            // and what the next step offers, and never an `errors` array.
+            AppError::StepUp(step) => Ok(step_up_body(step)),
             // OAuth errors have their own form, which the SDKs map to OauthException and
             // which session refresh reads as `invalid_grant`.
             AppError::InvalidGrant(description) => {
@@ -286,6 +291,29 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The body of a step-up error, in the shape of the WorkOS authentication errors.
+fn step_up_body(step: &app::model::StepUp) -> serde_json::Value {
+    use app::model::NextStep;
+    let mut body = serde_json::json!({
+        "code": step.next.code(),
+        "message": step.next.message(),
+        "pending_authentication_token": step.pending_authentication_token,
+        "user": step.user,
+    });
+    let extra = match &step.next {
+        NextStep::EmailVerification { email_verification_id } => {
+            serde_json::json!({ "email": step.user.email, "email_verification_id": email_verification_id })
+        }
+        NextStep::MfaEnrollment => serde_json::json!({}),
+        NextStep::MfaChallenge { factors } => serde_json::json!({ "authentication_factors": factors }),
+        NextStep::OrganizationSelection { organizations } => serde_json::json!({ "organizations": organizations }),
+    };
+    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    body
 }
 
 /// The result of a handler.

@@ -5,6 +5,7 @@
 //   ROSTER_BIN                                     the `roster` binary (to mint org-scoped keys).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { WorkOS } from '@workos-inc/node';
 
 const env = (name) => process.env[name] ?? assert.fail(`${name} is not set; run the suites through .ci/sdk-tests.sh`);
@@ -82,6 +83,41 @@ export function organizationKey(organizationId) {
   const secret = out.match(/API key\s+(sk_\S+)/)?.[1];
   assert.ok(secret, `no key in: ${out}`);
   return secret;
+}
+
+// TOTP codes (RFC 6238: SHA-1, 30-second steps, six digits), computed with node:crypto.
+
+/** Decodes RFC 4648 base32 (no padding needed). */
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of text.replace(/=+$/, '').toUpperCase()) {
+    const value = alphabet.indexOf(char);
+    assert.ok(value >= 0, `not base32: ${text}`);
+    bits += value.toString(2).padStart(5, '0');
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** The six-digit code of a base32 secret, `offset` 30-second steps from now. */
+export function totp(secret, now, offset = 0) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 30) + offset));
+  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
+  const at = mac[mac.length - 1] & 0x0f;
+  const number = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
+  return String(number).padStart(6, '0');
+}
+
+/** Now in Unix seconds, out of the last seconds of a step so the server agrees on the step. */
+export async function settledNow() {
+  for (;;) {
+    const now = Math.floor(Date.now() / 1000);
+    if (now % 30 < 26) return now;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 // Fixtures: password hashes made by other systems, with their plaintexts.

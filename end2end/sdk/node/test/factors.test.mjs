@@ -1,44 +1,10 @@
 // TOTP authentication factors through the SDK: userManagement.enrollAuthFactor and
 // listAuthFactors, and the mfa module (enrollFactor, getFactor, challengeFactor,
-// verifyChallenge, deleteFactor). Codes are computed here with node:crypto (RFC 6238).
+// verifyChallenge, deleteFactor). Codes are computed with node:crypto (RFC 6238, lib/roster.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { NotFoundException } from '@workos-inc/node';
-import { client, createOrganization, email, organizationKey, rejection, um, workos } from '../lib/roster.mjs';
-
-/** Decodes RFC 4648 base32 (no padding needed). */
-function base32(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const char of text.replace(/=+$/, '').toUpperCase()) {
-    const value = alphabet.indexOf(char);
-    assert.ok(value >= 0, `not base32: ${text}`);
-    bits += value.toString(2).padStart(5, '0');
-  }
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** The six-digit code of a base32 secret, `offset` 30-second steps from now. */
-function totp(secret, now, offset = 0) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(now / 30) + offset));
-  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
-  const at = mac[mac.length - 1] & 0x0f;
-  const number = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
-  return String(number).padStart(6, '0');
-}
-
-/** Now in Unix seconds, out of the last seconds of a step so the server agrees on the step. */
-async function settledNow() {
-  for (;;) {
-    const now = Math.floor(Date.now() / 1000);
-    if (now % 30 < 26) return now;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
+import { client, createOrganization, email, organizationKey, rejection, settledNow, totp, um, workos } from '../lib/roster.mjs';
 
 async function acmeMember(tag) {
   const acme = await createOrganization(`Acme ${tag}`);

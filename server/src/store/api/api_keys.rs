@@ -66,6 +66,18 @@ pub async fn list_api_keys(conn: &mut Connection) -> Result<Vec<ApiKeyRow>, Stor
         .map_err(StoreError::from)
 }
 
+/// A live (unrevoked) key filed under this client ID.
+pub async fn find_live_api_key_of_client(conn: &mut Connection, client_id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+    fetch_optional_by(
+        conn,
+        &format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE client_id = $1 AND revoked_at IS NULL ORDER BY id LIMIT 1"
+        ),
+        client_id,
+    )
+    .await
+}
+
 /// The key with this secret hash.
 pub async fn find_api_key_by_hash(conn: &mut Connection, secret_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
     fetch_optional_by(conn, &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"), secret_hash)

@@ -13,6 +13,7 @@ mod idempotency;
 mod outbox;
 mod rate_limits;
 mod refresh_tokens;
+mod sign_in;
 
 pub use api_keys::*;
 pub use codes::*;
@@ -20,3 +21,4 @@ pub use idempotency::*;
 pub use outbox::*;
 pub use rate_limits::*;
 pub use refresh_tokens::*;
+pub use sign_in::*;
