@@ -2,32 +2,10 @@
 
 use crate::error::AppError;
 use crate::model::Viewer;
-use crate::ui::{AuthCard, ErrorBanner, InputField, form_errors};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::components::Redirect;
 
 #[cfg(feature = "ssr")]
 use crate::door::{caller, directory};
-
-/// Signs in with email and password and sets the session cookie.
-#[server(prefix = "/api", endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    use crate::directory::PasswordLogin;
-    let mut errors = crate::error::FieldErrors::default();
-    if email.trim().is_empty() {
-        errors.add("email", "email_required", "Enter your email address.");
-    }
-    if password.is_empty() {
-        errors.add("password", "password_required", "Enter your password.");
-    }
-    errors.finish()?;
-    let (ip_address, user_agent) = crate::door::client_details();
-    let signed_in = directory().sign_in(PasswordLogin { email, password, ip_address, user_agent }).await?;
-    crate::door::set_session_cookie(Some(&signed_in.token));
-    leptos_axum::redirect("/");
-    Ok(())
-}
 
 /// Ends the session and clears the cookie.
 #[server(prefix = "/api", endpoint = "logout")]
@@ -93,55 +71,5 @@ impl SessionState {
                 self.generation.update(|n| *n += 1);
             }
         });
-    }
-}
-
-/// The sign-in page.
-#[component]
-pub fn LoginPage() -> impl IntoView {
-    let session = expect_context::<SessionState>();
-    let login = ServerAction::<Login>::new();
-    session.reload_after(login);
-    let (field, page_error) = form_errors(move || login.value().get().and_then(Result::err));
-    let already_signed_in = move || matches!(session.viewer.get(), Some(Ok(Some(_))));
-
-    view! {
-        <Title text="Sign in"/>
-        <Suspense fallback=|| ()>
-            <Show when=already_signed_in>
-                <Redirect path="/"/>
-            </Show>
-        </Suspense>
-        <AuthCard>
-            <h1>"Sign in"</h1>
-            <p class="muted">"Manage your organization's people, roles and invitations."</p>
-            <ErrorBanner error=page_error/>
-            <ActionForm action=login attr:novalidate=true attr:class="stack">
-                <InputField
-                    id="login-email"
-                    label="Email"
-                    name="email"
-                    kind="email"
-                    autocomplete="username"
-                    required=true
-                    error=field("email")
-                />
-                <InputField
-                    id="login-password"
-                    label="Password"
-                    name="password"
-                    kind="password"
-                    autocomplete="current-password"
-                    required=true
-                    error=field("password")
-                />
-                <button type="submit" class="button primary" disabled=move || login.pending().get()>
-                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
-                </button>
-            </ActionForm>
-            <p class="auth-links">
-                <a href="/forgot-password">"Forgot password?"</a>
-            </p>
-        </AuthCard>
     }
 }

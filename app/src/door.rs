@@ -68,20 +68,19 @@ pub fn cookie_header(name: &str, value: Option<&str>, secure: bool) -> Option<He
     HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
-/// The secret that binds hosted sign-in flows to this browser: the request's cookie, or a
-/// new one set on the response.
-pub fn browser_binding() -> String {
-    if let Some(existing) = request_parts().and_then(|parts| cookie_from(&parts.headers, BROWSER_COOKIE)) {
-        return existing;
-    }
-    let fresh = new_browser_secret();
+/// The secret that binds hosted sign-in flows to this browser, if it has one.
+pub fn browser_cookie() -> Option<String> {
+    cookie_from(&request_parts()?.headers, BROWSER_COOKIE)
+}
+
+/// Sets the browser's binding secret on the response.
+pub fn set_browser_cookie(secret: &str) {
     let settings = use_context::<CookieSettings>().unwrap_or_default();
     if let (Some(response), Some(value)) =
-        (use_context::<ResponseOptions>(), cookie_header(BROWSER_COOKIE, Some(&fresh), settings.secure))
+        (use_context::<ResponseOptions>(), cookie_header(BROWSER_COOKIE, Some(secret), settings.secure))
     {
         response.append_header(header::SET_COOKIE, value);
     }
-    fresh
 }
 
 /// A new random browser secret.

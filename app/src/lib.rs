@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bulk;
 pub mod error;
 pub mod format;
+pub mod hosted;
 pub mod ids;
 pub mod invitations;
 pub mod layout;
@@ -77,7 +78,14 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| if title.is_empty() { "Roster".to_owned() } else { format!("{title} · Roster") }/>
         <Router>
             <Routes fallback=|| view! { <layout::NotFound/> }>
-                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=hosted::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in") view=hosted::SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-up") view=hosted::SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/magic-code") view=hosted::MagicCodePage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-email") view=hosted::VerifyEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/mfa/enroll") view=hosted::EnrollTotpPage ssr=SsrMode::Async/>
+                <Route path=path!("/mfa/challenge") view=hosted::ChallengeTotpPage ssr=SsrMode::Async/>
+                <Route path=path!("/choose-organization") view=hosted::ChooseOrganizationPage ssr=SsrMode::Async/>
                 <Route path=path!("/invitations/accept") view=accept::AcceptInvitationPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=password_reset::ResetPasswordPage ssr=SsrMode::Async/>

@@ -821,11 +821,12 @@ fn rest_rows() -> Vec<Row> {
             expect: REST_ANY_KEY,
             request: |_| call("/authorization/roles", json!({})),
         },
-        // A foreign key cannot sign in the target, nor spend their attempts.
+        // A foreign key cannot sign in the target, nor spend their attempts. The target
+        // enrolled a TOTP factor, so the right password gets the mfa_challenge step (403).
         Row {
             method: M::POST,
             route: "/user_management/authenticate",
-            expect: [401, 400, 200, 200, 401, 401, 401, 401],
+            expect: [401, 400, 403, 403, 401, 401, 401, 401],
             request: |w| {
                 call(
                     "/user_management/authenticate",
@@ -856,6 +857,18 @@ fn rest_rows() -> Vec<Row> {
             request: |w| {
                 let query = format!("session_id={}&return_to=https%3A%2F%2Fevil.example.com%2F", w.session);
                 call(format!("/user_management/sessions/logout?{query}"), json!({}))
+            },
+        },
+        // The hosted sign-in's entry: a browser navigation without a key. A client the
+        // environment does not know gets the error page, never a redirect, whoever asks.
+        Row {
+            method: M::GET,
+            route: "/user_management/authorize",
+            expect: [400; 8],
+            request: |_| {
+                let query = "client_id=client_unknown&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback\
+                             &response_type=code&provider=authkit";
+                call(format!("/user_management/authorize?{query}"), json!({}))
             },
         },
         Row {
@@ -1103,6 +1116,61 @@ fn server_function_rows() -> Vec<Row> {
             route: "/api/login",
             expect: FN_PUBLIC,
             request: |w| call("/api/login", json!({ "email": w.target.email, "password": PASSWORD_OF_TARGET })),
+        },
+        // The hosted sign-in pages (`app/src/hosted.rs`) are public: a flow is bound to the
+        // browser that started it, so a made-up or foreign flow is refused alike for everyone.
+        Row {
+            method: M::POST,
+            route: "/api/hosted-flow",
+            expect: FN_PUBLIC,
+            request: |_| call("/api/hosted-flow", json!({})),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/sign-up",
+            expect: [403; 8],
+            request: |_| {
+                let form = json!({ "first_name": "Ann", "last_name": "Lee", "email": "ann@example.com", "password": "a long password" });
+                call("/api/sign-up", form)
+            },
+        },
+        Row {
+            method: M::POST,
+            route: "/api/send-sign-in-code",
+            expect: FN_PUBLIC,
+            request: |w| call("/api/send-sign-in-code", json!({ "email": w.loner.email })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/sign-in-with-code",
+            expect: [422; 8],
+            request: |w| call("/api/sign-in-with-code", json!({ "email": w.loner.email, "code": "not-a-code" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/verify-email-code",
+            expect: [400; 8],
+            request: |_| call("/api/verify-email-code", json!({ "flow": "no-such-flow", "code": "123456" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/resend-email-code",
+            expect: [400; 8],
+            request: |_| call("/api/resend-email-code", json!({ "flow": "no-such-flow" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/totp-code",
+            expect: [400; 8],
+            request: |_| call("/api/totp-code", json!({ "flow": "no-such-flow", "code": "123456" })),
+        },
+        Row {
+            method: M::POST,
+            route: "/api/choose-organization",
+            expect: [400; 8],
+            request: |w| {
+                call("/api/choose-organization", json!({ "flow": "no-such-flow", "organization_id": w.acme.id }))
+            },
         },
         // Signing out is always allowed: it ends the session, if any, and clears the cookie.
         Row { method: M::POST, route: "/api/logout", expect: FN_PUBLIC, request: |_| call("/api/logout", json!({})) },

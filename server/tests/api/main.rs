@@ -7,6 +7,7 @@ mod dns;
 mod domains;
 mod factors;
 mod helpers;
+mod hosted;
 mod mail;
 mod organizations_page;
 mod password_reset;
