@@ -60,7 +60,9 @@ impl NextStep {
             Self::EmailVerification { .. } => "Email ownership must be verified before authentication.",
             Self::MfaEnrollment => "The user must enroll in MFA to finish authenticating.",
             Self::MfaChallenge { .. } => "The user must complete an MFA challenge to finish authenticating.",
-            Self::OrganizationSelection { .. } => "The user must choose an organization to finish their authentication.",
+            Self::OrganizationSelection { .. } => {
+                "The user must choose an organization to finish their authentication."
+            }
         }
     }
 }

@@ -36,6 +36,14 @@ fn bad_request(message: impl Into<String>) -> AppError {
     AppError::BadRequest(message.into())
 }
 
+/// The grant the dashboard's own sign-in acts under, and the hosted pages when they check a
+/// step's answer: Roster itself, for a person who proved a first factor to it. What they can
+/// do with it is bounded by the flow (the step it waits on), never by the request.
+#[allow(clippy::disallowed_methods, reason = "the hosted pages act for Roster's own sign-in")]
+fn roster_itself() -> Result<Admin, AppError> {
+    Caller::system().admin()
+}
+
 /// A random secret of 43 characters.
 fn random_secret() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 43)
@@ -83,7 +91,7 @@ impl Core {
                 let audience = Audience::of(&admin);
                 Ok((admin, audience))
             }
-            None => Ok((Caller::system().admin()?, Audience::Dashboard)),
+            None => Ok((roster_itself()?, Audience::Dashboard)),
         }
     }
 
@@ -94,7 +102,12 @@ impl Core {
     }
 
     /// The page a flow is on.
-    async fn stage_of(&self, conn: &mut Connection, row: &FlowRow, audience: &Audience) -> Result<HostedStage, AppError> {
+    async fn stage_of(
+        &self,
+        conn: &mut Connection,
+        row: &FlowRow,
+        audience: &Audience,
+    ) -> Result<HostedStage, AppError> {
         if row.pending_token.is_none() {
             return Ok(HostedStage::SignIn);
         }
@@ -191,11 +204,9 @@ impl Core {
         };
         let mut tx = self.store.begin().await?;
         let created = Self::insert_new_user(&mut tx, user, false).await.map_err(|error| match error {
-            AppError::Conflict { code: Conflict::UserAlreadyExists, .. } => AppError::invalid(
-                "email",
-                "email_taken",
-                "An account with this email exists already. Sign in instead.",
-            ),
+            AppError::Conflict { code: Conflict::UserAlreadyExists, .. } => {
+                AppError::invalid("email", "email_taken", "An account with this email exists already. Sign in instead.")
+            }
             other => other,
         })?;
         commit(tx).await?;
@@ -213,7 +224,7 @@ impl Core {
         let pending = Self::flow_pending(&mut conn, row, audience).await?;
         drop(conn);
         let mut proven = pending.proven.clone();
-        let system = Caller::system().admin()?;
+        let system = roster_itself()?;
         match (input, &pending.next) {
             (HostedInput::EmailCode { code }, NextStep::EmailVerification { .. }) => {
                 self.verify_email(&system, &proven.user, &code).await?;
@@ -310,9 +321,9 @@ impl Core {
                 let is_platform_admin = db::is_platform_admin(&mut tx, &proven.user).await?;
                 let (organization, _) = working_organization(&mut tx, &proven.user, None, is_platform_admin).await?;
                 let client = (client.ip_address, client.user_agent);
-                Advanced::Dashboard(
+                Advanced::Dashboard(Box::new(
                     self.open_dashboard_session(&mut tx, &proven.user, organization, proven.method, client).await?,
-                )
+                ))
             }
         };
         commit(tx).await?;
@@ -330,7 +341,7 @@ impl Core {
         let (admin, audience) = self.flow_grant(None).await?;
         let proven = self.hosted_password(None, &admin, &audience, email, password, &client).await?;
         match self.advance(None, None, proven, client, None).await? {
-            Advanced::Dashboard(signed_in) => Ok(signed_in),
+            Advanced::Dashboard(signed_in) => Ok(*signed_in),
             Advanced::Page(_) | Advanced::App(_) => Err(AppError::Internal),
         }
     }
@@ -338,7 +349,11 @@ impl Core {
 
 /// A wrong code on the hosted TOTP pages.
 fn wrong_totp() -> AppError {
-    AppError::invalid("code", "totp_code_invalid", "That code is wrong or was used already. Enter the newest code from your app.")
+    AppError::invalid(
+        "code",
+        "totp_code_invalid",
+        "That code is wrong or was used already. Enter the newest code from your app.",
+    )
 }
 
 /// Where a proven sign-in went.
@@ -348,7 +363,7 @@ enum Advanced {
     /// Back to the app, with a code.
     App(String),
     /// Into the dashboard.
-    Dashboard(SignedIn),
+    Dashboard(Box<SignedIn>),
 }
 
 /// A flow for the dashboard's own sign-in, once it needs a second page.
@@ -481,10 +496,11 @@ impl HostedSignIn for Core {
             }
             HostedInput::MagicCode { email, code } => {
                 self.require_method(&mut *self.store.read().await?, AuthMethod::MagicCode).await?;
-                let user = self.redeem_magic_code(dashboard_admin, &email, &code).await.map_err(|error| match error {
-                    AppError::InvalidGrant(message) => AppError::invalid("code", "code_invalid", message),
-                    other => other,
-                })?;
+                let user =
+                    self.redeem_magic_code(dashboard_admin, &email, &code).await.map_err(|error| match error {
+                        AppError::InvalidGrant(message) => AppError::invalid("code", "code_invalid", message),
+                        other => other,
+                    })?;
                 (Self::flow_proven(row.as_ref(), user, AuthMethod::MagicCode, &audience), None)
             }
             answer => {
@@ -520,6 +536,6 @@ impl HostedSignIn for Core {
         if !matches!(pending.next, NextStep::EmailVerification { .. }) {
             return Err(dead_flow());
         }
-        self.send_email_verification(&Caller::system().admin()?, &pending.proven.user).await.map(|_| ())
+        self.send_email_verification(&roster_itself()?, &pending.proven.user).await.map(|_| ())
     }
 }

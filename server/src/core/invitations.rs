@@ -545,7 +545,8 @@ impl Invitations for Core {
         };
         let accepted = self.accept_in(&mut tx, row, user.clone()).await?;
         let client = (ip_address, user_agent);
-        let signed_in = self.open_dashboard_session(&mut tx, &user, accepted.organization_id, AuthMethod::Password, client).await?;
+        let signed_in =
+            self.open_dashboard_session(&mut tx, &user, accepted.organization_id, AuthMethod::Password, client).await?;
         commit(tx).await?;
         Ok(signed_in)
     }

@@ -210,8 +210,14 @@ impl Sessions for Core {
         db::end_session(&mut tx, id, now).await?;
         let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
         let change = super::events::Change::by(admin);
-        super::events::record_change(&mut tx, change, "session.revoked", organization.as_ref(), &ended.into_session(now))
-            .await?;
+        super::events::record_change(
+            &mut tx,
+            change,
+            "session.revoked",
+            organization.as_ref(),
+            &ended.into_session(now),
+        )
+        .await?;
         Ok(commit(tx).await?)
     }
 }

@@ -125,7 +125,10 @@ impl Core {
             if asks_enrolled && !factors.is_empty() {
                 let factors = factors
                     .into_iter()
-                    .map(|factor| FactorChoice { id: AuthenticationFactorId::from_trusted(factor.id), kind: factor.kind })
+                    .map(|factor| FactorChoice {
+                        id: AuthenticationFactorId::from_trusted(factor.id),
+                        kind: factor.kind,
+                    })
                     .collect();
                 return Ok(Some(NextStep::MfaChallenge { factors }));
             }
@@ -224,10 +227,11 @@ impl Core {
                 let wrong = || AppError::InvalidGrant("The TOTP code is wrong, expired or was used already.".into());
                 let challenge = AuthenticationChallengeId::parse(challenge).ok_or_else(wrong)?;
                 self.require_challenge_of(&challenge, &proven.user).await.map_err(|_| wrong())?;
-                let verification = self.verify_challenge(admin, &challenge, code).await.map_err(|error| match error {
-                    AppError::RateLimited { .. } => error,
-                    _ => wrong(),
-                })?;
+                let verification =
+                    self.verify_challenge(admin, &challenge, code).await.map_err(|error| match error {
+                        AppError::RateLimited { .. } => error,
+                        _ => wrong(),
+                    })?;
                 if !verification.valid {
                     return Err(wrong());
                 }
@@ -240,9 +244,10 @@ impl Core {
                 })?;
             }
             (StepAnswer::Organization(wanted), NextStep::OrganizationSelection { organizations }) => {
-                let chosen = organizations.iter().find(|choice| choice.id.as_str() == wanted.trim()).ok_or_else(|| {
-                    AppError::InvalidGrant("The user is not an active member of that organization.".into())
-                })?;
+                let chosen =
+                    organizations.iter().find(|choice| choice.id.as_str() == wanted.trim()).ok_or_else(|| {
+                        AppError::InvalidGrant("The user is not an active member of that organization.".into())
+                    })?;
                 proven.organization = Some(chosen.id.clone());
             }
             _ => {

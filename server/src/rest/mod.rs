@@ -7,9 +7,9 @@
 //! [`Directory`]: app::directory::Directory
 
 mod auth_factors;
-mod authorize;
 mod authenticate;
 mod authorization;
+mod authorize;
 mod codes;
 mod idempotency;
 mod invitations;

@@ -140,7 +140,7 @@ impl World {
                 core.create_user(&system, user(format!("{role}{n}-{}@acme.test", cookies.len()))).await.unwrap();
             core.create_membership(&system, join(&acme, &person, role)).await.unwrap();
             if cookies.len() == 3 {
-                make_platform_admin(app, &person).await;
+                app.make_platform_admin(&person.email).await;
             }
             cookies.push(session_cookie(app, &person, &acme).await);
         }
@@ -276,16 +276,6 @@ impl World {
         let bytes = response.bytes().await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
-}
-
-/// Marks a user as a platform admin, as the bootstrap admin is.
-async fn make_platform_admin(app: &TestApp, user: &User) {
-    let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
-        .bind(user.id.as_str())
-        .execute(&mut *conn)
-        .await
-        .unwrap();
 }
 
 /// Opens a dashboard session for a user in an organization, without hashing a password, and
@@ -1091,7 +1081,9 @@ fn server_function_rows() -> Vec<Row> {
             method: M::POST,
             route: "/api/user-account-action",
             expect: FN_ADMINS,
-            request: |w| call("/api/user-account-action", json!({ "user_id": w.target.id, "action": "password_reset" })),
+            request: |w| {
+                call("/api/user-account-action", json!({ "user_id": w.target.id, "action": "password_reset" }))
+            },
         },
         Row {
             method: M::POST,
@@ -1103,7 +1095,9 @@ fn server_function_rows() -> Vec<Row> {
             method: M::POST,
             route: "/api/set-user-password",
             expect: FN_PLATFORM,
-            request: |w| call("/api/set-user-password", json!({ "user_id": w.target.id, "password": "a brand new password" })),
+            request: |w| {
+                call("/api/set-user-password", json!({ "user_id": w.target.id, "password": "a brand new password" }))
+            },
         },
         Row {
             method: M::POST,
@@ -1411,7 +1405,9 @@ fn server_function_rows() -> Vec<Row> {
             method: M::POST,
             route: "/api/create-org",
             expect: FN_PLATFORM,
-            request: |w| call("/api/create-org", json!({ "name": format!("{} spin-off", w.acme.name), "external_id": "" })),
+            request: |w| {
+                call("/api/create-org", json!({ "name": format!("{} spin-off", w.acme.name), "external_id": "" }))
+            },
         },
         Row {
             method: M::POST,
@@ -1435,7 +1431,10 @@ fn server_function_rows() -> Vec<Row> {
             route: "/api/add-org-domain",
             expect: FN_PLATFORM,
             request: |w| {
-                call("/api/add-org-domain", json!({ "organization_id": w.acme.id, "domain": format!("new-{}", w.domain.domain) }))
+                call(
+                    "/api/add-org-domain",
+                    json!({ "organization_id": w.acme.id, "domain": format!("new-{}", w.domain.domain) }),
+                )
             },
         },
         Row {

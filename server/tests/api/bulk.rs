@@ -3,7 +3,6 @@
 
 use crate::helpers::*;
 use app::directory::*;
-use app::ids::UserId;
 use app::model::*;
 use serde_json::Value;
 
@@ -27,15 +26,6 @@ fn rows(report: &Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
-async fn make_platform_admin(app: &TestApp, user: &UserId) {
-    let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
-        .bind(user.as_str())
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-}
-
 async fn status_of(app: &TestApp, id: &app::ids::MembershipId) -> Option<MembershipStatus> {
     app.core.get_membership(&system(), id).await.ok().map(|membership| membership.status)
 }
@@ -49,7 +39,7 @@ async fn each_row_is_done_or_refused_with_its_reason_and_the_last_owner_stays() 
     let bob = app.member(&acme, "bob@acme.test", roles::MEMBER).await;
     app.core.deactivate_membership(&system(), &bob.id).await.unwrap();
     let platform = app.member(&acme, "root@acme.test", roles::MEMBER).await;
-    make_platform_admin(&app, &platform.user_id).await;
+    app.make_platform_admin("root@acme.test").await;
     let client = app.signed_in("root@acme.test").await;
 
     let (status, report) = bulk(

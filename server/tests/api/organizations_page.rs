@@ -8,23 +8,13 @@ use app::model::*;
 use app::organizations::OrganizationSearch;
 use serde_json::{Value, json};
 
-/// Makes a user a platform admin, as the bootstrap admin is.
-async fn make_platform_admin(app: &TestApp, email: &str) {
-    let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE email = $1")
-        .bind(email)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-}
-
 /// Acme with an owner, an admin and a platform admin (a member of Acme), all signed in.
 async fn acme_people(app: &TestApp) -> (Organization, Client, Client, Client) {
     let acme = app.organization("Acme").await;
     app.member(&acme, "owner@acme.test", roles::OWNER).await;
     app.member(&acme, "admin@acme.test", roles::ADMIN).await;
     app.member(&acme, "root@acme.test", roles::MEMBER).await;
-    make_platform_admin(app, "root@acme.test").await;
+    app.make_platform_admin("root@acme.test").await;
     let owner = app.signed_in("owner@acme.test").await;
     let admin = app.signed_in("admin@acme.test").await;
     let root = app.signed_in("root@acme.test").await;

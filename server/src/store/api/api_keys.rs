@@ -67,7 +67,10 @@ pub async fn list_api_keys(conn: &mut Connection) -> Result<Vec<ApiKeyRow>, Stor
 }
 
 /// A live (unrevoked) key filed under this client ID.
-pub async fn find_live_api_key_of_client(conn: &mut Connection, client_id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+pub async fn find_live_api_key_of_client(
+    conn: &mut Connection,
+    client_id: &str,
+) -> Result<Option<ApiKeyRow>, StoreError> {
     fetch_optional_by(
         conn,
         &format!(

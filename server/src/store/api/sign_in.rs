@@ -46,8 +46,12 @@ pub async fn insert_pending(conn: &mut Connection, row: &PendingRow, token_hash:
 
 /// Reads a pending authentication by the hash of its token.
 pub async fn find_pending(conn: &mut Connection, token_hash: &str) -> Result<Option<PendingRow>, StoreError> {
-    fetch_optional_by(conn, &format!("SELECT {PENDING_COLUMNS} FROM pending_authentications WHERE token_hash = $1"), token_hash)
-        .await
+    fetch_optional_by(
+        conn,
+        &format!("SELECT {PENDING_COLUMNS} FROM pending_authentications WHERE token_hash = $1"),
+        token_hash,
+    )
+    .await
 }
 
 /// Spends a pending authentication; false when another request spent it first.
