@@ -8,7 +8,7 @@
 
 use crate::error::AppError;
 use crate::model::{HostedFlow, HostedStage};
-use crate::ui::{AuthCard, ErrorBanner, InputField, Loading, form_errors};
+use crate::ui::{AuthCard, ErrorBanner, InputField, Loading, SubmitButton, form_errors};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -124,6 +124,12 @@ pub async fn totp_code(flow: String, code: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "choose-organization")]
 pub async fn choose_organization(flow: String, #[server(default)] organization_id: String) -> Result<(), AppError> {
     step(Some(flow), crate::model::HostedInput::Organization { organization_id }).await
+}
+
+/// The field of a six-digit code (emailed, or from an authenticator app).
+#[component]
+fn CodeField(id: &'static str, error: Signal<Option<String>>) -> impl IntoView {
+    view! { <InputField id label="Code" name="code" autocomplete="one-time-code" required=true error/> }
 }
 
 /// The `flow` of the page's address, if any.
@@ -242,9 +248,7 @@ fn SignInForm(flow: HostedFlow) -> impl IntoView {
                     required=true
                     error=field("password")
                 />
-                <button type="submit" class="button primary" disabled=move || login.pending().get()>
-                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                <SubmitButton pending=login.pending() idle="Sign in" busy="Signing in…"/>
             </ActionForm>
         })}
         <p class="auth-links">
@@ -300,9 +304,7 @@ fn SignUpForm(flow: HostedFlow) -> impl IntoView {
                 required=true
                 error=field("password")
             />
-            <button type="submit" class="button primary" disabled=move || sign_up.pending().get()>
-                {move || if sign_up.pending().get() { "Creating…" } else { "Create account" }}
-            </button>
+            <SubmitButton pending=sign_up.pending() idle="Create account" busy="Creating…"/>
         </ActionForm>
         <p class="auth-links"><a href=sign_in_link>"I have an account"</a></p>
     }
@@ -345,9 +347,7 @@ fn MagicCodeForms(flow: HostedFlow) -> impl IntoView {
                         value=hint
                         error=send_field("email")
                     />
-                    <button type="submit" class="button primary" disabled=move || send.pending().get()>
-                        {move || if send.pending().get() { "Sending…" } else { "Email me a code" }}
-                    </button>
+                    <SubmitButton pending=send.pending() idle="Email me a code" busy="Sending…"/>
                 </ActionForm>
             }
             .into_any()
@@ -362,17 +362,8 @@ fn MagicCodeForms(flow: HostedFlow) -> impl IntoView {
                 <ActionForm action=redeem attr:novalidate=true attr:class="stack">
                     {flow_field(flow_id)}
                     <input type="hidden" name="email" value=address/>
-                    <InputField
-                        id="magic-code"
-                        label="Code"
-                        name="code"
-                        autocomplete="one-time-code"
-                        required=true
-                        error=code_field("code")
-                    />
-                    <button type="submit" class="button primary" disabled=move || redeem.pending().get()>
-                        {move || if redeem.pending().get() { "Signing in…" } else { "Sign in" }}
-                    </button>
+                    <CodeField id="magic-code" error=code_field("code")/>
+                    <SubmitButton pending=redeem.pending() idle="Sign in" busy="Signing in…"/>
                 </ActionForm>
                 <p class="auth-links"><a href=other_email>"Use another email"</a></p>
             }
@@ -409,10 +400,8 @@ fn VerifyEmailForm(flow: HostedFlow, email: String) -> impl IntoView {
         <ErrorBanner error=resend_error/>
         <ActionForm action=verify attr:novalidate=true attr:class="stack">
             <input type="hidden" name="flow" value=id.clone()/>
-            <InputField id="verify-code" label="Code" name="code" autocomplete="one-time-code" required=true error=field("code")/>
-            <button type="submit" class="button primary" disabled=move || verify.pending().get()>
-                {move || if verify.pending().get() { "Checking…" } else { "Verify email" }}
-            </button>
+            <CodeField id="verify-code" error=field("code")/>
+            <SubmitButton pending=verify.pending() idle="Verify email" busy="Checking…"/>
         </ActionForm>
         <ActionForm action=resend attr:class="auth-links">
             <input type="hidden" name="flow" value=resend_id/>
@@ -469,17 +458,8 @@ fn TotpForm(flow: HostedFlow) -> impl IntoView {
         <ErrorBanner error=page_error/>
         <ActionForm action=answer attr:novalidate=true attr:class="stack">
             <input type="hidden" name="flow" value=flow.id.unwrap_or_default()/>
-            <InputField
-                id="totp-code"
-                label="Code"
-                name="code"
-                autocomplete="one-time-code"
-                required=true
-                error=field("code")
-            />
-            <button type="submit" class="button primary" disabled=move || answer.pending().get()>
-                {move || if answer.pending().get() { "Checking…" } else { "Continue" }}
-            </button>
+            <CodeField id="totp-code" error=field("code")/>
+            <SubmitButton pending=answer.pending() idle="Continue" busy="Checking…"/>
         </ActionForm>
     }
 }
@@ -499,7 +479,7 @@ pub fn ChooseOrganizationPage() -> impl IntoView {
                 <ActionForm action=choose attr:novalidate=true attr:class="stack">
                     <input type="hidden" name="flow" value=flow.id.clone().unwrap_or_default()/>
                     <fieldset class="choices" aria-describedby="organization_id-error">
-                        <legend class="visually-hidden">"Organizations"</legend>
+                        <legend class="sr-only">"Organizations"</legend>
                         {organizations
                             .into_iter()
                             .enumerate()
@@ -515,9 +495,7 @@ pub fn ChooseOrganizationPage() -> impl IntoView {
                             .collect_view()}
                     </fieldset>
                     <p id="organization_id-error" class="field-error" aria-live="polite">{move || error.get()}</p>
-                    <button type="submit" class="button primary" disabled=move || choose.pending().get()>
-                        {move || if choose.pending().get() { "Continuing…" } else { "Continue" }}
-                    </button>
+                    <SubmitButton pending=choose.pending() idle="Continue" busy="Continuing…"/>
                 </ActionForm>
             }
             .into_any()
@@ -529,13 +507,7 @@ pub fn ChooseOrganizationPage() -> impl IntoView {
 /// A step page opened when the flow waits on another step: a link to the right one.
 #[component]
 fn WrongStep(flow: HostedFlow) -> impl IntoView {
-    let path = match &flow.stage {
-        HostedStage::SignIn => "/sign-in",
-        HostedStage::VerifyEmail { .. } => "/verify-email",
-        HostedStage::EnrollTotp { .. } => "/mfa/enroll",
-        HostedStage::ChallengeTotp => "/mfa/challenge",
-        HostedStage::ChooseOrganization { .. } => "/choose-organization",
-    };
+    let path = flow.stage.page();
     view! {
         <h1>"Continue signing in"</h1>
         <p class="muted">"Your sign-in is waiting on another step."</p>

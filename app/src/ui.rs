@@ -185,6 +185,16 @@ pub fn AuthCard(children: Children) -> impl IntoView {
     }
 }
 
+/// A form's primary submit button, disabled and relabelled while its action runs.
+#[component]
+pub fn SubmitButton(#[prop(into)] pending: Signal<bool>, idle: &'static str, busy: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" class="button primary" disabled=move || pending.get()>
+            {move || if pending.get() { busy } else { idle }}
+        </button>
+    }
+}
+
 /// From a form's failed answer: the error of each field by name, and the error that belongs
 /// to no field.
 pub fn form_errors(

@@ -107,6 +107,19 @@ pub enum HostedStage {
     ChooseOrganization { organizations: Vec<OrganizationChoice> },
 }
 
+impl HostedStage {
+    /// The hosted page that shows this stage.
+    pub fn page(&self) -> &'static str {
+        match self {
+            Self::SignIn => "/sign-in",
+            Self::VerifyEmail { .. } => "/verify-email",
+            Self::EnrollTotp { .. } => "/mfa/enroll",
+            Self::ChallengeTotp => "/mfa/challenge",
+            Self::ChooseOrganization { .. } => "/choose-organization",
+        }
+    }
+}
+
 /// What a person typed on a hosted page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HostedInput {

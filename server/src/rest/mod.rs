@@ -164,6 +164,9 @@ async fn browser_cors(
         }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        // authkit-js sends its code exchange with credentials outside development; the origins
+        // are an explicit allow-list, never a wildcard, so this is allowed and safe.
+        .allow_credentials(true)
         .max_age(std::time::Duration::from_secs(600));
     match cors.layer(next).oneshot(request).await {
         Ok(response) => response.into_response(),

@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// Deletes a table's rows that expired: each is short-lived (minutes), and nothing reads it
+/// after it expires. `table` is one of this file's own names, never input.
+async fn forget_expired(conn: &mut Connection, table: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1")).bind(now).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// A sign-in waiting for its next step.
 #[derive(Debug, Clone, FromRow)]
 pub struct PendingRow {
@@ -21,8 +28,9 @@ pub struct PendingRow {
 const PENDING_COLUMNS: &str = "id, user_id, audience, method, invitation_token, organization_id, mfa_verified, \
                                next_step, expires_at, used_at, created_at";
 
-/// Stores a pending authentication under the hash of its token.
+/// Stores a pending authentication under the hash of its token, forgetting expired ones.
 pub async fn insert_pending(conn: &mut Connection, row: &PendingRow, token_hash: &str) -> Result<(), StoreError> {
+    forget_expired(conn, "pending_authentications", row.created_at).await?;
     sqlx::query(&format!(
         "INSERT INTO pending_authentications ({PENDING_COLUMNS}, token_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -39,7 +47,7 @@ pub async fn insert_pending(conn: &mut Connection, row: &PendingRow, token_hash:
     .bind(row.used_at)
     .bind(row.created_at)
     .bind(token_hash)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -56,11 +64,12 @@ pub async fn find_pending(conn: &mut Connection, token_hash: &str) -> Result<Opt
 
 /// Spends a pending authentication; false when another request spent it first.
 pub async fn use_pending(conn: &mut Connection, id: &str, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE pending_authentications SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    spend_once(conn, "UPDATE pending_authentications SET used_at = $2 WHERE id = $1 AND used_at IS NULL", id, now).await
+}
+
+/// Runs a conditional update that marks one row used; true when this call was the one.
+async fn spend_once(conn: &mut Connection, sql: &str, key: &str, now: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query(sql).bind(key).bind(now).execute(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -88,8 +97,9 @@ const FLOW_COLUMNS: &str = "id, browser_hash, client_id, redirect_uri, state, co
                             organization_id, invitation_token, pending_token, enrollment_secret, expires_at, \
                             completed_at, created_at, updated_at";
 
-/// Stores a new flow.
+/// Stores a new flow, forgetting expired ones.
 pub async fn insert_flow(conn: &mut Connection, row: &FlowRow) -> Result<(), StoreError> {
+    forget_expired(conn, "sign_in_flows", row.created_at).await?;
     sqlx::query(&format!(
         "INSERT INTO sign_in_flows ({FLOW_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
@@ -109,7 +119,7 @@ pub async fn insert_flow(conn: &mut Connection, row: &FlowRow) -> Result<(), Sto
     .bind(row.completed_at)
     .bind(row.created_at)
     .bind(row.updated_at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -153,15 +163,9 @@ pub async fn keep_enrollment_secret(
 
 /// Ends a flow; false when it ended already.
 pub async fn complete_flow(conn: &mut Connection, id: &str, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE sign_in_flows SET completed_at = $2, pending_token = NULL, enrollment_secret = NULL, updated_at = $2 \
-         WHERE id = $1 AND completed_at IS NULL",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = "UPDATE sign_in_flows SET completed_at = $2, pending_token = NULL, enrollment_secret = NULL, \
+               updated_at = $2 WHERE id = $1 AND completed_at IS NULL";
+    spend_once(conn, sql, id, now).await
 }
 
 /// An authorization code, stored under its hash.
@@ -182,12 +186,13 @@ pub struct AuthorizationCodeRow {
 const AUTHORIZATION_CODE_COLUMNS: &str = "client_id, redirect_uri, code_challenge, user_id, method, organization_id, \
                                           invitation_token, expires_at, used_at, created_at";
 
-/// Stores an authorization code.
+/// Stores an authorization code, forgetting expired ones.
 pub async fn insert_authorization_code(
     conn: &mut Connection,
     code_hash: &str,
     row: &AuthorizationCodeRow,
 ) -> Result<(), StoreError> {
+    forget_expired(conn, "authorization_codes", row.created_at).await?;
     sqlx::query(&format!(
         "INSERT INTO authorization_codes ({AUTHORIZATION_CODE_COLUMNS}, code_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -203,7 +208,7 @@ pub async fn insert_authorization_code(
     .bind(row.used_at)
     .bind(row.created_at)
     .bind(code_hash)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -223,10 +228,6 @@ pub async fn find_authorization_code(
 
 /// Spends an authorization code; false when it was spent already.
 pub async fn use_authorization_code(conn: &mut Connection, code_hash: &str, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL")
-        .bind(code_hash)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL";
+    spend_once(conn, sql, code_hash, now).await
 }
