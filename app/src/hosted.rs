@@ -126,6 +126,18 @@ pub async fn choose_organization(flow: String, #[server(default)] organization_i
     step(Some(flow), crate::model::HostedInput::Organization { organization_id }).await
 }
 
+/// Reloads the signed-in viewer when a step that may open a dashboard session succeeds, so
+/// the dashboard it goes on to sees the new session.
+fn reload_viewer_after<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    if let Some(session) = use_context::<crate::auth::SessionState>() {
+        session.reload_after(action);
+    }
+}
+
 /// The field of a six-digit code (emailed, or from an authenticator app).
 #[component]
 fn CodeField(id: &'static str, error: Signal<Option<String>>) -> impl IntoView {
@@ -213,6 +225,7 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 fn SignInForm(flow: HostedFlow) -> impl IntoView {
     let login = ServerAction::<Login>::new();
+    reload_viewer_after(login);
     let (field, page_error) = form_errors(move || login.value().get().and_then(Result::err));
     let intro = match (&flow.invited_to, flow.id.is_some()) {
         (Some(organization), _) => format!("Sign in to accept your invitation to {organization}."),
@@ -322,6 +335,7 @@ fn MagicCodeForms(flow: HostedFlow) -> impl IntoView {
     let email = query_value("email");
     let send = ServerAction::<SendSignInCode>::new();
     let redeem = ServerAction::<SignInWithCode>::new();
+    reload_viewer_after(redeem);
     let (send_field, send_error) = form_errors(move || send.value().get().and_then(Result::err));
     let (code_field, code_error) = form_errors(move || redeem.value().get().and_then(Result::err));
     let back = flow_link(if flow.id.is_some() { "/sign-in" } else { "/login" }, &flow);
@@ -453,6 +467,7 @@ pub fn ChallengeTotpPage() -> impl IntoView {
 #[component]
 fn TotpForm(flow: HostedFlow) -> impl IntoView {
     let answer = ServerAction::<TotpCode>::new();
+    reload_viewer_after(answer);
     let (field, page_error) = form_errors(move || answer.value().get().and_then(Result::err));
     view! {
         <ErrorBanner error=page_error/>

@@ -6,7 +6,7 @@ use crate::format;
 use crate::layout::{Gate, WithViewer};
 use crate::links::{href, page_from, param, push_page};
 use crate::model::*;
-use crate::ui::{DataTable, EmptyState, ErrorBanner, LoadError, Loading, Pager, StatusBadge};
+use crate::ui::{DataTable, EmptyState, ErrorBanner, LoadError, Loading, PageSizeField, Pager, StatusBadge};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -275,18 +275,7 @@ fn Filters(query: Memo<TableQuery>, roles: Resource<Result<Vec<Role>, AppError>>
                         .collect_view()}
                 </select>
             </div>
-            <div class="field">
-                <label for="member-limit">"Per page"</label>
-                <select id="member-limit" name="limit">
-                    {PAGE_SIZES
-                        .into_iter()
-                        .map(|size| {
-                            let selected = move || query.get().page.limit == size;
-                            view! { <option value=size.to_string() selected=selected>{size.to_string()}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
+            <PageSizeField id="member-limit" current=Signal::derive(move || query.get().page.limit)/>
             <button type="submit" class="button">"Apply"</button>
         </Form>
     }

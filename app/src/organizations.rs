@@ -6,10 +6,12 @@
 use crate::error::AppError;
 use crate::format;
 use crate::layout::{Gate, WithViewer};
-use crate::links::{PAGE_SIZES, href, page_from, param, push_page};
+use crate::links::{href, page_from, param, push_page};
 use crate::metadata::{MetadataEditor, MetadataRow};
 use crate::model::*;
-use crate::ui::{DataTable, EmptyState, ErrorBanner, FieldError, LoadError, Loading, Pager, form_errors};
+use crate::ui::{
+    DataTable, EmptyState, ErrorBanner, FieldError, LoadError, Loading, PageSizeField, Pager, form_errors,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -258,18 +260,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                         prop:value=move || query.get().search.unwrap_or_default()
                     />
                 </div>
-                <div class="field">
-                    <label for="org-limit">"Per page"</label>
-                    <select id="org-limit" name="limit">
-                        {PAGE_SIZES
-                            .into_iter()
-                            .map(|size| {
-                                let selected = move || query.get().page.limit == size;
-                                view! { <option value=size.to_string() selected=selected>{size.to_string()}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
+                <PageSizeField id="org-limit" current=Signal::derive(move || query.get().page.limit)/>
                 <button type="submit" class="button">"Search"</button>
             </Form>
             <div class="table-region" class:is-pending=pending aria-busy=move || pending.get().to_string()>

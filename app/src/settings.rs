@@ -20,7 +20,8 @@ pub async fn load_environment_settings() -> Result<EnvironmentSettings, AppError
 
 /// Saves the settings form. Lists come one entry a line; a field the form leaves out (one the
 /// configuration sets) is kept. `methods` marks that the method checkboxes were in the form,
-/// so an unchecked one (which browsers do not send) turns its method off.
+/// so an unchecked one (which browsers do not send) turns its method off; `lists` marks that
+/// the lists and the logout URL were, so an emptied one (which arrives as no value) clears it.
 #[server(prefix = "/api", endpoint = "save-environment-settings")]
 #[allow(clippy::too_many_arguments)]
 pub async fn save_environment_settings(
@@ -28,6 +29,7 @@ pub async fn save_environment_settings(
     #[server(default)] default_logout_url: Option<String>,
     #[server(default)] cors_origins: Option<String>,
     #[server(default)] methods: Option<String>,
+    #[server(default)] lists: Option<String>,
     #[server(default)] password_enabled: Option<String>,
     #[server(default)] magic_code_enabled: Option<String>,
     #[server(default)] sign_up_enabled: Option<String>,
@@ -71,10 +73,13 @@ pub async fn save_environment_settings(
     let checkbox = |field: SettingsField, value: Option<String>| {
         (methods_shown && !current.is_locked(field)).then_some(value.is_some())
     };
+    let emptied = |field: SettingsField, value: Option<String>| {
+        value.or_else(|| (lists.is_some() && !current.is_locked(field)).then(String::new))
+    };
     let update = SettingsUpdate {
-        redirect_uris: lines(redirect_uris),
-        default_logout_url,
-        cors_origins: lines(cors_origins),
+        redirect_uris: lines(emptied(SettingsField::RedirectUris, redirect_uris)),
+        default_logout_url: emptied(SettingsField::DefaultLogoutUrl, default_logout_url),
+        cors_origins: lines(emptied(SettingsField::CorsOrigins, cors_origins)),
         password_enabled: checkbox(SettingsField::PasswordEnabled, password_enabled),
         magic_code_enabled: checkbox(SettingsField::MagicCodeEnabled, magic_code_enabled),
         sign_up_enabled: checkbox(SettingsField::SignUpEnabled, sign_up_enabled),
@@ -146,6 +151,7 @@ fn SettingsForm(settings: EnvironmentSettings, save: ServerAction<SaveEnvironmen
         </Show>
         {move || saved().map(|message| view! { <p class="alert alert-success" role="status">{message}</p> })}
         <ActionForm action=save attr:class="settings-form">
+            <input type="hidden" name="lists" value="shown"/>
             <section class="card" aria-labelledby="redirects-heading">
                 <h2 id="redirects-heading">"Redirects"</h2>
                 <ListField

@@ -185,6 +185,25 @@ pub fn AuthCard(children: Children) -> impl IntoView {
     }
 }
 
+/// The "Per page" choice of a list's filter form (`limit`), with the current size selected.
+#[component]
+pub fn PageSizeField(id: &'static str, #[prop(into)] current: Signal<u32>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>"Per page"</label>
+            <select id=id name="limit">
+                {crate::links::PAGE_SIZES
+                    .into_iter()
+                    .map(|size| {
+                        let selected = move || current.get() == size;
+                        view! { <option value=size.to_string() selected=selected>{size.to_string()}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
 /// A form's primary submit button, disabled and relabelled while its action runs.
 #[component]
 pub fn SubmitButton(#[prop(into)] pending: Signal<bool>, idle: &'static str, busy: &'static str) -> impl IntoView {

@@ -75,6 +75,7 @@ test.beforeAll(async ({ browser }) => {
 test.afterAll(async () => {
   if (!admin) return;
   const settings = await saveSettings(admin, {
+    lists: '1',
     redirect_uris: '',
     default_logout_url: '',
     cors_origins: '',
