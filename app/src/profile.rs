@@ -2,7 +2,6 @@
 
 use crate::error::AppError;
 use crate::format;
-use crate::layout::WithViewer;
 use crate::model::*;
 use crate::ui::{LoadError, Loading, StatusBadge};
 use leptos::prelude::*;
@@ -19,13 +18,30 @@ pub async fn my_memberships() -> Result<Vec<OrganizationMembership>, AppError> {
     directory().own_memberships(&caller).await
 }
 
-/// The profile page.
+/// The profile page. The viewer and their memberships load in one `Suspense`: a `Suspense`
+/// nested in another's `Suspend` could leave the server's render waiting for good.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    let session = expect_context::<crate::auth::SessionState>();
     let memberships = Resource::new(|| (), |_| my_memberships());
-    let content = move |viewer: Viewer| {
-        let user = viewer.user.clone();
-        view! {
+    view! {
+        <Title text="Your profile"/>
+        <Suspense fallback=|| view! { <Loading what="your profile"/> }>
+            {move || Suspend::new(async move {
+                match (session.viewer.await, memberships.await) {
+                    (Ok(Some(viewer)), memberships) => view! { <Profile viewer memberships/> }.into_any(),
+                    // The layout sends everyone else to the sign-in page.
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Profile(viewer: Viewer, memberships: Result<Vec<OrganizationMembership>, AppError>) -> impl IntoView {
+    let user = viewer.user.clone();
+    view! {
         <div class="page-head">
             <div>
                 <h1>"Your profile"</h1>
@@ -47,45 +63,35 @@ pub fn ProfilePage() -> impl IntoView {
         </section>
         <section class="section" aria-labelledby="memberships-heading">
             <h2 id="memberships-heading">"Organizations"</h2>
-            <Suspense fallback=|| view! { <Loading what="your organizations"/> }>
-                {move || Suspend::new(async move {
-                    match memberships.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"You are not a member of any organization yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <div class="table-card">
-                                <table class="data">
-                                    <caption class="sr-only">"Your organizations"</caption>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Organization"</th>
-                                            <th scope="col">"Roles"</th>
-                                            <th scope="col">"Status"</th>
-                                            <th scope="col">"Joined"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list.into_iter().map(|m| view! {
-                                            <tr>
-                                                <th scope="row">{m.organization_name.clone()}</th>
-                                                <td>{m.roles.iter().map(|r| r.slug.clone()).collect::<Vec<_>>().join(", ")}</td>
-                                                <td><StatusBadge status=m.status/></td>
-                                                <td>{format::date(&m.created_at)}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
-                        Err(error) => view! { <LoadError error/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {match memberships {
+                Ok(list) if list.is_empty() => view! { <p class="muted">"You are not a member of any organization yet."</p> }.into_any(),
+                Ok(list) => view! {
+                    <div class="table-card">
+                        <table class="data">
+                            <caption class="sr-only">"Your organizations"</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Organization"</th>
+                                    <th scope="col">"Roles"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col">"Joined"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|m| view! {
+                                    <tr>
+                                        <th scope="row">{m.organization_name.clone()}</th>
+                                        <td>{m.roles.iter().map(|r| r.slug.clone()).collect::<Vec<_>>().join(", ")}</td>
+                                        <td><StatusBadge status=m.status/></td>
+                                        <td>{format::date(&m.created_at)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any(),
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            }}
         </section>
-    }
-    .into_any()
-    };
-    view! {
-        <Title text="Your profile"/>
-        <WithViewer render=content/>
     }
 }

@@ -156,24 +156,36 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
 
 /// Hashes a password off the async workers (it takes tens of milliseconds by design).
 pub async fn hash(password: String) -> Result<String, AppError> {
-    let _slot = hashing_slot().await;
+    let _slot = hashing_slot().await.ok_or(AppError::Internal)?;
     tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AppError::Internal)?
 }
 
-/// One of as many hashing slots as there are cores.
+/// How long a request waits for a hashing slot before it fails.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// One of as many hashing slots as there are cores, or `None` after [`SLOT_WAIT`].
 ///
 /// Each hash fills 19 MiB of memory; running more at once than there are cores only makes
 /// them evict each other from the caches, so extra requests wait their turn instead.
-async fn hashing_slot() -> tokio::sync::SemaphorePermit<'static> {
+async fn hashing_slot() -> Option<tokio::sync::SemaphorePermit<'static>> {
     static SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
         tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
     });
-    SLOTS.acquire().await.expect("the hashing semaphore is never closed")
+    // Bounded: a request never queues without end behind others (the timer also makes sure
+    // the wait is looked at again, whichever runtime released the slot).
+    match tokio::time::timeout(SLOT_WAIT, SLOTS.acquire()).await {
+        Ok(permit) => Some(permit.expect("the hashing semaphore is never closed")),
+        Err(_) => {
+            tracing::error!(waited = ?SLOT_WAIT, "no password-hashing slot came free");
+            None
+        }
+    }
 }
 
 /// Checks a password against a stored hash; with no hash, spends the same time and fails.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
-    let _slot = hashing_slot().await;
+    // Fails closed: without a slot, no password is accepted.
+    let Some(_slot) = hashing_slot().await else { return false };
     tokio::task::spawn_blocking(move || match hash {
         Some(hash) => verify_now(&password, &hash),
         None => {

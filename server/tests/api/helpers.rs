@@ -19,10 +19,19 @@ pub struct TestApp {
     /// The DNS server that domain verification asks.
     pub dns: crate::dns::DnsZone,
     _database: ScratchDatabase,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+/// Test servers take turns. Two of them rendering pages at the same time in one test process
+/// (each on its own test's runtime) have been seen to leave a server-side render waiting for
+/// good, rarely and only under load; `roster serve` runs one server and has not shown it. Until
+/// the cause is found, each test holds its turn for as long as its server lives.
+static SERVER_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Starts the server on 127.0.0.1 with a fresh database file.
 pub async fn spawn_app() -> TestApp {
+    // A test that failed while holding its turn poisons nothing the next one needs.
+    let turn = SERVER_TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let database = ScratchDatabase::new().await.expect("a scratch database");
     let store = Store::open(&database.url).await.expect("store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -36,7 +45,7 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { base, core, dns, _database: database }
+    TestApp { base, core, dns, _database: database, _turn: turn }
 }
 
 /// An environment-wide grant for fixtures.
