@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { axeClean, DEMO_PASSWORD, failOnPageErrors, hydrated, screenshots } from './helpers';
-import { mailedLink } from './mail';
+import { mailedLink, mailMark } from './mail';
 
 // Forgot password, then reset (`app/src/password_reset.rs`), with the link read from the real
 // SMTP server playwright.config.ts starts (aiosmtpd keeps each message as JSON there).
@@ -8,20 +8,26 @@ import { mailedLink } from './mail';
 const WITH_JS = 'diego.kim@acme.test';
 const WITHOUT_JS = 'ingrid.morales@acme.test';
 
-/** The path (with its token) of the newest reset link mailed to `email`, once it arrives. */
-function mailedResetLink(email: string, newerThan?: string): Promise<string> {
-  return mailedLink(email, '/reset-password', { not: newerThan });
+/** The path (with its token) of the reset link mailed to `email` after `mark`, once it arrives. */
+function mailedResetLink(email: string, mark: string): Promise<string> {
+  return mailedLink(email, '/reset-password', { after: mark });
 }
 
-/** Asks for a reset link on /forgot-password, reached from the sign-in page's link. */
-async function askForLink(page: Page, email: string) {
+/**
+ * Asks for a reset link on /forgot-password, reached from the sign-in page's link; returns the
+ * mail mark taken just before, so only the link this request sends is read (an earlier one
+ * may still be arriving).
+ */
+async function askForLink(page: Page, email: string): Promise<string> {
   await page.goto('/login');
   await page.getByRole('link', { name: 'Forgot password?' }).click();
   await expect(page).toHaveURL(/\/forgot-password$/);
   await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
   await page.getByLabel('Email').fill(email);
+  const mark = mailMark();
   await page.getByRole('button', { name: 'Send reset link' }).click();
   await expect(page.getByRole('status')).toHaveText('If an account exists for that address, we sent a link to reset its password.');
+  return mark;
 }
 
 async function signInWith(page: Page, email: string, password: string) {
@@ -44,10 +50,10 @@ test('forgot password from the sign-in page, then reset with the link from the e
   await page.getByLabel('Email').press('Enter');
   await expect(page.getByRole('status')).toContainText('If an account exists for that address');
 
-  await askForLink(page, WITH_JS);
+  const mark = await askForLink(page, WITH_JS);
   await axeClean(page, '/forgot-password?sent=1');
   await screenshots(page, 'forgot-password-sent');
-  const link = await mailedResetLink(WITH_JS);
+  const link = await mailedResetLink(WITH_JS, mark);
 
   await page.goto(link);
   await hydrated(page);
@@ -84,8 +90,7 @@ test('forgot password from the sign-in page, then reset with the link from the e
 test('forgot password and reset work as plain forms without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await askForLink(page, WITHOUT_JS);
-  const link = await mailedResetLink(WITHOUT_JS);
+  const link = await mailedResetLink(WITHOUT_JS, await askForLink(page, WITHOUT_JS));
   await page.goto(link);
   await page.getByLabel('New password').fill('short');
   await page.getByLabel('Type it again').fill('short');
@@ -109,10 +114,8 @@ test('a wrong or replaced link says it does not work, and leads to a new one', a
   await screenshots(page, 'reset-password-dead');
 
   // Asking again replaces the earlier link.
-  await askForLink(page, WITH_JS);
-  const first = await mailedResetLink(WITH_JS);
-  await askForLink(page, WITH_JS);
-  const second = await mailedResetLink(WITH_JS, first);
+  const first = await mailedResetLink(WITH_JS, await askForLink(page, WITH_JS));
+  const second = await mailedResetLink(WITH_JS, await askForLink(page, WITH_JS));
   await page.goto(first);
   await expect(page.getByRole('heading', { name: 'This link does not work' })).toBeVisible();
   await page.getByRole('link', { name: 'Ask for a new link' }).click();
