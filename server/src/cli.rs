@@ -113,6 +113,21 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_SMTP_CA_FILE")]
     pub smtp_ca_file: Option<std::path::PathBuf>,
 
+    /// Serve Prometheus metrics at `http://ADDR/metrics`, on a listener of their own so they
+    /// are never exposed with the public API (e.g. `127.0.0.1:9464`). Off when unset.
+    #[arg(long, env = "ROSTER_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// On SIGTERM or SIGINT, how long requests in flight and email sends get to finish once
+    /// the server stops accepting (e.g. `30s`, `500ms`, `2m`); then it exits anyway.
+    #[arg(long, env = "ROSTER_SHUTDOWN_GRACE", default_value = "30s", value_parser = crate::ops::shutdown::parse_duration)]
+    pub shutdown_grace: std::time::Duration,
+
+    /// On SIGTERM or SIGINT, how long `/readyz` answers 503 while the server still accepts,
+    /// so a load balancer stops sending before it stops (e.g. `5s`); none by default.
+    #[arg(long, env = "ROSTER_SHUTDOWN_DELAY", default_value = "0s", value_parser = crate::ops::shutdown::parse_duration)]
+    pub shutdown_delay: std::time::Duration,
+
     /// Environment settings set by configuration. Each one given here takes the place of the
     /// stored value and is shown read-only on the dashboard's settings page.
     #[command(flatten)]

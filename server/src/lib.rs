@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod core;
 pub mod mail;
+pub mod ops;
 pub mod rest;
 pub mod seed;
 pub mod store;

@@ -8,6 +8,8 @@
 //! once the lease has run out, so nothing is lost across a restart; on PostgreSQL claims skip
 //! rows another replica is claiming, so each message is sent by one replica.
 
+use crate::ops::metrics;
+use crate::ops::shutdown::Stop;
 use crate::store::api::{self, AttemptResult, ClaimedMessage};
 use crate::store::{Store, StoreError, commit, now_ms};
 use anyhow::Context;
@@ -141,13 +143,22 @@ impl Sender {
     /// Delivers due messages until the task is dropped; a failing database is logged and
     /// tried again at the next poll.
     pub async fn run(self) {
+        self.run_until(Stop::never()).await;
+    }
+
+    /// Delivers due messages until `stop`: then the round under way (the messages claimed)
+    /// is finished, no new one starts, and this returns.
+    pub async fn run_until(self, stop: Stop) {
         tracing::info!(from = %self.from, "email delivery over SMTP started");
         let mut ticks = tokio::time::interval(self.settings.poll_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stop.clone().stopping() => break,
+            }
             // A full batch suggests more are due: keep going without waiting for the tick.
-            loop {
+            while !stop.is_stopping() {
                 match self.deliver_due().await {
                     Ok(round) if round.sent + round.retrying + round.failed >= self.batch_size() => continue,
                     Ok(_) => break,
@@ -157,7 +168,11 @@ impl Sender {
                     }
                 }
             }
+            if stop.is_stopping() {
+                break;
+            }
         }
+        tracing::info!("email delivery stopped");
     }
 
     fn batch_size(&self) -> usize {
@@ -167,6 +182,11 @@ impl Sender {
     /// Starts [`Sender::run`] on the runtime.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(self.run())
+    }
+
+    /// Starts [`Sender::run_until`] on the runtime.
+    pub fn spawn_until(self, stop: Stop) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.run_until(stop))
     }
 
     /// Claims the due messages: messages left waiting past the maximum age are marked failed
@@ -201,13 +221,18 @@ impl Sender {
             }
             let result = self.attempt(&message).await;
             match &result {
-                AttemptResult::Sent => round.sent += 1,
+                AttemptResult::Sent => {
+                    metrics::email_sent();
+                    round.sent += 1;
+                }
                 AttemptResult::RetryAt { reason, .. } => {
                     tracing::warn!(id = %message.id, attempt = message.attempt, %reason, "email not delivered; will retry");
+                    metrics::email_failed(false);
                     round.retrying += 1;
                 }
                 AttemptResult::Failed { reason } => {
                     tracing::warn!(id = %message.id, attempt = message.attempt, %reason, "email delivery failed");
+                    metrics::email_failed(true);
                     round.failed += 1;
                 }
             }

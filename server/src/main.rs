@@ -10,18 +10,18 @@ use leptos::config::get_configuration;
 use server::cli::{ApiKeyCommand, Cli, Command, SeedArgs, ServeArgs};
 use server::core::{Core, CoreSettings};
 use server::mail::{Sender, SenderSettings, SmtpSettings};
+use server::ops::shutdown::{Shutdown, ShutdownSettings};
+use server::ops::{self, Readiness};
 use server::seed::{self, Bootstrap};
 use server::store::Store;
 use server::web::{self, WebSettings};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .init();
+    server::ops::logging::init()?;
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Migrate) => {
@@ -47,8 +47,18 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         (None, _) => None,
     };
     let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
+    let readiness = Readiness::default();
+    let shutdown = Shutdown::listen(
+        ShutdownSettings { delay: args.shutdown_delay, grace: args.shutdown_grace },
+        readiness.clone(),
+    )?;
+    let mut background = Vec::new();
+    if let Some(metrics_addr) = args.metrics_addr {
+        let handle = ops::metrics::install()?;
+        background.push(ops::metrics::serve(metrics_addr, handle, store.clone(), shutdown.stop().stopping()).await?);
+    }
     if let Some(smtp) = &smtp {
-        Sender::new(store.clone(), smtp, SenderSettings::default())?.spawn();
+        background.push(Sender::new(store.clone(), smtp, SenderSettings::default())?.spawn_until(shutdown.stop()));
     } else {
         tracing::info!("no ROSTER_SMTP_URL: emails wait on the outbox page");
     }
@@ -94,17 +104,15 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_origin: args.public_url.as_ref().map(|url| url.trim_end_matches('/').to_owned()),
         https: public_url.starts_with("https://"),
         trust_forwarded_for: args.trust_proxy,
+        readiness,
     };
     let app = web::router(Arc::new(core), leptos_options, settings);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     tracing::info!("Roster is listening on http://{addr}");
     println!("Dashboard: {public_url}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.stop().stopping());
+    shutdown.serve(server.into_future(), background).await
 }
 
 async fn seed_command(database_url: &str, args: SeedArgs) -> anyhow::Result<()> {

@@ -39,12 +39,15 @@ pub struct WebSettings {
     pub https: bool,
     /// Take the client address from `X-Forwarded-For`, set by a trusted reverse proxy.
     pub trust_forwarded_for: bool,
+    /// Whether the process takes new work, which `/readyz` answers.
+    pub readiness: crate::ops::Readiness,
 }
 
 /// Builds the whole application: dashboard pages, server functions and middleware.
 pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSettings) -> Router {
     let store = core.store().clone();
     let directory: SharedDirectory = core;
+    let health = crate::ops::health::router(store.clone(), settings.readiness.clone());
     let rest = crate::rest::router(directory.clone(), store);
     let cookie_settings = CookieSettings { secure: settings.https };
     // Pages, server functions and the fallback (assets and unknown addresses) render the same
@@ -73,11 +76,11 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         .with_state(leptos_options)
         .layer(middleware::from_fn(read_body_within_limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    with_middleware(dashboard.merge(rest).layer(axum::Extension(cookie_settings)), settings)
+    with_middleware(dashboard.merge(rest).merge(health).layer(axum::Extension(cookie_settings)), settings)
 }
 
 /// Wraps `routes` in the middleware every response passes through; from the outside in:
-/// request IDs, tracing, security headers, the panic catcher, client addresses, the
+/// request IDs, tracing, metrics, security headers, the panic catcher, client addresses, the
 /// cross-origin check, and the statuses of errors.
 fn with_middleware(routes: Router, settings: WebSettings) -> Router {
     let security = Arc::new(SecurityHeaders::new(&settings));
@@ -89,15 +92,10 @@ fn with_middleware(routes: Router, settings: WebSettings) -> Router {
         .layer(middleware::from_fn_with_state(settings, record_client_address))
         .layer(middleware::from_fn(catch_panics))
         .layer(middleware::from_fn_with_state(security, add_security_headers))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn(crate::ops::metrics::track_http))
+        .layer(TraceLayer::new_for_http().make_span_with(crate::ops::logging::request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(UlidRequestId))
-}
-
-/// The span each request is traced in: its method and path, never its query, which carries
-/// the tokens of reset and invitation links.
-fn request_span(request: &Request) -> tracing::Span {
-    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// Request IDs are ULIDs, like every other ID here.
@@ -204,7 +202,7 @@ async fn catch_panics(request: Request, next: Next) -> Response {
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let path = request.uri().path().to_owned();
+    let path = crate::ops::logging::loggable_path(&request);
     let mut handling = std::pin::pin!(next.run(request));
     // A panic unwinds out of the `poll` that hit it; the future is never polled again.
     let outcome =

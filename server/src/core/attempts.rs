@@ -78,6 +78,7 @@ impl Limit {
         let bucket = self.bucket(key);
         let (attempts, window_start) = api::count_attempt(conn, &bucket, now, self.window_ms).await?;
         if attempts > self.attempts {
+            crate::ops::metrics::rate_limited(self.name);
             let retry_after_seconds = ((window_start + self.window_ms - now + 999) / 1000).max(1) as u64;
             return Err(AppError::RateLimited { retry_after_seconds });
         }

@@ -6,6 +6,7 @@ use super::codes::MAX_CODE_FAILURES;
 use super::step_up::{Audience, Pending, Proven, StepAnswer};
 use super::tokens::SigningKey;
 use super::{Core, record, secret_hash, validate};
+use crate::ops::metrics::{self, Outcome};
 use crate::store::api::{self, CodePurpose};
 use crate::store::directory::{self as db, SessionRow};
 use crate::store::{Connection, commit, iso, now_ms};
@@ -342,6 +343,38 @@ impl Authentication for Core {
         grant: Grant,
         client: ClientContext,
     ) -> Result<AuthenticationResponse, AppError> {
+        let method = grant_method(&grant);
+        let result = self.grant(admin, grant, client).await;
+        metrics::sign_in(method, Outcome::of(&result));
+        result
+    }
+
+    async fn jwks(&self) -> Result<Jwks, AppError> {
+        Ok(serde_json::json!({ "keys": [self.signing_key().await?.jwk()] }))
+    }
+}
+
+/// How a grant proves the user, as the sign-in metrics name it.
+fn grant_method(grant: &Grant) -> &'static str {
+    match grant {
+        Grant::Password { .. } => "password",
+        Grant::RefreshToken { .. } => "refresh_token",
+        Grant::MagicAuth { .. } => "magic_auth",
+        Grant::AuthorizationCode { .. } => "authorization_code",
+        Grant::Totp { .. } => "totp",
+        Grant::EmailVerification { .. } => "email_verification",
+        Grant::OrganizationSelection { .. } => "organization_selection",
+    }
+}
+
+impl Core {
+    /// Answers one grant of `POST /user_management/authenticate`.
+    async fn grant(
+        &self,
+        admin: &Admin,
+        grant: Grant,
+        client: ClientContext,
+    ) -> Result<AuthenticationResponse, AppError> {
         match grant {
             Grant::Password { email, password, invitation_token } => {
                 self.password_grant(admin, &email, password, invitation_token, client).await
@@ -368,10 +401,6 @@ impl Authentication for Core {
                 self.continue_grant(admin, &pending_authentication_token, answer, client).await
             }
         }
-    }
-
-    async fn jwks(&self) -> Result<Jwks, AppError> {
-        Ok(serde_json::json!({ "keys": [self.signing_key().await?.jwk()] }))
     }
 }
 

@@ -13,6 +13,7 @@ use super::sessions::working_organization;
 use super::settings::same_url;
 use super::step_up::{AUTHORIZATION_CODE_LIFETIME_MS, Audience, Pending, Proven};
 use super::{Core, secret_hash};
+use crate::ops::metrics::{self, Outcome};
 use crate::store::api::{self, AuthorizationCodeRow, FlowRow};
 use crate::store::directory as db;
 use crate::store::{Connection, commit, now_ms};
@@ -345,6 +346,49 @@ impl Core {
             Advanced::Page(_) | Advanced::App(_) => Err(AppError::Internal),
         }
     }
+
+    /// One step of a hosted sign-in (see [`HostedSignIn::hosted_step`], which counts it).
+    async fn take_step(
+        &self,
+        flow: Option<&str>,
+        browser: &str,
+        input: HostedInput,
+        client: ClientContext,
+    ) -> Result<HostedNext, AppError> {
+        let row = match flow {
+            Some(flow) => Some(Self::live_flow(&mut *self.store.read().await?, flow, browser).await?),
+            None => None,
+        };
+        let (admin, audience) = self.flow_grant(row.as_ref()).await?;
+        let dashboard_admin = (audience != Audience::Dashboard).then_some(&admin);
+        let (proven, spent) = match input {
+            HostedInput::Password { email, password } => {
+                (self.hosted_password(row.as_ref(), &admin, &audience, &email, password, &client).await?, None)
+            }
+            HostedInput::SignUp { email, password, first_name, last_name } => {
+                (self.hosted_sign_up(row.as_ref(), &audience, email, password, first_name, last_name).await?, None)
+            }
+            HostedInput::MagicCode { email, code } => {
+                self.require_method(&mut *self.store.read().await?, AuthMethod::MagicCode).await?;
+                let user =
+                    self.redeem_magic_code(dashboard_admin, &email, &code).await.map_err(|error| match error {
+                        AppError::InvalidGrant(message) => AppError::invalid("code", "code_invalid", message),
+                        other => other,
+                    })?;
+                (Self::flow_proven(row.as_ref(), user, AuthMethod::MagicCode, &audience), None)
+            }
+            answer => {
+                let row = row.as_ref().ok_or_else(dead_flow)?;
+                let (proven, pending) = self.hosted_answer(row, &audience, answer).await?;
+                (proven, Some(pending))
+            }
+        };
+        Ok(match self.advance(row.as_ref(), Some(browser), proven, client, spent.as_ref()).await? {
+            Advanced::Page(path) => HostedNext::Page(path),
+            Advanced::App(url) => HostedNext::App(url),
+            Advanced::Dashboard(signed_in) => HostedNext::Dashboard(signed_in.token),
+        })
+    }
 }
 
 /// A wrong code on the hosted TOTP pages.
@@ -481,39 +525,22 @@ impl HostedSignIn for Core {
         input: HostedInput,
         client: ClientContext,
     ) -> Result<HostedNext, AppError> {
-        let row = match flow {
-            Some(flow) => Some(Self::live_flow(&mut *self.store.read().await?, flow, browser).await?),
-            None => None,
+        let method = match &input {
+            HostedInput::Password { .. } => "password",
+            HostedInput::SignUp { .. } => "sign_up",
+            HostedInput::MagicCode { .. } => "magic_auth",
+            HostedInput::EmailCode { .. } => "email_verification",
+            HostedInput::Totp { .. } => "totp",
+            HostedInput::Organization { .. } => "organization_selection",
         };
-        let (admin, audience) = self.flow_grant(row.as_ref()).await?;
-        let dashboard_admin = (audience != Audience::Dashboard).then_some(&admin);
-        let (proven, spent) = match input {
-            HostedInput::Password { email, password } => {
-                (self.hosted_password(row.as_ref(), &admin, &audience, &email, password, &client).await?, None)
-            }
-            HostedInput::SignUp { email, password, first_name, last_name } => {
-                (self.hosted_sign_up(row.as_ref(), &audience, email, password, first_name, last_name).await?, None)
-            }
-            HostedInput::MagicCode { email, code } => {
-                self.require_method(&mut *self.store.read().await?, AuthMethod::MagicCode).await?;
-                let user =
-                    self.redeem_magic_code(dashboard_admin, &email, &code).await.map_err(|error| match error {
-                        AppError::InvalidGrant(message) => AppError::invalid("code", "code_invalid", message),
-                        other => other,
-                    })?;
-                (Self::flow_proven(row.as_ref(), user, AuthMethod::MagicCode, &audience), None)
-            }
-            answer => {
-                let row = row.as_ref().ok_or_else(dead_flow)?;
-                let (proven, pending) = self.hosted_answer(row, &audience, answer).await?;
-                (proven, Some(pending))
-            }
+        let result = self.take_step(flow, browser, input, client).await;
+        let outcome = match &result {
+            Ok(HostedNext::Page(_)) => Outcome::StepUp,
+            Ok(HostedNext::App(_) | HostedNext::Dashboard(_)) => Outcome::Success,
+            Err(_) => Outcome::Failure,
         };
-        Ok(match self.advance(row.as_ref(), Some(browser), proven, client, spent.as_ref()).await? {
-            Advanced::Page(path) => HostedNext::Page(path),
-            Advanced::App(url) => HostedNext::App(url),
-            Advanced::Dashboard(signed_in) => HostedNext::Dashboard(signed_in.token),
-        })
+        metrics::sign_in(method, outcome);
+        result
     }
 
     async fn hosted_send_magic_code(&self, flow: Option<&str>, browser: &str, email: &str) -> Result<(), AppError> {

@@ -96,7 +96,9 @@ impl Core {
 impl Sessions for Core {
     async fn sign_in(&self, login: PasswordLogin) -> Result<SignedIn, AppError> {
         let client = ClientContext { client_id: None, ip_address: login.ip_address, user_agent: login.user_agent };
-        self.dashboard_password(&login.email, login.password, client).await
+        let result = self.dashboard_password(&login.email, login.password, client).await;
+        crate::ops::metrics::sign_in("password", crate::ops::metrics::Outcome::of(&result));
+        result
     }
 
     async fn resolve_session(&self, token: &str) -> Result<Caller, AppError> {

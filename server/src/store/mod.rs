@@ -119,11 +119,17 @@ impl Store {
 
     /// Applies any migrations not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
-        }
+        migrator(self.backend).run(&self.pool).await?;
         Ok(())
+    }
+
+    /// True when every migration this build carries is applied (the readiness check): one
+    /// query, so it also tells that the database answers.
+    pub async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
+        let applied: std::collections::HashSet<i64> = applied.into_iter().collect();
+        Ok(migrator(self.backend).iter().all(|migration| applied.contains(&migration.version)))
     }
 
     /// Refreshes the query planner's statistics, as after a bulk load.
@@ -157,6 +163,16 @@ impl Store {
     /// Borrows a connection for reads, and for single statements that are atomic on their own.
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         self.pool.acquire().await.map_err(StoreError::from)
+    }
+}
+
+/// The migrations this build carries for `backend`.
+fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
+    static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+    static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+    match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
     }
 }
 

@@ -831,6 +831,9 @@ fn rest_rows() -> Vec<Row> {
             expect: [200; 8],
             request: |_| call("/sso/jwks/client_any", json!({})),
         },
+        // Health and readiness: no key needed; probes and load balancers ask them.
+        Row { method: M::GET, route: "/healthz", expect: [200; 8], request: |_| call("/healthz", json!({})) },
+        Row { method: M::GET, route: "/readyz", expect: [200; 8], request: |_| call("/readyz", json!({})) },
         // A browser navigation: no key, and anyone holding a session ID may end it (as in
         // WorkOS); without a default logout URL the answer is the signed-out page.
         Row {
@@ -1571,6 +1574,7 @@ async fn every_server_function_answers_every_caller_as_the_matrix_says() {
 fn every_route_has_a_row_and_every_row_a_route() {
     let registered: Vec<(String, String)> = server::rest::route_table()
         .into_iter()
+        .chain(server::ops::health::route_table())
         .map(|(method, path)| (method.to_string(), path.to_owned()))
         .chain(leptos::server_fn::axum::server_fn_paths().map(|(path, method)| (method.to_string(), path.to_owned())))
         .collect();

@@ -117,6 +117,16 @@ pub async fn has_undelivered_messages(conn: &mut Connection) -> Result<bool, Sto
     Ok(row.is_some())
 }
 
+/// How many messages wait in the outbox, by state (`queued`, `sending`), for the metrics.
+pub async fn count_undelivered_messages(conn: &mut Connection) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query_as(
+        "SELECT state, COUNT(*) FROM outbox WHERE state IN ('queued', 'sending') GROUP BY state ORDER BY state",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
 /// Marks failed the queued messages put in line before `cutoff`: sent this late, a code or
 /// link would arrive stale. Returns how many.
 pub async fn fail_stale_messages(
