@@ -30,6 +30,7 @@ class Server:
         self.port = free_port()
         self.metrics_port = free_port()
         self.log_path = os.path.join(work, "roster.log")
+        self.err_path = os.path.join(work, "roster.err")
         env = dict(os.environ)
         env.update(
             {
@@ -46,13 +47,14 @@ class Server:
         )
         env.update(extra_env or {})
         self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen([binary, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.err = open(self.err_path, "wb")
+        self.process = subprocess.Popen([binary, "serve"], env=env, stdout=self.log, stderr=self.err)
 
     def wait_ready(self, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"roster exited with {self.process.returncode}:\n{self.read_log()}")
+                raise RuntimeError(f"roster exited with {self.process.returncode}:\n{self.read_log()}{self.read_stderr()}")
             try:
                 if request(self.port, "GET", "/readyz")[0] == 200:
                     return
@@ -62,15 +64,26 @@ class Server:
         raise RuntimeError("roster did not become ready:\n" + self.read_log())
 
     def read_log(self):
-        self.log.flush()
+        """Standard output: the log."""
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+    def read_stderr(self):
+        """Standard error: the first-start banner, errors before logging starts."""
+        with open(self.err_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def terminate(self, timeout=30):
+        """SIGTERM, and the exit code."""
+        self.process.terminate()
+        return self.process.wait(timeout=timeout)
 
     def stop(self):
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        self.err.close()
 
     def api(self, method, path, body=None):
         """A REST call with the bootstrap API key: (status, JSON body or None)."""

@@ -85,19 +85,31 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(first) =
         seed::first_start(&core, &bootstrap).await.map_err(|e| anyhow::anyhow!("first-start setup: {e}"))?
     {
-        println!("\nRoster is set up. These credentials are shown only once:\n");
-        println!("  Admin sign-in   {}  /  {}", first.admin_email, first.admin_password);
+        // On standard error, apart from the log (which may be JSON lines on standard output);
+        // secrets set by configuration are not repeated: only generated ones are shown.
+        let configured = |given: bool, value: &str, variable: &str| match given {
+            true => format!("(as set in {variable})"),
+            false => value.to_owned(),
+        };
+        eprintln!("\nRoster is set up. These credentials are shown only once:\n");
+        let admin_password =
+            configured(bootstrap.admin_password.is_some(), &first.admin_password, "ROSTER_BOOTSTRAP_PASSWORD");
+        eprintln!("  Admin sign-in   {}  /  {admin_password}", first.admin_email);
         if let (Some(password), Some(member)) = (&first.demo_password, &first.demo_member_email) {
-            println!("  Demo users      any @acme.test user  /  {password}   (e.g. {member}, a member)");
+            let password = configured(bootstrap.demo_password.is_some(), password, "ROSTER_DEMO_PASSWORD");
+            eprintln!("  Demo users      any @acme.test user  /  {password}   (e.g. {member}, a member)");
         }
         let key = seed::development_key(&core, &bootstrap)
             .await
             .map_err(|e| anyhow::anyhow!("creating the development API key: {e}"))?;
         if let Some(key) = key {
-            println!("  API key         {}", key.value);
-            println!("  Client ID       {}", key.key.client_id);
+            eprintln!(
+                "  API key         {}",
+                configured(bootstrap.api_key.is_some(), &key.value, "ROSTER_BOOTSTRAP_API_KEY")
+            );
+            eprintln!("  Client ID       {}", key.key.client_id);
         }
-        println!();
+        eprintln!();
     }
 
     let settings = WebSettings {
@@ -109,7 +121,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let app = web::router(Arc::new(core), leptos_options, settings);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     tracing::info!("Roster is listening on http://{addr}");
-    println!("Dashboard: {public_url}");
+    eprintln!("Dashboard: {public_url}");
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown.stop().stopping());
     shutdown.serve(server.into_future(), background).await
