@@ -30,6 +30,12 @@ pub struct ShutdownSettings {
 pub struct Stop(watch::Receiver<bool>);
 
 impl Stop {
+    /// A stop thrown by hand: sending `true` on the switch stops whoever holds the [`Stop`].
+    pub fn switch() -> (watch::Sender<bool>, Self) {
+        let (switch, receiver) = watch::channel(false);
+        (switch, Self(receiver))
+    }
+
     /// A stop that never comes, for work that runs as long as the process.
     pub fn never() -> Self {
         let (sender, receiver) = watch::channel(false);

@@ -583,3 +583,22 @@ async fn without_smtp_the_outbox_page_says_so_and_offers_no_send_again() {
     assert!(html.contains("kim@example.test") && html.contains("Queued"), "{html}");
     assert!(!html.contains("Send again"), "nothing would send it: {html}");
 }
+
+#[tokio::test]
+async fn a_stopped_sender_returns_and_sends_nothing_more() {
+    let app = spawn_app().await;
+    let sink = SmtpSink::start(SinkOptions::default()).await;
+    let acme = app.organization("Acme").await;
+    app.invitation(&acme, "first@example.test").await;
+    let (switch, stop) = server::ops::shutdown::Stop::switch();
+    let task = sender(&app, &sink.settings(), quick()).spawn_until(stop);
+    deliver_wait(&app, |m| m.iter().all(|m| m.delivery == DeliveryState::Sent)).await;
+    switch.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("the sender returns once stopped").unwrap();
+    app.invitation(&acme, "second@example.test").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let messages = outbox(&app).await;
+    assert_eq!(messages[0].delivery, DeliveryState::Queued, "{messages:?}");
+    assert_eq!(wait_for(&sink, 1).await.len(), 1);
+    sink.stop().await;
+}
