@@ -142,7 +142,7 @@ def run(server, checks):
         except ValueError:
             pass
     checks.check(len(parsed) == len(lines), "every log line is JSON", f"{len(lines) - len(parsed)} are not")
-    logged_ids = {entry.get("span", {}).get("request_id") for entry in parsed}
+    logged_ids = {span.get("request_id") for entry in parsed for span in entry.get("spans", [])}
     answered = [rid for rid in request_ids if rid]
     checks.check(
         answered and all(rid in logged_ids for rid in answered),

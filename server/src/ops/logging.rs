@@ -52,8 +52,9 @@ pub fn init() -> anyhow::Result<()> {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Text => builder.init(),
-        // The request span's fields (its ID, method, path) under "span" on every line.
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
+        // The fields of the innermost span under "span", and of every span around the line
+        // (the request's ID, method and path among them) under "spans".
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).init(),
     }
     Ok(())
 }
