@@ -69,6 +69,7 @@ for round in 1 2; do
   kill "$LOAD" 2>/dev/null || true
   wait "$LOAD" 2>/dev/null || true
   LOAD=""
+  grep '^load:' "$WORK/load.log" | tail -n 1
   serve
 done
 

@@ -179,10 +179,12 @@ def worker(number, api, log, client_id, stop, shared, errors):
         try:
             rng.choice(choices)()
         except (OSError, ValueError, KeyError) as error:
-            # The server went away (the crash), or answered half a response.
-            shared["unreachable"] += 1
-            if shared["unreachable"] < 5:
-                print(f"worker {number}: {type(error).__name__}: {error}", file=sys.stderr)
+            # The server went away (the crash), or answered half a response. A reset or a
+            # closed connection is a request the crash cut off; a refusal came after it.
+            cause = getattr(error, "reason", error)
+            name = type(cause).__name__
+            with shared["lock"]:
+                shared["failures"][name] = shared["failures"].get(name, 0) + 1
             time.sleep(0.05)
 
 
@@ -190,7 +192,7 @@ def load(args):
     api = Api(args.base, args.key)
     log = Log(args.log)
     stop = threading.Event()
-    shared = {"lock": threading.Lock(), "orgs": [], "run": f"{int(time.time() * 1000):x}", "unreachable": 0}
+    shared = {"lock": threading.Lock(), "orgs": [], "run": f"{int(time.time() * 1000):x}", "failures": {}}
     errors = []
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -207,7 +209,8 @@ def load(args):
     for error in errors[:10]:
         print(f"refused: {error}", file=sys.stderr)
     # A refused write is a bug in the load or the server, not a lost write: report, do not fail.
-    print(f"load: {len(errors)} writes refused", file=sys.stderr)
+    print(f"load: {len(errors)} writes refused; requests that failed, by cause: {shared['failures']}",
+          file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -58,7 +58,12 @@ pub async fn backup(database_url: &str, destination: &Path, force: bool) -> anyh
         if !force {
             anyhow::bail!("{} exists: pass --force to replace it", destination.display());
         }
-        if same_file(source, destination) {
+        let companions = ["", "-wal", "-shm", "-journal"].map(|suffix| {
+            let mut name = source.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        });
+        if companions.iter().any(|file| same_file(file, destination)) {
             anyhow::bail!("{} is the database itself", destination.display());
         }
     }
@@ -131,7 +136,8 @@ async fn verify(copy: &Path) -> anyhow::Result<i64> {
     version.context("the database is not a Roster store (no migration was applied)")
 }
 
-/// True when both paths name one file, as `--force` onto the live database would.
+/// True when both paths name one file, as `--force` onto the live database (or its WAL)
+/// would.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -200,9 +206,10 @@ mod tests {
         backup(&url, &target, true).await.unwrap();
         assert_eq!(count_settings(&target).await, 3);
 
-        let live = dir.path().join("live.db");
-        let refused = backup(&url, &live, true).await.unwrap_err().to_string();
-        assert!(refused.contains("the database itself"), "{refused}");
+        for own in ["live.db", "live.db-wal", "live.db-shm"] {
+            let refused = backup(&url, &dir.path().join(own), true).await.unwrap_err().to_string();
+            assert!(refused.contains("the database itself"), "{own}: {refused}");
+        }
     }
 
     #[tokio::test]
