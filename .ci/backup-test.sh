@@ -86,15 +86,18 @@ kill "$LIVE_PID"
 # Restore: the backup file becomes the database of a new server (no -wal/-shm beside it).
 cp "$WORK/backups/roster.db" "$WORK/restored/roster.db"
 RESTORED_PORT=$(free_port)
-serve "sqlite:$WORK/restored/roster.db" "$RESTORED_PORT" "$WORK/restored.log"
-
-set +e
-python3 .ci/durability.py check --db "sqlite:$WORK/restored/roster.db" --log "$WORK/acks.jsonl" \
-  --acked-before "$STARTED" --base "http://127.0.0.1:$RESTORED_PORT" --key "$KEY" | tee "$WORK/check.out"
-set -e
-read -r check_passed check_failed < <(awk '/passed, .* failed$/ { print $(NF-3), $(NF-1) }' "$WORK/check.out" | tail -n 1)
+if serve "sqlite:$WORK/restored/roster.db" "$RESTORED_PORT" "$WORK/restored.log"; then
+  set +e
+  python3 .ci/durability.py check --db "sqlite:$WORK/restored/roster.db" --log "$WORK/acks.jsonl" \
+    --acked-before "$STARTED" --base "http://127.0.0.1:$RESTORED_PORT" --key "$KEY" | tee "$WORK/check.out"
+  set -e
+else
+  fail "a server did not start on the restored backup"
+  echo "0 passed, 0 failed" >"$WORK/check.out"
+fi
+read -r check_passed check_failed < <(awk '/passed, .* failed$/ { print $(NF-3), $(NF-1) }' "$WORK/check.out" | tail -n 1) || true
 passed=$((passed + ${check_passed:-0}))
-failed=$((failed + ${check_failed:-1}))
+failed=$((failed + ${check_failed:-1}))  # no count: the checker itself failed
 if [ "$failed" -ne 0 ]; then tail -n 20 "$WORK/load.log" "$WORK/live.log" "$WORK/restored.log" >&2; fi
 echo "backup: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -70,13 +70,21 @@ for round in 1 2; do
   wait "$LOAD" 2>/dev/null || true
   LOAD=""
   grep '^load:' "$WORK/load.log" | tail -n 1
-  serve
+  if ! serve; then
+    echo "FAILED: the server did not start again on the store"
+    echo "crash ($BACKEND): 0 passed, 1 failed"
+    exit 1
+  fi
 done
 
 set +e
 python3 .ci/durability.py check --db "$DB_URL" --log "$WORK/acks.jsonl" --base "$BASE" --key "$KEY" \
-  --label "crash ($BACKEND): "
-result=$?
+  --label "crash ($BACKEND): " | tee "$WORK/check.out"
+result=${PIPESTATUS[0]}
 set -e
-if [ $result -ne 0 ]; then tail -n 20 "$WORK/load.log" "$WORK/server.log" >&2; fi
-exit $result
+if ! grep -q "^crash ($BACKEND): " "$WORK/check.out"; then
+  echo "crash ($BACKEND): 0 passed, 1 failed"
+  result=1
+fi
+if [ "$result" -ne 0 ]; then tail -n 20 "$WORK/load.log" "$WORK/server.log" >&2; fi
+exit "$result"

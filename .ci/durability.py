@@ -380,8 +380,9 @@ def check(args):
     signed_in = {}
     for s in sessions.values():
         signed_in[s["user_id"]] = signed_in.get(s["user_id"], 0) + 1
-    checks.check(all(len(event("authentication.password_succeeded", u)) == n for u, n in signed_in.items()),
-                 "every user has one authentication.password_succeeded event per session")
+    succeeded = {u: len(items) for u, items in by_id.get("authentication.password_succeeded", {}).items()}
+    checks.check(succeeded == signed_in,
+                 "every session has its authentication.password_succeeded event, and every such event its session")
     if store.sqlite is not None:
         checks.check([r[0] for r in store.sqlite.execute("PRAGMA integrity_check")] == ["ok"],
                      "the SQLite file passes its integrity check")
