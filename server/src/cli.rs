@@ -26,6 +26,18 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Copy the SQLite store to a file while Roster serves from it (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+}
+
+/// Options of `roster backup`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackupArgs {
+    /// The backup file to write (in an existing folder).
+    pub path: std::path::PathBuf,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `roster api-key …`.

@@ -31,6 +31,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Seed(args)) => seed_command(&cli.database_url, args).await,
         Some(Command::ApiKey(command)) => api_key_command(&cli.database_url, command).await,
+        Some(Command::Backup(args)) => {
+            let report = server::store::backup::backup(&cli.database_url, &args.path, args.force).await?;
+            println!(
+                "Backed up to {} ({} bytes, schema version {}, integrity checked).",
+                report.path.display(),
+                report.bytes,
+                report.schema_version
+            );
+            Ok(())
+        }
         Some(Command::Serve(args)) => serve(&cli.database_url, *args).await,
         None => serve(&cli.database_url, ServeArgs::default()).await,
     }

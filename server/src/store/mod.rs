@@ -5,6 +5,7 @@
 //! and in `migrations/<backend>/`.
 
 pub mod api;
+pub mod backup;
 pub mod directory;
 mod scratch;
 pub mod sql;
@@ -71,9 +72,9 @@ impl Store {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let url = match backend {
+        let (url, synchronous) = match backend {
             Backend::Sqlite => prepare_sqlite_url(url)?,
-            Backend::Postgres => url.to_owned(),
+            Backend::Postgres => (url.to_owned(), DEFAULT_SYNCHRONOUS),
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
@@ -89,12 +90,13 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     match backend {
-                        // Foreign keys and the busy timeout are per connection in SQLite.
+                        // Foreign keys, the busy timeout and the sync level are per
+                        // connection in SQLite.
                         Backend::Sqlite => {
-                            conn.execute(
-                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-                            )
-                            .await?;
+                            let pragmas = format!(
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous};"
+                            );
+                            conn.execute(pragmas.as_str()).await?;
                         }
                         // The users table's best plan depends on the values (a common search
                         // prefix walks the index in order, a rare one looks matches up), which
@@ -176,17 +178,45 @@ fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
     }
 }
 
-/// Turns `sqlite:path` into a URL that creates the file, and creates its folder.
-fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+/// How often SQLite flushes to disk unless the URL says otherwise. In WAL mode, `NORMAL`
+/// writes every commit to the WAL before it is acknowledged (so it survives the process being
+/// killed) and flushes at checkpoints; only an OS crash or power loss can take back the last
+/// commits, never corrupt the file. `synchronous=full` in the URL flushes every commit.
+const DEFAULT_SYNCHRONOUS: &str = "NORMAL";
+
+/// Turns `sqlite:path` into a URL that creates the file, and creates its folder. Roster's own
+/// `synchronous=normal|full|extra` parameter is taken out (sqlx does not know it) and
+/// returned as the `PRAGMA synchronous` level.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<(String, &'static str)> {
+    let (path, query) = sqlite_path(url);
+    let mut synchronous = DEFAULT_SYNCHRONOUS;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        match pair.split_once('=') {
+            Some(("synchronous", level)) => {
+                synchronous = match level.to_ascii_lowercase().as_str() {
+                    "normal" => "NORMAL",
+                    "full" => "FULL",
+                    "extra" => "EXTRA",
+                    _ => anyhow::bail!("synchronous={level} in the database URL: use normal, full or extra"),
+                };
+            }
+            _ => rest.push(pair),
+        }
+    }
     if path != ":memory:"
         && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
     {
         std::fs::create_dir_all(parent)?;
     }
-    let query = if query.is_empty() { "mode=rwc".to_owned() } else { query.to_owned() };
-    Ok(format!("sqlite://{path}?{query}"))
+    let query = if rest.is_empty() { "mode=rwc".to_owned() } else { rest.join("&") };
+    Ok((format!("sqlite://{path}?{query}"), synchronous))
+}
+
+/// The file path and the query string of a `sqlite:` URL.
+fn sqlite_path(url: &str) -> (&str, &str) {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.split_once('?').unwrap_or((rest, ""))
 }
 
 /// Reads at most one row of a query with a single text parameter.
@@ -262,7 +292,32 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_the_file() {
-        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite://:memory:?mode=rwc");
+        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), ("sqlite://:memory:?mode=rwc".into(), "NORMAL"));
         assert!(Backend::from_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn the_sync_level_comes_from_the_url_and_is_not_passed_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let (url, level) = prepare_sqlite_url(&format!("sqlite:{}?synchronous=FULL", path.display())).unwrap();
+        assert_eq!((url, level), (format!("sqlite://{}?mode=rwc", path.display()), "FULL"));
+        let (url, level) = prepare_sqlite_url(&format!("sqlite:{}?mode=rw&synchronous=extra", path.display())).unwrap();
+        assert_eq!((url, level), (format!("sqlite://{}?mode=rw", path.display()), "EXTRA"));
+        let error = prepare_sqlite_url("sqlite::memory:?synchronous=off").unwrap_err().to_string();
+        assert!(error.contains("normal, full or extra"), "{error}");
+    }
+
+    /// The settings an acknowledged write's durability rests on (see `DEFAULT_SYNCHRONOUS`).
+    #[tokio::test]
+    async fn sqlite_stores_use_wal_and_the_sync_level_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        for (query, expected) in [("", 1), ("?synchronous=full", 2)] {
+            let store = Store::open(&format!("sqlite:{}{query}", dir.path().join("r.db").display())).await.unwrap();
+            let mut conn = store.read().await.unwrap();
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+            assert_eq!((mode.as_str(), level), ("wal", expected), "{query}");
+        }
     }
 }
