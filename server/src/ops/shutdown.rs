@@ -177,6 +177,47 @@ mod tests {
         assert!(parse_duration("").is_err());
     }
 
+    /// Sends SIGTERM to this process (its handler is installed by then).
+    fn terminate_self() {
+        let pid = std::process::id().to_string();
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    }
+
+    // One test sends both signals: every handler in the process sees each one.
+    #[tokio::test]
+    async fn a_signal_drains_the_server_and_background_work_within_the_grace_period() {
+        let settings = ShutdownSettings { delay: Duration::from_millis(100), grace: Duration::from_millis(300) };
+
+        // A server that finishes once told to stop, and background work that does too.
+        let readiness = Readiness::default();
+        let shutdown = Shutdown::listen(settings, readiness.clone()).unwrap();
+        let (stop, watched) = (shutdown.stop(), readiness.clone());
+        let server = async move {
+            stop.clone().stopping().await;
+            assert!(watched.is_draining(), "readiness fails before the server stops accepting");
+            Ok(())
+        };
+        let background = tokio::spawn(shutdown.stop().stopping());
+        let started = std::time::Instant::now();
+        terminate_self();
+        shutdown.serve(server, vec![background]).await.unwrap();
+        assert!(readiness.is_draining());
+        let took = started.elapsed();
+        assert!(took >= settings.delay && took < settings.delay + settings.grace, "{took:?}");
+
+        // A request that never finishes: the grace period ends the wait, without an error.
+        let shutdown = Shutdown::listen(settings, Readiness::default()).unwrap();
+        let stop = shutdown.stop();
+        let stuck = async move {
+            stop.stopping().await;
+            std::future::pending::<std::io::Result<()>>().await
+        };
+        let started = std::time::Instant::now();
+        terminate_self();
+        shutdown.serve(stuck, Vec::new()).await.unwrap();
+        assert!(started.elapsed() >= settings.delay + settings.grace, "{:?}", started.elapsed());
+    }
+
     #[tokio::test]
     async fn a_stop_that_never_comes_stays_pending() {
         let stop = Stop::never();
