@@ -35,6 +35,20 @@ tally() {
   if [ "$4" -ne 0 ] || [ "$ok" -eq 0 ]; then status=1; fi
 }
 
+# Runs a script suite whose last line reads `<name>: N passed, M failed`.
+run_script() {
+  local suite=$1
+  shift
+  echo "== $suite =="
+  set +e
+  bash "$@" 2>&1 | tee "$LOG/script.log"
+  local script_status=${PIPESTATUS[0]}
+  set -e
+  local line
+  line=$(grep -E '^[a-z -]+(\([a-z]+\))?: [0-9]+ passed, [0-9]+ failed$' "$LOG/script.log" | tail -n 1)
+  tally "$suite" "$(awk '{ print $(NF-3) }' <<<"$line")" "$(awk '{ print $(NF-1) }' <<<"$line")" "$script_status"
+}
+
 run_suites() {
   local backend=$1
   echo "== Rust tests ($backend) =="
@@ -70,6 +84,12 @@ run_suites() {
 }
 
 run_suites sqlite
+# Operations on SQLite: health and draining under SIGTERM, secrets kept out of the logs,
+# online backups under load, and acknowledged writes surviving kill -9.
+run_script "shutdown (sqlite)" .ci/shutdown-test.sh
+run_script "log secrets (sqlite)" .ci/log-secrets-test.sh
+run_script "backup (sqlite)" .ci/backup-test.sh
+run_script "crash (sqlite)" .ci/crash-test.sh sqlite
 
 echo "== PostgreSQL: starting a throwaway cluster =="
 eval "$(bash .ci/postgres.sh start)"
@@ -77,6 +97,7 @@ PGDIR=$ROSTER_TEST_PGDATA
 E2E_DATABASE_URL=$(bash .ci/postgres.sh createdb)
 export ROSTER_TEST_POSTGRES E2E_DATABASE_URL
 run_suites postgres
+run_script "crash (postgres)" .ci/crash-test.sh postgres
 
 echo "== Two replicas behind nginx (PostgreSQL) =="
 set +e
