@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/roster"
-[ -x "$BIN" ] || { echo "no $BIN: run cargo leptos build (or cargo build -p server) first" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "no $BIN: run cargo leptos build (or cargo build -p server) first" >&2; echo "backup: 0 passed, 1 failed"; exit 2; }
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND="${1:?usage: crash-test.sh sqlite|postgres}"
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/roster"
-[ -x "$BIN" ] || { echo "no $BIN: run cargo leptos build (or cargo build -p server) first" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "no $BIN: run cargo leptos build (or cargo build -p server) first" >&2; echo "crash ($BACKEND): 0 passed, 1 failed"; exit 2; }
 WORK=$(mktemp -d)
 SERVER=""
 LOAD=""

@@ -14,7 +14,6 @@ import argparse
 import base64
 import hashlib
 import json
-import os
 import random
 import signal
 import sqlite3
