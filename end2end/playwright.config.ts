@@ -48,7 +48,9 @@ export default defineConfig({
     reuseExistingServer: false,
     timeout: 120_000,
   }, {
-    command: `${join(target, 'debug', 'roster')} serve`,
+    // E2E_BINARY: another build to test, e.g. `make release`'s dist/roster (with
+    // LEPTOS_SITE_ROOT=dist/site), which is otherwise the debug build.
+    command: `${process.env.E2E_BINARY ?? join(target, 'debug', 'roster')} serve`,
     cwd: repo,
     url: `${baseURL}/login`,
     reuseExistingServer: false,

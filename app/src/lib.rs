@@ -32,7 +32,7 @@ pub mod directory;
 pub mod door;
 
 use leptos::prelude::*;
-use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Link, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -51,6 +51,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
+                // In the shell, which only the server renders: with hashed file names
+                // (`make release`) it reads the stylesheet's name beside the binary.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -73,7 +76,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/roster.css"/>
         <Link rel="icon" href="/favicon.ico"/>
         <Title formatter=|title: String| if title.is_empty() { "Roster".to_owned() } else { format!("{title} · Roster") }/>
         <Router>

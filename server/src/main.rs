@@ -47,7 +47,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let leptos_options = get_configuration(None).context("reading the Leptos configuration")?.leptos_options;
+    let leptos_options =
+        web::detect_hashed_site(get_configuration(None).context("reading the Leptos configuration")?.leptos_options);
     let addr = args.addr.unwrap_or(leptos_options.site_addr);
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
 

@@ -17,8 +17,10 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
+use std::path::Path;
 use std::sync::Arc;
 use std::task::Poll;
+use tower::Layer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
@@ -70,6 +72,8 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         .precompressed_gzip()
         .call_fallback_on_method_not_allowed(true)
         .fallback(not_found);
+    let files =
+        middleware::from_fn_with_state(Arc::new(SiteCaching::new(&leptos_options)), cache_site_files).layer(files);
     let dashboard = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context, move || app::shell(shell_options.clone()))
         .fallback_service(files)
@@ -77,6 +81,74 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         .layer(middleware::from_fn(read_body_within_limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     with_middleware(dashboard.merge(rest).merge(health).layer(axum::Extension(cookie_settings)), settings)
+}
+
+/// Turns on `hash_files` when the build next to this binary content-hashed the site's files
+/// (`make release` does), unless `LEPTOS_HASH_FILES` says otherwise.
+///
+/// With hashing, Leptos links the files under the names `hash.txt` (written by cargo-leptos
+/// beside the binary) gives them, and they may be cached for good (see [`SiteCaching`]).
+/// Detecting it spares a deployment one more variable that, forgotten, would link files that
+/// do not exist. The hashed WebAssembly named there must be in the site, so a `hash.txt` left
+/// over from an earlier build never points the pages at missing files.
+pub fn detect_hashed_site(mut options: LeptosOptions) -> LeptosOptions {
+    if std::env::var_os("LEPTOS_HASH_FILES").is_some() {
+        return options;
+    }
+    let Some(binary_dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) else {
+        return options;
+    };
+    let Ok(hashes) = std::fs::read_to_string(binary_dir.join(&*options.hash_file)) else {
+        return options;
+    };
+    let wasm_hash = hashes.lines().find_map(|line| line.trim().strip_prefix("wasm:")).map(str::trim);
+    if let Some(hash) = wasm_hash {
+        let wasm = Path::new(&*options.site_root)
+            .join(&*options.site_pkg_dir)
+            .join(format!("{}.{hash}.wasm", options.output_name));
+        options.hash_files = wasm.is_file();
+    }
+    options
+}
+
+/// How long browsers and proxies may keep the site's files (the WebAssembly, scripts, styles
+/// and the assets of `public/`).
+#[derive(Clone, Debug)]
+struct SiteCaching {
+    /// `/pkg/`: the files cargo-leptos builds.
+    pkg_prefix: String,
+    /// Their names carry a hash of their content (`hash_files`), so a name never changes
+    /// meaning and they may be kept for a year. Without it (development builds) a rebuild
+    /// reuses the names, and they are checked again on every use.
+    immutable: bool,
+}
+
+impl SiteCaching {
+    fn new(options: &LeptosOptions) -> Self {
+        Self { pkg_prefix: format!("/{}/", options.site_pkg_dir.trim_matches('/')), immutable: options.hash_files }
+    }
+
+    /// The `Cache-Control` of a file at `path`. wasm-bindgen's `snippets/` keep their names
+    /// whatever their content, so they are never kept for good.
+    fn cache_control(&self, path: &str) -> &'static str {
+        let hashed = path.strip_prefix(&self.pkg_prefix).is_some_and(|name| !name.starts_with("snippets/"));
+        if self.immutable && hashed { "public, max-age=31536000, immutable" } else { "no-cache" }
+    }
+}
+
+/// Adds to each file served from the site its caching policy (see [`SiteCaching`]), and
+/// `Vary: Accept-Encoding`: the same address answers with the precompressed brotli or gzip
+/// copy, or the plain file, depending on what the client accepts. Errors (a missing file's
+/// 404 page) are left alone.
+async fn cache_site_files(State(caching): State<Arc<SiteCaching>>, request: Request, next: Next) -> Response {
+    let cache_control = caching.cache_control(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
 }
 
 /// Wraps `routes` in the middleware every response passes through; from the outside in:

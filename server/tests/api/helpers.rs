@@ -30,6 +30,12 @@ static SERVER_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Starts the server on 127.0.0.1 with a fresh database file.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_serving("target/site", false).await
+}
+
+/// Starts the server like [`spawn_app`], serving the site's files from `site_root`, with
+/// content-hashed names (`make release`) if `hash_files`.
+pub async fn spawn_app_serving(site_root: &str, hash_files: bool) -> TestApp {
     // A test that failed while holding its turn poisons nothing the next one needs.
     let turn = SERVER_TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let database = ScratchDatabase::new().await.expect("a scratch database");
@@ -40,7 +46,12 @@ pub async fn spawn_app() -> TestApp {
     let dns = crate::dns::DnsZone::start().await;
     let settings = CoreSettings { public_url: base.clone(), dns_server: dns.address, ..Default::default() };
     let core = Core::new(store, settings).await.expect("core");
-    let options = LeptosOptions::builder().output_name("roster").site_root("target/site").site_addr(addr).build();
+    let options = LeptosOptions::builder()
+        .output_name("roster")
+        .site_root(site_root)
+        .hash_files(hash_files)
+        .site_addr(addr)
+        .build();
     let app = router(Arc::new(core.clone()), options, WebSettings::default());
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");

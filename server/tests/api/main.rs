@@ -16,5 +16,6 @@ mod rest;
 mod schema;
 mod server_functions;
 mod settings;
+mod site_files;
 mod user_detail;
 mod web;
