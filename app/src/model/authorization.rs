@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const ORGANIZATION_RESOURCE: &str = "organization";
 
 /// An entry of the permissions catalog, which roles are made of.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "permission")]
 pub struct Permission {
@@ -24,6 +25,7 @@ pub struct Permission {
 
 /// What a role is given on. Roster gives roles on organizations only, so this is always the
 /// membership's organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignedResource {
     pub id: String,
@@ -32,6 +34,7 @@ pub struct AssignedResource {
 }
 
 /// How a role came to be held: given directly (Roster has no group assignments).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentSource {
     #[serde(rename = "type")]
@@ -40,6 +43,7 @@ pub struct AssignmentSource {
 }
 
 /// One role held by one membership.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "role_assignment")]
 pub struct RoleAssignment {
@@ -122,6 +126,7 @@ pub struct RoleSettings {
 /// The resource a role assignment or a check names: WorkOS's `resource_id`, or
 /// `resource_external_id` with `resource_type_slug`. Roster's only resource is the
 /// membership's organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRef {
     pub resource_id: Option<String>,

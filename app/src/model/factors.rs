@@ -5,6 +5,7 @@ use crate::ids::*;
 use serde::{Deserialize, Serialize};
 
 /// The kinds of authentication factor Roster enrolls.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactorType {
@@ -14,6 +15,7 @@ pub enum FactorType {
 
 /// A second factor a user (or an application, through the standalone MFA API) proves
 /// possession of.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "authentication_factor")]
 pub struct AuthenticationFactor {
@@ -30,6 +32,7 @@ pub struct AuthenticationFactor {
 
 /// A TOTP factor's details. The secret, its URI and QR code are sent once, in the answer to
 /// the enrollment, and never again.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TotpFactor {
     pub issuer: String,
@@ -46,6 +49,7 @@ pub struct TotpFactor {
 }
 
 /// A request to prove a factor: verified once, with a code, before it expires.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "authentication_challenge")]
 pub struct AuthenticationChallenge {
@@ -57,6 +61,7 @@ pub struct AuthenticationChallenge {
 }
 
 /// The answer to enrolling a user's factor: the factor with its secret, and a first challenge.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnrolledFactor {
     pub authentication_factor: AuthenticationFactor,
@@ -64,6 +69,7 @@ pub struct EnrolledFactor {
 }
 
 /// The answer to verifying a challenge: a wrong code is `valid: false`, not an error.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChallengeVerification {
     pub challenge: AuthenticationChallenge,

@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 pub type Metadata = BTreeMap<String, String>;
 
 /// A person who can sign in.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "user")]
 pub struct User {
@@ -38,6 +39,7 @@ pub struct User {
     pub last_sign_in_at: Option<String>,
     pub locale: Option<String>,
     pub external_id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, String>))]
     pub metadata: Metadata,
     pub created_at: String,
     pub updated_at: String,
@@ -57,6 +59,7 @@ impl User {
 }
 
 /// A customer organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "organization")]
 pub struct Organization {
@@ -66,12 +69,14 @@ pub struct Organization {
     pub domains: Vec<OrganizationDomain>,
     pub stripe_customer_id: Option<String>,
     pub external_id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, String>))]
     pub metadata: Metadata,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// A domain claimed by an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "organization_domain")]
 pub struct OrganizationDomain {
@@ -87,6 +92,7 @@ pub struct OrganizationDomain {
 }
 
 /// Whether a domain's ownership has been proven.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainState {
@@ -96,6 +102,7 @@ pub enum DomainState {
 }
 
 /// How a domain's ownership is proven.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainVerificationStrategy {
@@ -104,6 +111,7 @@ pub enum DomainVerificationStrategy {
 }
 
 /// Where a membership stands.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipStatus {
@@ -144,12 +152,14 @@ impl MembershipStatus {
 }
 
 /// A role as it appears inside a membership: only its slug.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RoleRef {
     pub slug: String,
 }
 
 /// A user's membership of an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "organization_membership")]
 pub struct OrganizationMembership {
@@ -175,6 +185,7 @@ impl OrganizationMembership {
 }
 
 /// Where an invitation stands.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationState {
@@ -202,6 +213,7 @@ impl InvitationState {
 }
 
 /// An invitation for an email address to join an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "invitation")]
 pub struct Invitation {
@@ -222,6 +234,7 @@ pub struct Invitation {
 }
 
 /// Whether a role is defined for the whole environment or for one organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoleType {
     EnvironmentRole,
@@ -229,6 +242,7 @@ pub enum RoleType {
 }
 
 /// A named set of permissions.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "role")]
 pub struct Role {
@@ -251,6 +265,7 @@ pub struct Role {
 }
 
 /// How a session was started.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
@@ -285,6 +300,7 @@ impl AuthMethod {
 }
 
 /// Where a session stands.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
@@ -294,6 +310,7 @@ pub enum SessionStatus {
 }
 
 /// A signed-in session of a user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "session")]
 pub struct Session {
@@ -321,6 +338,7 @@ pub struct Event {
 }
 
 /// A pending check that a user owns their email address.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "email_verification")]
 pub struct EmailVerification {
@@ -334,6 +352,7 @@ pub struct EmailVerification {
 }
 
 /// A password reset link sent to a user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "password_reset")]
 pub struct PasswordReset {
@@ -347,6 +366,7 @@ pub struct PasswordReset {
 }
 
 /// A one-time sign-in code sent to a user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "magic_auth")]
 pub struct MagicAuth {
@@ -394,6 +414,7 @@ pub struct CreatedApiKey {
 }
 
 /// The answer to a successful `POST /user_management/authenticate`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuthenticationResponse {
     pub user: User,
@@ -404,6 +425,7 @@ pub struct AuthenticationResponse {
 }
 
 /// The cursors of a page: the IDs to pass as `before` / `after` for the neighbouring pages.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListMetadata {
     pub before: Option<String>,
@@ -411,6 +433,7 @@ pub struct ListMetadata {
 }
 
 /// A page of a list, in the WorkOS envelope.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "list")]
 pub struct List<T> {
@@ -433,6 +456,7 @@ impl<T> List<T> {
 }
 
 /// The direction of a list.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {

@@ -116,3 +116,19 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
 ) -> Result<Option<Option<T>>, D::Error> {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
+
+/// The paging parameters every list reads (see [`Query::page`]), for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "only described; Query::page reads them")]
+pub struct PageParams {
+    /// How many items, from 1 to 100 (10 when left out).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// The cursor (an item's ID) to read the page before.
+    before: Option<String>,
+    /// The cursor (an item's ID) to read the page after.
+    after: Option<String>,
+    /// Newest first (`desc`, the default) or oldest first.
+    order: Option<app::model::Order>,
+}

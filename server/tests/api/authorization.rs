@@ -831,6 +831,13 @@ fn rest_rows() -> Vec<Row> {
             expect: [200; 8],
             request: |_| call("/sso/jwks/client_any", json!({})),
         },
+        // The API's description: no key needed, whoever asks.
+        Row {
+            method: M::GET,
+            route: "/openapi.json",
+            expect: FN_PUBLIC,
+            request: |_| call("/openapi.json", json!({})),
+        },
         // A browser navigation: no key, and anyone holding a session ID may end it (as in
         // WorkOS); without a default logout URL the answer is the signed-out page.
         Row {
