@@ -39,8 +39,8 @@ set +e
 # Python's parser fails under that ("AST constructor recursion depth mismatch").
 "$SCHEMATHESIS" run "http://127.0.0.1:$PORT/openapi.json" \
   --header "Authorization: Bearer $API_KEY" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-  --phases examples,coverage,fuzzing \
+  --checks "${OPENAPI_CHECKS:-all}" --exclude-checks "${OPENAPI_EXCLUDE_CHECKS:-positive_data_acceptance}" \
+  --phases "${OPENAPI_PHASES:-examples,coverage,fuzzing,stateful}" \
   --max-examples "${OPENAPI_MAX_EXAMPLES:-15}" \
   ${OPENAPI_SEED:+--seed "$OPENAPI_SEED"} \
   --workers 1 \

@@ -80,7 +80,7 @@ fn factor_id(raw: &str) -> ApiResult<AuthenticationFactorId> {
     tag = "authentication_factors",
     operation_id = "enrollUserAuthFactor",
     params(("id" = UserId, Path, description = "The user's ID.")),
-    request_body = EnrollFactor,
+    request_body = Option<EnrollFactor>,
     responses((status = 201, description = "The factor, with its secret, and a first challenge.", body = EnrolledFactor), ApiErrors)
 )]
 async fn enroll_user_factor(
@@ -119,7 +119,7 @@ async fn list_user_factors(
     path = "/auth/factors/enroll",
     tag = "authentication_factors",
     operation_id = "enrollFactor",
-    request_body = EnrollFactor,
+    request_body = Option<EnrollFactor>,
     responses((status = 201, description = "The factor, with its secret.", body = AuthenticationFactor), ApiErrors)
 )]
 async fn enroll_factor(directory: Dir, caller: ApiCaller, Body(body): Body<EnrollFactor>) -> ApiResult<Response> {
@@ -186,7 +186,7 @@ struct VerifyChallenge {
     tag = "authentication_factors",
     operation_id = "verifyChallenge",
     params(("id" = AuthenticationChallengeId, Path, description = "The challenge's ID.")),
-    request_body = VerifyChallenge,
+    request_body = Option<VerifyChallenge>,
     responses((status = 200, description = "Whether the code was right.", body = ChallengeVerification), ApiErrors)
 )]
 async fn verify_challenge(

@@ -81,7 +81,7 @@ struct AuthenticateRequest {
     tag = "authentication",
     operation_id = "authenticate",
     security((), ("api_key" = [])),
-    request_body = AuthenticateRequest,
+    request_body = Option<AuthenticateRequest>,
     responses((status = 200, description = "The user and their tokens.", body = AuthenticationResponse), AuthenticateErrors)
 )]
 /// The SDKs put the API key in `client_secret` as well as in the `Authorization` header.

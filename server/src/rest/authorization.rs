@@ -225,7 +225,7 @@ async fn environment_roles(directory: Dir, caller: ApiCaller) -> ApiResult<Json<
     path = "/authorization/roles",
     tag = "authorization",
     operation_id = "createEnvironmentRole",
-    request_body = CreateRoleBody,
+    request_body = Option<CreateRoleBody>,
     responses((status = 201, description = "The new role.", body = Role), ApiErrors)
 )]
 async fn create_environment_role(
@@ -257,7 +257,7 @@ async fn get_environment_role(directory: Dir, caller: ApiCaller, Path(slug): Pat
     tag = "authorization",
     operation_id = "updateEnvironmentRole",
     params(("slug" = String, Path, description = "The role's slug.")),
-    request_body = UpdateRoleBody,
+    request_body = Option<UpdateRoleBody>,
     responses((status = 200, description = "The role.", body = Role), ApiErrors)
 )]
 async fn update_environment_role(
@@ -290,7 +290,7 @@ async fn delete_environment_role(directory: Dir, caller: ApiCaller, Path(slug): 
     tag = "authorization",
     operation_id = "setEnvironmentRolePermissions",
     params(("slug" = String, Path, description = "The role's slug.")),
-    request_body = SetPermissionsBody,
+    request_body = Option<SetPermissionsBody>,
     responses((status = 200, description = "The role.", body = Role), ApiErrors)
 )]
 async fn set_environment_role_permissions(
@@ -310,7 +310,7 @@ async fn set_environment_role_permissions(
     tag = "authorization",
     operation_id = "addEnvironmentRolePermission",
     params(("slug" = String, Path, description = "The role's slug.")),
-    request_body = AddPermissionBody,
+    request_body = Option<AddPermissionBody>,
     responses((status = 201, description = "The role.", body = Role), ApiErrors)
 )]
 async fn add_environment_role_permission(
@@ -349,7 +349,7 @@ async fn remove_environment_role_permission(
     tag = "authorization",
     operation_id = "createOrganizationRole",
     params(("id" = OrganizationId, Path, description = "The organization's ID.")),
-    request_body = CreateRoleBody,
+    request_body = Option<CreateRoleBody>,
     responses((status = 201, description = "The new role.", body = Role), ApiErrors)
 )]
 async fn create_organization_role(
@@ -387,7 +387,7 @@ async fn get_organization_role(
     tag = "authorization",
     operation_id = "updateOrganizationRole",
     params(("id" = OrganizationId, Path, description = "The organization's ID."), ("slug" = String, Path, description = "The role's slug.")),
-    request_body = UpdateRoleBody,
+    request_body = Option<UpdateRoleBody>,
     responses((status = 200, description = "The role.", body = Role), ApiErrors)
 )]
 async fn update_organization_role(
@@ -424,7 +424,7 @@ async fn delete_organization_role(
     tag = "authorization",
     operation_id = "setOrganizationRolePermissions",
     params(("id" = OrganizationId, Path, description = "The organization's ID."), ("slug" = String, Path, description = "The role's slug.")),
-    request_body = SetPermissionsBody,
+    request_body = Option<SetPermissionsBody>,
     responses((status = 200, description = "The role.", body = Role), ApiErrors)
 )]
 async fn set_organization_role_permissions(
@@ -446,7 +446,7 @@ async fn set_organization_role_permissions(
     tag = "authorization",
     operation_id = "addOrganizationRolePermission",
     params(("id" = OrganizationId, Path, description = "The organization's ID."), ("slug" = String, Path, description = "The role's slug.")),
-    request_body = AddPermissionBody,
+    request_body = Option<AddPermissionBody>,
     responses((status = 201, description = "The role.", body = Role), ApiErrors)
 )]
 async fn add_organization_role_permission(
@@ -517,7 +517,7 @@ async fn list_permissions(directory: Dir, caller: ApiCaller, query: Query) -> Ap
     path = "/authorization/permissions",
     tag = "authorization",
     operation_id = "createPermission",
-    request_body = CreatePermissionBody,
+    request_body = Option<CreatePermissionBody>,
     responses((status = 201, description = "The new permission.", body = Permission), ApiErrors)
 )]
 async fn create_permission(
@@ -555,7 +555,7 @@ async fn get_permission(directory: Dir, caller: ApiCaller, Path(slug): Path<Stri
     tag = "authorization",
     operation_id = "updatePermission",
     params(("slug" = String, Path, description = "The permission's slug.")),
-    request_body = UpdatePermissionBody,
+    request_body = Option<UpdatePermissionBody>,
     responses((status = 200, description = "The permission.", body = Permission), ApiErrors)
 )]
 async fn update_permission(
@@ -602,7 +602,7 @@ struct CheckAnswer {
     tag = "authorization",
     operation_id = "checkPermission",
     params(("id" = MembershipId, Path, description = "The membership's ID.")),
-    request_body = CheckBody,
+    request_body = Option<CheckBody>,
     responses((status = 200, description = "The answer.", body = CheckAnswer), ApiErrors)
 )]
 async fn check(
@@ -653,7 +653,7 @@ async fn list_role_assignments(
     tag = "authorization",
     operation_id = "assignRole",
     params(("id" = MembershipId, Path, description = "The membership's ID.")),
-    request_body = AssignmentBody,
+    request_body = Option<AssignmentBody>,
     responses((status = 201, description = "The new assignment.", body = RoleAssignment), ApiErrors)
 )]
 async fn assign_role(
@@ -675,7 +675,7 @@ async fn assign_role(
     tag = "authorization",
     operation_id = "removeRole",
     params(("id" = MembershipId, Path, description = "The membership's ID.")),
-    request_body = AssignmentBody,
+    request_body = Option<AssignmentBody>,
     responses((status = 204, description = "Removed."), ApiErrors)
 )]
 async fn remove_role(

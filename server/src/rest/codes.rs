@@ -73,7 +73,7 @@ struct VerifyEmail {
     tag = "codes",
     operation_id = "verifyEmail",
     params(("id" = UserId, Path, description = "The user's ID.")),
-    request_body = VerifyEmail,
+    request_body = Option<VerifyEmail>,
     responses((status = 200, description = "The verified user.", body = UserEnvelope), ApiErrors)
 )]
 async fn verify_email(
@@ -118,7 +118,7 @@ struct EmailOnly {
     path = "/user_management/password_reset",
     tag = "codes",
     operation_id = "createPasswordReset",
-    request_body = EmailOnly,
+    request_body = Option<EmailOnly>,
     responses((status = 201, description = "The password reset, with its token.", body = PasswordReset), ApiErrors)
 )]
 async fn create_password_reset(directory: Dir, caller: ApiCaller, Body(body): Body<EmailOnly>) -> ApiResult<Response> {
@@ -141,7 +141,7 @@ struct ResetPassword {
     path = "/user_management/password_reset/confirm",
     tag = "codes",
     operation_id = "resetPassword",
-    request_body = ResetPassword,
+    request_body = Option<ResetPassword>,
     responses((status = 200, description = "The user.", body = UserEnvelope), ApiErrors)
 )]
 async fn reset_password(
@@ -179,7 +179,7 @@ async fn get_password_reset(
     path = "/user_management/magic_auth",
     tag = "codes",
     operation_id = "createMagicAuth",
-    request_body = EmailOnly,
+    request_body = Option<EmailOnly>,
     responses((status = 201, description = "The magic auth, with its code.", body = MagicAuth), ApiErrors)
 )]
 async fn create_magic_auth(directory: Dir, caller: ApiCaller, Body(body): Body<EmailOnly>) -> ApiResult<Response> {

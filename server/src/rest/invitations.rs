@@ -1,6 +1,6 @@
 //! `/user_management/invitations…`.
 
-use super::openapi::ApiErrors;
+use super::openapi::{ApiErrors, BlankOrOrganizationId};
 use super::request::{Body, PageParams, Query, path_id, required};
 use super::{ApiCaller, ApiResult, Dir, created};
 use app::directory::{InvitationQuery, NewInvitation};
@@ -35,7 +35,7 @@ fn invitation_id(raw: &str) -> ApiResult<InvitationId> {
 /// Lists invitations, optionally of one organization or for one email.
 #[utoipa::path(get, path = "/user_management/invitations", tag = "invitations", operation_id = "listInvitations",
     params(
-        ("organization_id" = Option<OrganizationId>, Query, description = "Only invitations into this organization."),
+        ("organization_id" = inline(Option<BlankOrOrganizationId>), Query, description = "Only invitations into this organization."),
         ("email" = Option<String>, Query, description = "Only invitations for this email."),
         PageParams,
     ),
@@ -66,7 +66,7 @@ struct SendInvitation {
 
 /// Invites an email address, into an organization or the environment, and emails the link.
 #[utoipa::path(post, path = "/user_management/invitations", tag = "invitations", operation_id = "sendInvitation",
-    request_body = SendInvitation,
+    request_body = Option<SendInvitation>,
     responses((status = 201, description = "The new invitation.", body = Invitation), ApiErrors))]
 async fn send(directory: Dir, caller: ApiCaller, Body(body): Body<SendInvitation>) -> ApiResult<Response> {
     let admin = caller.admin()?;

@@ -1,6 +1,6 @@
 //! `/user_management/organization_memberships…`.
 
-use super::openapi::ApiErrors;
+use super::openapi::{ApiErrors, BlankOrMembershipStatus, BlankOrOrganizationId, BlankOrUserId};
 use super::request::{Body, PageParams, Query, path_id, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{Admin, MembershipQuery, NewMembership, SharedDirectory};
@@ -62,9 +62,9 @@ fn role_slugs(role_slug: Option<String>, role_slugs: Option<Vec<String>>) -> Vec
 #[utoipa::path(get, path = "/user_management/organization_memberships", tag = "organization_memberships",
     operation_id = "listOrganizationMemberships",
     params(
-        ("organization_id" = Option<OrganizationId>, Query, description = "The organization (this or user_id is required)."),
-        ("user_id" = Option<UserId>, Query, description = "The user (this or organization_id is required)."),
-        ("statuses" = Option<Vec<MembershipStatus>>, Query, description = "The statuses to list (repeated or comma-joined); `active` when left out."),
+        ("organization_id" = inline(Option<BlankOrOrganizationId>), Query, description = "The organization (this or user_id is required)."),
+        ("user_id" = inline(Option<BlankOrUserId>), Query, description = "The user (this or organization_id is required)."),
+        ("statuses" = inline(Option<Vec<BlankOrMembershipStatus>>), Query, description = "The statuses to list (repeated or comma-joined); `active` when left out."),
         PageParams,
     ),
     responses((status = 200, description = "A page of memberships.", body = List<MembershipWithUser>), ApiErrors))]
@@ -122,7 +122,7 @@ struct CreateMembership {
 
 /// Adds a user to an organization with the given roles (the default role when none).
 #[utoipa::path(post, path = "/user_management/organization_memberships", tag = "organization_memberships",
-    operation_id = "createOrganizationMembership", request_body = CreateMembership,
+    operation_id = "createOrganizationMembership", request_body = Option<CreateMembership>,
     responses((status = 201, description = "The new membership.", body = MembershipWithUser), ApiErrors))]
 async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateMembership>) -> ApiResult<Response> {
     let admin = caller.admin()?;
@@ -161,7 +161,7 @@ struct UpdateMembership {
 
 /// Replaces a membership's roles.
 #[utoipa::path(put, path = "/user_management/organization_memberships/{id}", tag = "organization_memberships",
-    operation_id = "updateOrganizationMembership", params(("id" = MembershipId, Path, description = "The membership's ID.")), request_body = UpdateMembership,
+    operation_id = "updateOrganizationMembership", params(("id" = MembershipId, Path, description = "The membership's ID.")), request_body = Option<UpdateMembership>,
     responses((status = 200, description = "The changed membership.", body = MembershipWithUser), ApiErrors))]
 async fn update(
     directory: Dir,

@@ -4,6 +4,9 @@
 //! Each handler module lists its operations in a `Doc` of its own; [`document`] merges them and
 //! adds what is shared: the error bodies, the API-key security scheme and the `object` tags.
 //! The integration tests check that every route of the router is described here.
+//!
+//! Request bodies are described as optional: an empty body reads as `{}` (see
+//! `request::Body`), and a missing required field is a 422 that names it.
 
 use super::{ErrorBody, FieldErrorBody, OAuthErrorBody, StepUpErrorBody, ValidationErrorBody};
 use axum::Json;
@@ -11,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::{IntoResponses, OpenApi};
@@ -76,6 +79,7 @@ fn build() -> Document {
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_object_tags(&mut document);
     add_idempotency_key(&mut document);
+    unwrap_optional_bodies(&mut document);
     document
 }
 
@@ -149,6 +153,28 @@ fn add_object_tags(document: &mut Document) {
     }
 }
 
+/// The handlers declare their bodies as `Option<…>`, which utoipa turns into "not required" (an
+/// empty body reads as `{}`), but also into "may be `null`", which no handler accepts: this
+/// keeps the first and drops the second.
+fn unwrap_optional_bodies(document: &mut Document) {
+    let is_null = |schema: &RefOr<Schema>| matches!(schema, RefOr::T(Schema::Object(object)) if object.schema_type == SchemaType::Type(Type::Null));
+    for item in document.paths.paths.values_mut() {
+        let operations = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let Some(body) = operation.request_body.as_mut() else { continue };
+            for content in body.content.values_mut() {
+                if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema
+                    && one_of.items.len() == 2
+                    && let Some(inner) = one_of.items.iter().find(|schema| !is_null(schema))
+                    && one_of.items.iter().any(is_null)
+                {
+                    content.schema = Some(inner.clone());
+                }
+            }
+        }
+    }
+}
+
 /// Every POST takes an `Idempotency-Key` (see `idempotency.rs`).
 fn add_idempotency_key(document: &mut Document) {
     let parameter: Parameter = ParameterBuilder::new()
@@ -159,12 +185,48 @@ fn add_idempotency_key(document: &mut Document) {
             "A retry with the same key and API key gets the first answer again instead of running twice \
              (except for answers that carry credentials).",
         ))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(255))))
+        .schema(Some(
+            ObjectBuilder::new().schema_type(Type::String).max_length(Some(super::idempotency::MAX_KEY_LENGTH)),
+        ))
         .build();
     for item in document.paths.paths.values_mut() {
         if let Some(post) = item.post.as_mut() {
             post.parameters.get_or_insert_with(Vec::new).push(parameter.clone());
         }
+    }
+}
+
+/// Defines a query parameter's schema where a blank value counts as none (see
+/// `request::Query::get` and `Query::list`): the value's own schema, or blank.
+macro_rules! blank_or {
+    ($name:ident, $id:ty) => {
+        #[doc = concat!("A `", stringify!($id), "` query filter, or blank for none.")]
+        pub(super) struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let blank = ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^\s*$"));
+                AnyOfBuilder::new().item(<$id as utoipa::PartialSchema>::schema()).item(blank).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+blank_or!(BlankOrOrganizationId, app::ids::OrganizationId);
+blank_or!(BlankOrUserId, app::ids::UserId);
+blank_or!(BlankOrMembershipStatus, app::model::MembershipStatus);
+blank_or!(BlankOrOrder, app::model::Order);
+blank_or!(BlankOrLimit, PageLimit);
+
+/// A page size: 1 to [`Page::MAX_LIMIT`](app::model::Page::MAX_LIMIT).
+struct PageLimit;
+
+impl utoipa::PartialSchema for PageLimit {
+    fn schema() -> RefOr<Schema> {
+        let max = f64::from(app::model::Page::MAX_LIMIT);
+        ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1.0)).maximum(Some(max)).into()
     }
 }
 

@@ -39,7 +39,7 @@ struct CreateDomain {
 
 /// Claims a domain for an organization, pending verification.
 #[utoipa::path(post, path = "/organization_domains", tag = "organization_domains", operation_id = "createOrganizationDomain",
-    request_body = CreateDomain,
+    request_body = Option<CreateDomain>,
     responses((status = 201, description = "The claimed domain.", body = OrganizationDomain), ApiErrors))]
 async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateDomain>) -> ApiResult<Response> {
     let admin = caller.admin()?;

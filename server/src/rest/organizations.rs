@@ -64,7 +64,7 @@ struct CreateOrganization {
 
 /// Creates an organization, optionally claiming domains.
 #[utoipa::path(post, path = "/organizations", tag = "organizations", operation_id = "createOrganization",
-    request_body = CreateOrganization,
+    request_body = Option<CreateOrganization>,
     responses((status = 201, description = "The new organization.", body = Organization), ApiErrors))]
 async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateOrganization>) -> ApiResult<Response> {
     let mut all_domains = domains(body.domain_data.unwrap_or_default());
@@ -125,7 +125,7 @@ struct UpdateOrganization {
 
 /// Changes an organization; fields left out stay as they are, `null` clears a nullable one.
 #[utoipa::path(put, path = "/organizations/{id}", tag = "organizations", operation_id = "updateOrganization",
-    params(("id" = OrganizationId, Path, description = "The organization's ID.")), request_body = UpdateOrganization,
+    params(("id" = OrganizationId, Path, description = "The organization's ID.")), request_body = Option<UpdateOrganization>,
     responses((status = 200, description = "The changed organization.", body = Organization), ApiErrors))]
 async fn update(
     directory: Dir,

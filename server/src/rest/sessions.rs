@@ -56,7 +56,7 @@ struct Revoked {}
     path = "/user_management/sessions/revoke",
     tag = "sessions",
     operation_id = "revokeSession",
-    request_body = RevokeSession,
+    request_body = Option<RevokeSession>,
     responses((status = 200, description = "Revoked.", body = Revoked), ApiErrors)
 )]
 async fn revoke(directory: Dir, caller: ApiCaller, Body(body): Body<RevokeSession>) -> ApiResult<Json<Revoked>> {

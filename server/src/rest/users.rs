@@ -1,7 +1,7 @@
 //! `/user_management/users…`: users and their identities (their sessions are in `sessions.rs`,
 //! their email verification in `codes.rs`).
 
-use super::openapi::ApiErrors;
+use super::openapi::{ApiErrors, BlankOrOrganizationId};
 use super::request::{Body, PageParams, Query, path_id, present, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{ImportedPasswordHash, NewUser, UserQuery, UserUpdate};
@@ -39,7 +39,7 @@ pub(super) fn user_id(raw: &str) -> ApiResult<UserId> {
 #[utoipa::path(get, path = "/user_management/users", tag = "users", operation_id = "listUsers",
     params(
         ("email" = Option<String>, Query, description = "Only the user with this email."),
-        ("organization_id" = Option<OrganizationId>, Query, description = "Only members of this organization."),
+        ("organization_id" = inline(Option<BlankOrOrganizationId>), Query, description = "Only members of this organization."),
         PageParams,
     ),
     responses((status = 200, description = "A page of users.", body = List<User>), ApiErrors))]
@@ -88,7 +88,7 @@ struct CreateUser {
 
 /// Creates a user, with a password, a password hash from another system, or neither.
 #[utoipa::path(post, path = "/user_management/users", tag = "users", operation_id = "createUser",
-    request_body = CreateUser,
+    request_body = Option<CreateUser>,
     responses((status = 201, description = "The new user.", body = User), ApiErrors))]
 async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateUser>) -> ApiResult<Response> {
     let admin = caller.admin()?;
@@ -138,7 +138,7 @@ struct UpdateUser {
 
 /// Changes a user; fields left out stay as they are, `null` clears a nullable one.
 #[utoipa::path(put, path = "/user_management/users/{id}", tag = "users", operation_id = "updateUser",
-    params(("id" = UserId, Path, description = "The user's ID.")), request_body = UpdateUser,
+    params(("id" = UserId, Path, description = "The user's ID.")), request_body = Option<UpdateUser>,
     responses((status = 200, description = "The changed user.", body = User), ApiErrors))]
 async fn update(
     directory: Dir,

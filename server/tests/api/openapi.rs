@@ -71,6 +71,12 @@ async fn every_operation_has_an_id_its_path_parameters_and_its_errors() {
                     "{name}: path parameter {param} is not described"
                 );
             }
+            // Bodies are optional (empty reads as `{}`) but never `null`.
+            if let Some(body) = operation.get("requestBody") {
+                assert_ne!(body["required"], true, "{name}: the body is described as required");
+                let schema = &body["content"]["application/json"]["schema"];
+                assert!(schema["$ref"].is_string(), "{name}: the body is not a plain object: {schema}");
+            }
             let responses = operation["responses"].as_object().unwrap();
             assert!(responses.keys().any(|status| status.starts_with('2') || status == "302"), "{name}: no success");
             // Calls that need a key describe what a missing key, a bad field and a rate limit answer.
