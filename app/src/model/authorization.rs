@@ -19,7 +19,9 @@ pub struct Permission {
     pub resource_type_slug: String,
     /// Built in: the security rules rely on it, so it can't be deleted.
     pub system: bool,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -52,7 +54,9 @@ pub struct RoleAssignment {
     pub role: super::RoleRef,
     pub resource: AssignedResource,
     pub source: AssignmentSource,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 

@@ -26,7 +26,9 @@ pub struct AuthenticationFactor {
     /// The user the factor belongs to; `None` for factors enrolled through the standalone
     /// MFA API, which belong to the application.
     pub user_id: Option<UserId>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -55,8 +57,11 @@ pub struct TotpFactor {
 pub struct AuthenticationChallenge {
     pub id: AuthenticationChallengeId,
     pub authentication_factor_id: AuthenticationFactorId,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 

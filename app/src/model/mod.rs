@@ -36,12 +36,15 @@ pub struct User {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub profile_picture_url: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub last_sign_in_at: Option<String>,
     pub locale: Option<String>,
     pub external_id: Option<String>,
     #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, String>))]
     pub metadata: Metadata,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -71,7 +74,9 @@ pub struct Organization {
     pub external_id: Option<String>,
     #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, String>))]
     pub metadata: Metadata,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -87,7 +92,9 @@ pub struct OrganizationDomain {
     pub verification_strategy: DomainVerificationStrategy,
     /// What a TXT record at the domain must say (`verification_token=<token>`) to verify it over DNS.
     pub verification_token: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -173,7 +180,9 @@ pub struct OrganizationMembership {
     pub roles: Vec<RoleRef>,
     pub directory_managed: bool,
     pub custom_attributes: BTreeMap<String, serde_json::Value>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -220,8 +229,11 @@ pub struct Invitation {
     pub id: InvitationId,
     pub email: String,
     pub state: InvitationState,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub accepted_at: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub revoked_at: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
     pub organization_id: Option<OrganizationId>,
     pub inviter_user_id: Option<UserId>,
@@ -229,7 +241,9 @@ pub struct Invitation {
     pub role_slug: Option<String>,
     pub token: String,
     pub accept_invitation_url: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -260,7 +274,9 @@ pub struct Role {
     /// New members get this role unless another is asked for.
     #[serde(default)]
     pub is_default: bool,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -321,9 +337,13 @@ pub struct Session {
     pub organization_id: Option<OrganizationId>,
     pub auth_method: AuthMethod,
     pub status: SessionStatus,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub ended_at: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -345,9 +365,12 @@ pub struct EmailVerification {
     pub id: EmailVerificationId,
     pub user_id: UserId,
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
     pub code: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -361,7 +384,9 @@ pub struct PasswordReset {
     pub email: String,
     pub password_reset_token: String,
     pub password_reset_url: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
 }
 
@@ -373,9 +398,12 @@ pub struct MagicAuth {
     pub id: MagicAuthId,
     pub user_id: UserId,
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
     pub code: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 

@@ -111,6 +111,7 @@ async fn models_carry_their_object_tags_and_lists_their_envelope() {
     assert_eq!(schemas["ListMetadata"]["properties"]["after"]["type"], serde_json::json!(["string", "null"]));
     // Nullable fields say so; IDs carry their pattern; enums list their values.
     assert_eq!(schemas["User"]["properties"]["first_name"]["type"], serde_json::json!(["string", "null"]));
+    assert_eq!(schemas["User"]["properties"]["created_at"]["format"], "date-time");
     assert_eq!(schemas["UserId"]["pattern"], "^user_[0-7][0-9A-HJKMNP-TV-Z]{25}$");
     assert_eq!(schemas["MembershipStatus"]["enum"], serde_json::json!(["active", "inactive", "pending"]));
     for error in ["ErrorBody", "ValidationErrorBody", "StepUpErrorBody", "OAuthErrorBody"] {
