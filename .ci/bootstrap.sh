@@ -74,3 +74,9 @@ if [ ! -x .ci/smtp/.venv/bin/python ] || [ .ci/smtp/requirements.txt -nt .ci/smt
   say "installing the test SMTP server (aiosmtpd) in .ci/smtp/.venv"
   bash .ci/smtp/venv.sh >/dev/null
 fi
+
+if [ ! -x .ci/schemathesis/.venv/bin/schemathesis ] \
+  || [ .ci/schemathesis/requirements.txt -nt .ci/schemathesis/.venv/.installed ]; then
+  say "installing the API fuzzer (schemathesis) in .ci/schemathesis/.venv"
+  bash .ci/schemathesis/venv.sh >/dev/null
+fi

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const ORGANIZATION_RESOURCE: &str = "organization";
 
 /// An entry of the permissions catalog, which roles are made of.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "permission")]
 pub struct Permission {
@@ -18,12 +19,15 @@ pub struct Permission {
     pub resource_type_slug: String,
     /// Built in: the security rules rely on it, so it can't be deleted.
     pub system: bool,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// What a role is given on. Roster gives roles on organizations only, so this is always the
 /// membership's organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignedResource {
     pub id: String,
@@ -32,6 +36,7 @@ pub struct AssignedResource {
 }
 
 /// How a role came to be held: given directly (Roster has no group assignments).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentSource {
     #[serde(rename = "type")]
@@ -40,6 +45,7 @@ pub struct AssignmentSource {
 }
 
 /// One role held by one membership.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "role_assignment")]
 pub struct RoleAssignment {
@@ -48,7 +54,9 @@ pub struct RoleAssignment {
     pub role: super::RoleRef,
     pub resource: AssignedResource,
     pub source: AssignmentSource,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -122,6 +130,7 @@ pub struct RoleSettings {
 /// The resource a role assignment or a check names: WorkOS's `resource_id`, or
 /// `resource_external_id` with `resource_type_slug`. Roster's only resource is the
 /// membership's organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRef {
     pub resource_id: Option<String>,

@@ -5,6 +5,7 @@ use crate::ids::*;
 use serde::{Deserialize, Serialize};
 
 /// The kinds of authentication factor Roster enrolls.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactorType {
@@ -14,6 +15,7 @@ pub enum FactorType {
 
 /// A second factor a user (or an application, through the standalone MFA API) proves
 /// possession of.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "authentication_factor")]
 pub struct AuthenticationFactor {
@@ -24,12 +26,15 @@ pub struct AuthenticationFactor {
     /// The user the factor belongs to; `None` for factors enrolled through the standalone
     /// MFA API, which belong to the application.
     pub user_id: Option<UserId>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// A TOTP factor's details. The secret, its URI and QR code are sent once, in the answer to
 /// the enrollment, and never again.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TotpFactor {
     pub issuer: String,
@@ -46,17 +51,22 @@ pub struct TotpFactor {
 }
 
 /// A request to prove a factor: verified once, with a code, before it expires.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "authentication_challenge")]
 pub struct AuthenticationChallenge {
     pub id: AuthenticationChallengeId,
     pub authentication_factor_id: AuthenticationFactorId,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// The answer to enrolling a user's factor: the factor with its secret, and a first challenge.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnrolledFactor {
     pub authentication_factor: AuthenticationFactor,
@@ -64,6 +74,7 @@ pub struct EnrolledFactor {
 }
 
 /// The answer to verifying a challenge: a wrong code is `valid: false`, not an error.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChallengeVerification {
     pub challenge: AuthenticationChallenge,

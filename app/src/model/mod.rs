@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 pub type Metadata = BTreeMap<String, String>;
 
 /// A person who can sign in.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "user")]
 pub struct User {
@@ -35,11 +36,15 @@ pub struct User {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub profile_picture_url: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub last_sign_in_at: Option<String>,
     pub locale: Option<String>,
     pub external_id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, String>))]
     pub metadata: Metadata,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -57,6 +62,7 @@ impl User {
 }
 
 /// A customer organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "organization")]
 pub struct Organization {
@@ -66,12 +72,16 @@ pub struct Organization {
     pub domains: Vec<OrganizationDomain>,
     pub stripe_customer_id: Option<String>,
     pub external_id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, String>))]
     pub metadata: Metadata,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// A domain claimed by an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "organization_domain")]
 pub struct OrganizationDomain {
@@ -82,11 +92,14 @@ pub struct OrganizationDomain {
     pub verification_strategy: DomainVerificationStrategy,
     /// What a TXT record at the domain must say (`verification_token=<token>`) to verify it over DNS.
     pub verification_token: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// Whether a domain's ownership has been proven.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainState {
@@ -96,6 +109,7 @@ pub enum DomainState {
 }
 
 /// How a domain's ownership is proven.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainVerificationStrategy {
@@ -104,6 +118,7 @@ pub enum DomainVerificationStrategy {
 }
 
 /// Where a membership stands.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipStatus {
@@ -144,12 +159,14 @@ impl MembershipStatus {
 }
 
 /// A role as it appears inside a membership: only its slug.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RoleRef {
     pub slug: String,
 }
 
 /// A user's membership of an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "organization_membership")]
 pub struct OrganizationMembership {
@@ -163,7 +180,9 @@ pub struct OrganizationMembership {
     pub roles: Vec<RoleRef>,
     pub directory_managed: bool,
     pub custom_attributes: BTreeMap<String, serde_json::Value>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -175,6 +194,7 @@ impl OrganizationMembership {
 }
 
 /// Where an invitation stands.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationState {
@@ -202,14 +222,18 @@ impl InvitationState {
 }
 
 /// An invitation for an email address to join an organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "invitation")]
 pub struct Invitation {
     pub id: InvitationId,
     pub email: String,
     pub state: InvitationState,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub accepted_at: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub revoked_at: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
     pub organization_id: Option<OrganizationId>,
     pub inviter_user_id: Option<UserId>,
@@ -217,11 +241,14 @@ pub struct Invitation {
     pub role_slug: Option<String>,
     pub token: String,
     pub accept_invitation_url: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// Whether a role is defined for the whole environment or for one organization.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoleType {
     EnvironmentRole,
@@ -229,6 +256,7 @@ pub enum RoleType {
 }
 
 /// A named set of permissions.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "role")]
 pub struct Role {
@@ -246,11 +274,14 @@ pub struct Role {
     /// New members get this role unless another is asked for.
     #[serde(default)]
     pub is_default: bool,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// How a session was started.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
@@ -285,6 +316,7 @@ impl AuthMethod {
 }
 
 /// Where a session stands.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
@@ -294,6 +326,7 @@ pub enum SessionStatus {
 }
 
 /// A signed-in session of a user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "session")]
 pub struct Session {
@@ -304,9 +337,13 @@ pub struct Session {
     pub organization_id: Option<OrganizationId>,
     pub auth_method: AuthMethod,
     pub status: SessionStatus,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub ended_at: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -321,19 +358,24 @@ pub struct Event {
 }
 
 /// A pending check that a user owns their email address.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "email_verification")]
 pub struct EmailVerification {
     pub id: EmailVerificationId,
     pub user_id: UserId,
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
     pub code: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// A password reset link sent to a user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "password_reset")]
 pub struct PasswordReset {
@@ -342,20 +384,26 @@ pub struct PasswordReset {
     pub email: String,
     pub password_reset_token: String,
     pub password_reset_url: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
 }
 
 /// A one-time sign-in code sent to a user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "magic_auth")]
 pub struct MagicAuth {
     pub id: MagicAuthId,
     pub user_id: UserId,
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expires_at: String,
     pub code: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub updated_at: String,
 }
 
@@ -394,6 +442,7 @@ pub struct CreatedApiKey {
 }
 
 /// The answer to a successful `POST /user_management/authenticate`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuthenticationResponse {
     pub user: User,
@@ -404,6 +453,7 @@ pub struct AuthenticationResponse {
 }
 
 /// The cursors of a page: the IDs to pass as `before` / `after` for the neighbouring pages.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListMetadata {
     pub before: Option<String>,
@@ -411,6 +461,7 @@ pub struct ListMetadata {
 }
 
 /// A page of a list, in the WorkOS envelope.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object", rename = "list")]
 pub struct List<T> {
@@ -433,6 +484,7 @@ impl<T> List<T> {
 }
 
 /// The direction of a list.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {

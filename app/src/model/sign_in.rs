@@ -6,6 +6,7 @@ use crate::model::User;
 use serde::{Deserialize, Serialize};
 
 /// A factor a user may answer a challenge with, as step-up errors list them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactorChoice {
     pub id: AuthenticationFactorId,
@@ -14,6 +15,7 @@ pub struct FactorChoice {
 }
 
 /// An organization a user may finish signing in to.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrganizationChoice {
     pub id: OrganizationId,
@@ -144,6 +146,7 @@ pub enum HostedNext {
 
 /// The query of `GET /user_management/authorize`, as the SDKs and authkit-js send it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct AuthorizeRequest {
     pub client_id: Option<String>,

@@ -1,5 +1,6 @@
 //! `/user_management/authenticate` (every grant) and `/sso/jwks/{client_id}`.
 
+use super::openapi::{ApiErrors, AuthenticateErrors};
 use super::request::{Body, required};
 use super::{ApiError, ApiResult, Dir};
 use app::directory::{ClientContext, Grant};
@@ -9,10 +10,36 @@ use app::model::AuthenticationResponse;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::HeaderMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub(super) fn routes() -> super::Routes {
     super::Routes::default().post("/user_management/authenticate", authenticate).get("/sso/jwks/{client_id}", jwks)
+}
+
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(authenticate, jwks))]
+pub(super) struct Doc;
+
+/// The grant types `grant_type` takes, for the OpenAPI document (the handler matches the
+/// strings, and answers any other with a field error).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "only described")]
+enum GrantType {
+    #[schema(rename = "password")]
+    Password,
+    #[schema(rename = "refresh_token")]
+    RefreshToken,
+    #[schema(rename = "authorization_code")]
+    AuthorizationCode,
+    #[schema(rename = "urn:workos:oauth:grant-type:magic-auth:code")]
+    MagicAuth,
+    #[schema(rename = "urn:workos:oauth:grant-type:mfa-totp")]
+    MfaTotp,
+    #[schema(rename = "urn:workos:oauth:grant-type:email-verification:code")]
+    EmailVerification,
+    #[schema(rename = "urn:workos:oauth:grant-type:organization-selection")]
+    OrganizationSelection,
 }
 
 /// The grant type of `authenticateWithMagicAuth`.
@@ -24,11 +51,15 @@ const EMAIL_VERIFICATION_GRANT: &str = "urn:workos:oauth:grant-type:email-verifi
 /// The grant type of `authenticateWithOrganizationSelection`.
 const ORGANIZATION_SELECTION_GRANT: &str = "urn:workos:oauth:grant-type:organization-selection";
 
-#[derive(Deserialize, Default)]
+/// Every grant in one body; which fields a grant needs depends on `grant_type`.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 struct AuthenticateRequest {
+    #[schema(value_type = GrantType, required = true)]
     grant_type: Option<String>,
     client_id: Option<String>,
+    /// The API key, when not sent in the `Authorization` header; browser apps send neither and
+    /// use only the public grants (`refresh_token`, `authorization_code` with `code_verifier`).
     client_secret: Option<String>,
     email: Option<String>,
     password: Option<String>,
@@ -43,6 +74,16 @@ struct AuthenticateRequest {
     user_agent: Option<String>,
 }
 
+/// Signs a user in with a grant, or continues a sign-in that needed another step.
+#[utoipa::path(
+    post,
+    path = "/user_management/authenticate",
+    tag = "authentication",
+    operation_id = "authenticate",
+    security((), ("api_key" = [])),
+    request_body = Option<AuthenticateRequest>,
+    responses((status = 200, description = "The user and their tokens.", body = AuthenticationResponse), AuthenticateErrors)
+)]
 /// The SDKs put the API key in `client_secret` as well as in the `Authorization` header.
 /// Browser apps (authkit-js) hold no secret: they exchange codes with a PKCE verifier and
 /// refresh with the refresh token, naming only their `client_id`.
@@ -126,7 +167,35 @@ async fn authenticate(
     Ok(Json(directory.authenticate(&admin, grant, client).await?))
 }
 
+/// The keys that verify access tokens.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+/// An RSA public key (RFC 7517).
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+struct Jwk {
+    kty: String,
+    #[serde(rename = "use")]
+    key_use: String,
+    alg: String,
+    kid: String,
+    n: String,
+    e: String,
+}
+
 /// Public: the SDKs fetch it without credentials to verify access tokens.
-async fn jwks(directory: Dir, Path(_client_id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(directory.jwks().await?))
+#[utoipa::path(
+    get,
+    path = "/sso/jwks/{client_id}",
+    tag = "authentication",
+    operation_id = "getJwks",
+    security(()),
+    params(("client_id" = String, Path, description = "The application's client ID (any: one key set serves all).")),
+    responses((status = 200, description = "The key set.", body = Jwks), ApiErrors)
+)]
+async fn jwks(directory: Dir, Path(_client_id): Path<String>) -> ApiResult<Json<Jwks>> {
+    let keys = directory.jwks().await?;
+    serde_json::from_value(keys).map(Json).map_err(|_| ApiError(AppError::Internal))
 }

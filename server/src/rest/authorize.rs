@@ -18,6 +18,29 @@ pub(super) fn routes() -> super::Routes {
     super::Routes::default().get("/user_management/authorize", authorize)
 }
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(authorize))]
+pub(super) struct Doc;
+
+/// Starts a hosted sign-in for an application and sends the browser to its first page. A
+/// browser navigation, so it answers with a redirect or an error page, not JSON.
+#[utoipa::path(
+    get,
+    path = "/user_management/authorize",
+    tag = "authentication",
+    operation_id = "authorize",
+    security(()),
+    params(AuthorizeRequest),
+    responses(
+        (status = 302, description = "To the hosted sign-in page (sets the browser cookie that binds the flow).",
+            headers(("Location" = String, description = "The hosted page."))),
+        (status = 400, description = "An unknown client, a redirect URI off the allow-list, or a malformed link.",
+            content_type = "text/html", body = String),
+        (status = 429, description = "Too many calls.", content_type = "text/html", body = String),
+        (status = 500, description = "Something failed on the server.", content_type = "text/html", body = String),
+    )
+)]
 async fn authorize(
     directory: Dir,
     cookies: Option<Extension<CookieSettings>>,

@@ -33,9 +33,16 @@ fn carries_secrets(path: &str) -> bool {
     CARRIES_SECRETS.contains(&path) || enrolls_user_factor
 }
 
+/// The longest `Idempotency-Key` kept; a longer one is refused rather than stored.
+pub(super) const MAX_KEY_LENGTH: usize = 255;
+
 /// Replays answers to repeated `Idempotency-Key`s and records first answers.
 pub async fn remember_responses(State(state): State<RestState>, request: Request, next: Next) -> Response {
     let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if request.method() == Method::POST && key.as_ref().is_some_and(|key| key.chars().count() > MAX_KEY_LENGTH) {
+        let message = format!("Idempotency-Key must be at most {MAX_KEY_LENGTH} characters.");
+        return ApiError(AppError::invalid("Idempotency-Key", "idempotency_key_invalid", message)).into_response();
+    }
     let replayable = request.method() == Method::POST && !carries_secrets(request.uri().path());
     let (Some(key), true) = (key, replayable) else { return next.run(request).await };
     let (parts, body) = request.into_parts();

@@ -1,6 +1,7 @@
 //! `/user_management/invitations…`.
 
-use super::request::{Body, Query, path_id, required};
+use super::openapi::{ApiErrors, BlankOrOrganizationId};
+use super::request::{Body, PageParams, Query, path_id, required};
 use super::{ApiCaller, ApiResult, Dir, created};
 use app::directory::{InvitationQuery, NewInvitation};
 use app::error::AppError;
@@ -22,10 +23,23 @@ pub(super) fn routes() -> super::Routes {
         .post("/user_management/invitations/{id}/resend", resend)
 }
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, send, by_token, get_one, accept, revoke, resend))]
+pub(super) struct Doc;
+
 fn invitation_id(raw: &str) -> ApiResult<InvitationId> {
     path_id(raw, InvitationId::parse, "Invitation")
 }
 
+/// Lists invitations, optionally of one organization or for one email.
+#[utoipa::path(get, path = "/user_management/invitations", tag = "invitations", operation_id = "listInvitations",
+    params(
+        ("organization_id" = inline(Option<BlankOrOrganizationId>), Query, description = "Only invitations into this organization."),
+        ("email" = Option<String>, Query, description = "Only invitations for this email."),
+        PageParams,
+    ),
+    responses((status = 200, description = "A page of invitations.", body = List<Invitation>), ApiErrors))]
 async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json<List<Invitation>>> {
     let admin = caller.admin()?;
     let invitations = InvitationQuery {
@@ -36,16 +50,24 @@ async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json
     Ok(Json(directory.list_invitations(&admin, invitations).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 struct SendInvitation {
+    #[schema(value_type = String, required = true)]
     email: Option<String>,
+    #[schema(value_type = Option<OrganizationId>)]
     organization_id: Option<String>,
+    /// From 1 to 30 (7 when left out).
     expires_in_days: Option<i64>,
+    #[schema(value_type = Option<UserId>)]
     inviter_user_id: Option<String>,
     role_slug: Option<String>,
 }
 
+/// Invites an email address, into an organization or the environment, and emails the link.
+#[utoipa::path(post, path = "/user_management/invitations", tag = "invitations", operation_id = "sendInvitation",
+    request_body = Option<SendInvitation>,
+    responses((status = 201, description = "The new invitation.", body = Invitation), ApiErrors))]
 async fn send(directory: Dir, caller: ApiCaller, Body(body): Body<SendInvitation>) -> ApiResult<Response> {
     let admin = caller.admin()?;
     let organization = match body.organization_id {
@@ -71,22 +93,39 @@ async fn send(directory: Dir, caller: ApiCaller, Body(body): Body<SendInvitation
     Ok(created(directory.send_invitation(&admin, invitation).await?))
 }
 
+/// Reads an invitation.
+#[utoipa::path(get, path = "/user_management/invitations/{id}", tag = "invitations", operation_id = "getInvitation",
+    params(("id" = InvitationId, Path, description = "The invitation's ID.")), responses((status = 200, description = "The invitation.", body = Invitation), ApiErrors))]
 async fn get_one(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<Invitation>> {
     Ok(Json(directory.get_invitation(&caller.admin()?, &invitation_id(&id)?).await?))
 }
 
+/// Finds an invitation by the token of its link.
+#[utoipa::path(get, path = "/user_management/invitations/by_token/{token}", tag = "invitations",
+    operation_id = "findInvitationByToken",
+    params(("token" = String, Path, description = "The invitation's token.")),
+    responses((status = 200, description = "The invitation.", body = Invitation), ApiErrors))]
 async fn by_token(directory: Dir, caller: ApiCaller, Path(token): Path<String>) -> ApiResult<Json<Invitation>> {
     Ok(Json(directory.find_invitation_by_token(&caller.admin()?, &token).await?))
 }
 
+/// Accepts a pending invitation on the invitee's behalf.
+#[utoipa::path(post, path = "/user_management/invitations/{id}/accept", tag = "invitations", operation_id = "acceptInvitation",
+    params(("id" = InvitationId, Path, description = "The invitation's ID.")), responses((status = 200, description = "The accepted invitation.", body = Invitation), ApiErrors))]
 async fn accept(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<Invitation>> {
     Ok(Json(directory.accept_invitation(&caller.admin()?, &invitation_id(&id)?).await?))
 }
 
+/// Revokes a pending invitation.
+#[utoipa::path(post, path = "/user_management/invitations/{id}/revoke", tag = "invitations", operation_id = "revokeInvitation",
+    params(("id" = InvitationId, Path, description = "The invitation's ID.")), responses((status = 200, description = "The revoked invitation.", body = Invitation), ApiErrors))]
 async fn revoke(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<Invitation>> {
     Ok(Json(directory.revoke_invitation(&caller.admin()?, &invitation_id(&id)?).await?))
 }
 
+/// Sends a pending invitation's email again.
+#[utoipa::path(post, path = "/user_management/invitations/{id}/resend", tag = "invitations", operation_id = "resendInvitation",
+    params(("id" = InvitationId, Path, description = "The invitation's ID.")), responses((status = 200, description = "The invitation.", body = Invitation), ApiErrors))]
 async fn resend(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<Invitation>> {
     Ok(Json(directory.resend_invitation(&caller.admin()?, &invitation_id(&id)?).await?))
 }

@@ -20,13 +20,40 @@ pub(super) fn routes() -> super::Routes {
     super::Routes::default().get("/user_management/sessions/logout", logout)
 }
 
-#[derive(Deserialize, Default)]
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(logout))]
+pub(super) struct Doc;
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 struct LogoutQuery {
+    /// The session to end (the `sid` of its access token).
     session_id: Option<String>,
+    /// Where to send the browser afterwards: one of the environment's allowed logout URLs.
     return_to: Option<String>,
 }
 
+/// Ends a session and sends the browser back to the application (or shows that it is signed
+/// out). A browser navigation, so it answers with pages and redirects, not JSON.
+#[utoipa::path(
+    get,
+    path = "/user_management/sessions/logout",
+    tag = "sessions",
+    operation_id = "logout",
+    security(()),
+    params(LogoutQuery),
+    responses(
+        (status = 200, description = "The signed-out page.", content_type = "text/html", body = String),
+        (status = 302, description = "Signed out; back to `return_to` or the default logout URL.",
+            headers(("Location" = String, description = "Where the browser goes."))),
+        (status = 400, description = "No session_id, or a return_to the environment does not allow.",
+            content_type = "text/html", body = String),
+        (status = 429, description = "Too many calls.", content_type = "text/html", body = String),
+        (status = 500, description = "Something failed on the server.", content_type = "text/html", body = String),
+    )
+)]
 async fn logout(directory: Dir, query: Result<Query<LogoutQuery>, QueryRejection>) -> Response {
     // A query that cannot be read is treated as one without a session ID.
     let query = query.map(|Query(query)| query).unwrap_or_default();

@@ -1,6 +1,7 @@
 //! `/user_management/organization_memberships…`.
 
-use super::request::{Body, Query, path_id, required};
+use super::openapi::{ApiErrors, BlankOrMembershipStatus, BlankOrOrganizationId, BlankOrUserId};
+use super::request::{Body, PageParams, Query, path_id, required};
 use super::{ApiCaller, ApiResult, Dir, created, no_content};
 use app::directory::{Admin, MembershipQuery, NewMembership, SharedDirectory};
 use app::error::AppError;
@@ -9,7 +10,7 @@ use app::model::{List, MembershipStatus, OrganizationMembership, User};
 use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub(super) fn routes() -> super::Routes {
     super::Routes::default()
@@ -22,21 +23,29 @@ pub(super) fn routes() -> super::Routes {
         .put("/user_management/organization_memberships/{id}/reactivate", reactivate)
 }
 
-/// A membership as WorkOS answers for a single one: with its user embedded (newer SDKs
-/// require it; older ones ignore it).
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, create, get_one, update, delete, deactivate, reactivate))]
+pub(super) struct Doc;
+
+/// A membership with its user embedded, as WorkOS answers (newer SDKs require the user; older
+/// ones ignore it).
+#[derive(Serialize, utoipa::ToSchema)]
+struct MembershipWithUser {
+    #[serde(flatten)]
+    membership: OrganizationMembership,
+    /// `null` only if the user vanished while the page was read.
+    user: Option<User>,
+}
+
+/// A membership with its user, read for a single answer.
 async fn with_user(
     directory: &SharedDirectory,
     admin: &Admin,
     membership: OrganizationMembership,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<MembershipWithUser>> {
     let user = directory.get_user(admin, &membership.user_id).await?;
-    Ok(Json(embed_user(&membership, Some(&user))))
-}
-
-fn embed_user(membership: &OrganizationMembership, user: Option<&User>) -> serde_json::Value {
-    let mut value = serde_json::to_value(membership).unwrap_or_default();
-    value["user"] = serde_json::to_value(user).unwrap_or_default();
-    value
+    Ok(Json(MembershipWithUser { membership, user: Some(user) }))
 }
 
 fn membership_id(raw: &str) -> ApiResult<MembershipId> {
@@ -48,7 +57,18 @@ fn role_slugs(role_slug: Option<String>, role_slugs: Option<Vec<String>>) -> Vec
     role_slugs.unwrap_or_else(|| role_slug.into_iter().collect())
 }
 
-async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json<List<serde_json::Value>>> {
+/// Lists memberships of a user, of an organization, or of both; only active ones unless
+/// `statuses` asks for others.
+#[utoipa::path(get, path = "/user_management/organization_memberships", tag = "organization_memberships",
+    operation_id = "listOrganizationMemberships",
+    params(
+        ("organization_id" = inline(Option<BlankOrOrganizationId>), Query, description = "The organization (this or user_id is required)."),
+        ("user_id" = inline(Option<BlankOrUserId>), Query, description = "The user (this or organization_id is required)."),
+        ("statuses" = inline(Option<Vec<BlankOrMembershipStatus>>), Query, description = "The statuses to list (repeated or comma-joined); `active` when left out."),
+        PageParams,
+    ),
+    responses((status = 200, description = "A page of memberships.", body = List<MembershipWithUser>), ApiErrors))]
+async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json<List<MembershipWithUser>>> {
     let admin = caller.admin()?;
     let organization_id = query.id("organization_id", OrganizationId::parse)?;
     let user_id = query.id("user_id", UserId::parse)?;
@@ -81,19 +101,29 @@ async fn list(directory: Dir, caller: ApiCaller, query: Query) -> ApiResult<Json
     let ids: Vec<UserId> = list.data.iter().map(|m| m.user_id.clone()).collect();
     let users: std::collections::HashMap<UserId, User> =
         directory.users_by_id(&admin, &ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
-    let list = list.map(|membership| embed_user(&membership, users.get(&membership.user_id)));
+    let list = list.map(|membership| {
+        let user = users.get(&membership.user_id).cloned();
+        MembershipWithUser { membership, user }
+    });
     Ok(Json(list))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 struct CreateMembership {
+    #[schema(value_type = OrganizationId, required = true)]
     organization_id: Option<String>,
+    #[schema(value_type = UserId, required = true)]
     user_id: Option<String>,
+    /// One role; `role_slugs` wins when both are sent.
     role_slug: Option<String>,
     role_slugs: Option<Vec<String>>,
 }
 
+/// Adds a user to an organization with the given roles (the default role when none).
+#[utoipa::path(post, path = "/user_management/organization_memberships", tag = "organization_memberships",
+    operation_id = "createOrganizationMembership", request_body = Option<CreateMembership>,
+    responses((status = 201, description = "The new membership.", body = MembershipWithUser), ApiErrors))]
 async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateMembership>) -> ApiResult<Response> {
     let admin = caller.admin()?;
     let organization = required(body.organization_id, "organization_id")?;
@@ -112,25 +142,33 @@ async fn create(directory: Dir, caller: ApiCaller, Body(body): Body<CreateMember
     Ok(created(body))
 }
 
-async fn get_one(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+/// Reads a membership.
+#[utoipa::path(get, path = "/user_management/organization_memberships/{id}", tag = "organization_memberships",
+    operation_id = "getOrganizationMembership", params(("id" = MembershipId, Path, description = "The membership's ID.")),
+    responses((status = 200, description = "The membership.", body = MembershipWithUser), ApiErrors))]
+async fn get_one(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<MembershipWithUser>> {
     let admin = caller.admin()?;
     let membership = directory.get_membership(&admin, &membership_id(&id)?).await?;
     with_user(&directory, &admin, membership).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 struct UpdateMembership {
     role_slug: Option<String>,
     role_slugs: Option<Vec<String>>,
 }
 
+/// Replaces a membership's roles.
+#[utoipa::path(put, path = "/user_management/organization_memberships/{id}", tag = "organization_memberships",
+    operation_id = "updateOrganizationMembership", params(("id" = MembershipId, Path, description = "The membership's ID.")), request_body = Option<UpdateMembership>,
+    responses((status = 200, description = "The changed membership.", body = MembershipWithUser), ApiErrors))]
 async fn update(
     directory: Dir,
     caller: ApiCaller,
     Path(id): Path<String>,
     Body(body): Body<UpdateMembership>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<MembershipWithUser>> {
     let admin = caller.admin()?;
     let id = membership_id(&id)?;
     let membership = if body.role_slug.is_none() && body.role_slugs.is_none() {
@@ -141,18 +179,30 @@ async fn update(
     with_user(&directory, &admin, membership).await
 }
 
+/// Removes a user from an organization.
+#[utoipa::path(delete, path = "/user_management/organization_memberships/{id}", tag = "organization_memberships",
+    operation_id = "deleteOrganizationMembership", params(("id" = MembershipId, Path, description = "The membership's ID.")),
+    responses((status = 204, description = "Deleted."), ApiErrors))]
 async fn delete(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Response> {
     directory.delete_membership(&caller.admin()?, &membership_id(&id)?).await?;
     Ok(no_content())
 }
 
-async fn deactivate(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+/// Deactivates a membership, keeping its roles.
+#[utoipa::path(put, path = "/user_management/organization_memberships/{id}/deactivate", tag = "organization_memberships",
+    operation_id = "deactivateOrganizationMembership", params(("id" = MembershipId, Path, description = "The membership's ID.")),
+    responses((status = 200, description = "The deactivated membership.", body = MembershipWithUser), ApiErrors))]
+async fn deactivate(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<MembershipWithUser>> {
     let admin = caller.admin()?;
     let membership = directory.deactivate_membership(&admin, &membership_id(&id)?).await?;
     with_user(&directory, &admin, membership).await
 }
 
-async fn reactivate(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+/// Reactivates a deactivated membership.
+#[utoipa::path(put, path = "/user_management/organization_memberships/{id}/reactivate", tag = "organization_memberships",
+    operation_id = "reactivateOrganizationMembership", params(("id" = MembershipId, Path, description = "The membership's ID.")),
+    responses((status = 200, description = "The reactivated membership.", body = MembershipWithUser), ApiErrors))]
+async fn reactivate(directory: Dir, caller: ApiCaller, Path(id): Path<String>) -> ApiResult<Json<MembershipWithUser>> {
     let admin = caller.admin()?;
     let membership = directory.reactivate_membership(&admin, &membership_id(&id)?).await?;
     with_user(&directory, &admin, membership).await

@@ -15,6 +15,7 @@ mod idempotency;
 mod invitations;
 mod logout;
 mod memberships;
+mod openapi;
 mod organization_domains;
 mod organizations;
 mod request;
@@ -35,6 +36,7 @@ use axum::routing::{self, MethodRouter};
 use serde::Serialize;
 
 pub use idempotency::remember_responses;
+pub use openapi::document as openapi_document;
 
 /// What every REST handler can reach.
 #[derive(Clone)]
@@ -65,6 +67,7 @@ fn routes() -> Routes {
         .merge(auth_factors::routes())
         .merge(logout::routes())
         .merge(authorize::routes())
+        .merge(openapi::routes())
 }
 
 /// The method and path template of every REST route, as the router registered them; the
@@ -236,26 +239,81 @@ impl From<AppError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'a str,
+/// The body of most errors: a machine-readable code and a sentence for people.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ErrorBody {
+    /// What went wrong, e.g. `entity_not_found`, `unauthorized` or a conflict's own code.
+    code: String,
     message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<Vec<FieldErrorBody<'a>>>,
 }
 
-#[derive(Serialize)]
-struct FieldErrorBody<'a> {
-    field: &'a str,
-    code: &'a str,
-    message: &'a str,
+/// The body of a 422: every field that is missing or invalid.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ValidationErrorBody {
+    /// Always `invalid_request_parameters`.
+    #[schema(pattern = "^invalid_request_parameters$")]
+    code: &'static str,
+    message: String,
+    errors: Vec<FieldErrorBody>,
+}
+
+/// One field's problem.
+#[derive(Serialize, utoipa::ToSchema)]
+struct FieldErrorBody {
+    /// The field's name (a dotted path inside the body when nested).
+    field: String,
+    /// E.g. `email_required`, `email_invalid`.
+    code: String,
+    message: String,
+}
+
+/// The OAuth form of a refused grant, which the SDKs turn into their OAuth exception.
+#[derive(Serialize, utoipa::ToSchema)]
+struct OAuthErrorBody {
+    /// Always `invalid_grant`.
+    #[schema(pattern = "^invalid_grant$")]
+    error: &'static str,
+    error_description: String,
+}
+
+/// The 403 of a sign-in that needs one more step, in the shape of the WorkOS authentication
+/// errors. The SDKs keep the whole body (`rawData`); it never has an `errors` array.
+#[derive(Serialize, utoipa::ToSchema)]
+struct StepUpErrorBody {
+    code: StepUpCode,
+    message: String,
+    /// Continues the sign-in (once, within ten minutes).
+    pending_authentication_token: String,
+    user: app::model::User,
+    /// With `email_verification_required`: where the code went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    /// With `email_verification_required`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verification_id: Option<app::ids::EmailVerificationId>,
+    /// With `mfa_challenge`: the factors a challenge may be answered with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authentication_factors: Option<Vec<app::model::FactorChoice>>,
+    /// With `organization_selection_required`: the organizations to choose from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organizations: Option<Vec<app::model::OrganizationChoice>>,
+}
+
+/// The step a sign-in still needs.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum StepUpCode {
+    EmailVerificationRequired,
+    MfaEnrollment,
+    MfaChallenge,
+    OrganizationSelectionRequired,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let error = &self.0;
         let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let plain = |code: &str| serde_json::to_value(ErrorBody { code, message: error.to_string(), errors: None });
+        let plain = |code: &str| serde_json::to_value(ErrorBody { code: code.to_owned(), message: error.to_string() });
         let body = match error {
             AppError::Unauthenticated => plain("unauthorized"),
             AppError::InvalidCredentials => plain("invalid_credentials"),
@@ -266,23 +324,23 @@ impl IntoResponse for ApiError {
             AppError::TooLarge { .. } => plain("request_too_large"),
             AppError::RateLimited { .. } => plain("rate_limit_exceeded"),
             AppError::Internal | AppError::Transport(_) => plain("server_error"),
-            AppError::Validation(errors) => serde_json::to_value(ErrorBody {
+            AppError::Validation(errors) => serde_json::to_value(ValidationErrorBody {
                 code: "invalid_request_parameters",
                 message: error.to_string(),
-                errors: Some(
-                    errors
-                        .iter()
-                        .map(|e| FieldErrorBody { field: &e.field, code: &e.code, message: &e.message })
-                        .collect(),
-                ),
+                errors: errors
+                    .iter()
+                    .map(|e| FieldErrorBody {
+                        field: e.field.clone(),
+                        code: e.code.clone(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
             }),
-            // The SDKs keep the whole body of a 403 (`rawData`): it carries the pending token
-            // and what the next step offers, and never an `errors` array.
-            AppError::StepUp(step) => Ok(step_up_body(step)),
+            AppError::StepUp(step) => serde_json::to_value(step_up_body(step)),
             // OAuth errors have their own form, which the SDKs map to OauthException and
             // which session refresh reads as `invalid_grant`.
             AppError::InvalidGrant(description) => {
-                Ok(serde_json::json!({ "error": "invalid_grant", "error_description": description }))
+                serde_json::to_value(OAuthErrorBody { error: "invalid_grant", error_description: description.clone() })
             }
         }
         .unwrap_or_default();
@@ -296,25 +354,34 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The body of a step-up error, in the shape of the WorkOS authentication errors.
-fn step_up_body(step: &app::model::StepUp) -> serde_json::Value {
+/// The body of a step-up error.
+fn step_up_body(step: &app::model::StepUp) -> StepUpErrorBody {
     use app::model::NextStep;
-    let mut body = serde_json::json!({
-        "code": step.next.code(),
-        "message": step.next.message(),
-        "pending_authentication_token": step.pending_authentication_token,
-        "user": step.user,
-    });
-    let extra = match &step.next {
-        NextStep::EmailVerification { email_verification_id } => {
-            serde_json::json!({ "email": step.user.email, "email_verification_id": email_verification_id })
-        }
-        NextStep::MfaEnrollment => serde_json::json!({}),
-        NextStep::MfaChallenge { factors } => serde_json::json!({ "authentication_factors": factors }),
-        NextStep::OrganizationSelection { organizations } => serde_json::json!({ "organizations": organizations }),
+    let mut body = StepUpErrorBody {
+        code: StepUpCode::MfaEnrollment,
+        message: step.next.message().to_owned(),
+        pending_authentication_token: step.pending_authentication_token.clone(),
+        user: step.user.clone(),
+        email: None,
+        email_verification_id: None,
+        authentication_factors: None,
+        organizations: None,
     };
-    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
-        body.extend(extra);
+    match &step.next {
+        NextStep::EmailVerification { email_verification_id } => {
+            body.code = StepUpCode::EmailVerificationRequired;
+            body.email = Some(step.user.email.clone());
+            body.email_verification_id = Some(email_verification_id.clone());
+        }
+        NextStep::MfaEnrollment => {}
+        NextStep::MfaChallenge { factors } => {
+            body.code = StepUpCode::MfaChallenge;
+            body.authentication_factors = Some(factors.clone());
+        }
+        NextStep::OrganizationSelection { organizations } => {
+            body.code = StepUpCode::OrganizationSelectionRequired;
+            body.organizations = Some(organizations.clone());
+        }
     }
     body
 }

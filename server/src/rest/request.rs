@@ -9,8 +9,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-/// A JSON body. An empty body (which the SDKs send with `Content-Type: application/json` on
-/// some calls) reads as `{}`.
+/// A JSON object body. An empty body (which the SDKs send with `Content-Type: application/json`
+/// on some calls) reads as `{}`.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
@@ -25,6 +25,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             })
         })?;
         let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
+        // Every body is an object; serde would also read a struct from an array of its fields
+        // in order, which no client means.
+        if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError(AppError::BadRequest("The body must be a JSON object.".into())));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(text);
         serde_path_to_error::deserialize(&mut deserializer).map(Body).map_err(|error| {
             let field = error.path().to_string();
@@ -115,4 +120,21 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// The paging parameters every list reads (see [`Query::page`]), for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "only described; Query::page reads them")]
+pub struct PageParams {
+    /// How many items, from 1 to 100 (10 when left out or blank).
+    #[param(value_type = Option<super::openapi::BlankOrLimit>, inline)]
+    limit: Option<u32>,
+    /// The cursor (an item's ID) to read the page before.
+    before: Option<String>,
+    /// The cursor (an item's ID) to read the page after.
+    after: Option<String>,
+    /// Newest first (`desc`, the default, also when blank) or oldest first.
+    #[param(value_type = Option<super::openapi::BlankOrOrder>, inline)]
+    order: Option<app::model::Order>,
 }

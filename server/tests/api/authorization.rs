@@ -834,6 +834,13 @@ fn rest_rows() -> Vec<Row> {
         // Health and readiness: no key needed; probes and load balancers ask them.
         Row { method: M::GET, route: "/healthz", expect: [200; 8], request: |_| call("/healthz", json!({})) },
         Row { method: M::GET, route: "/readyz", expect: [200; 8], request: |_| call("/readyz", json!({})) },
+        // The API's description: no key needed, whoever asks.
+        Row {
+            method: M::GET,
+            route: "/openapi.json",
+            expect: FN_PUBLIC,
+            request: |_| call("/openapi.json", json!({})),
+        },
         // A browser navigation: no key, and anyone holding a session ID may end it (as in
         // WorkOS); without a default logout URL the answer is the signed-out page.
         Row {

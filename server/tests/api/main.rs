@@ -9,6 +9,7 @@ mod factors;
 mod helpers;
 mod hosted;
 mod mail;
+mod openapi;
 mod ops;
 mod organizations_page;
 mod password_reset;

@@ -428,3 +428,39 @@ async fn refresh_tokens_are_oauth_errors_when_bad() {
     assert_eq!(status, 200);
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
 }
+
+#[tokio::test]
+async fn bodies_that_are_not_objects_are_refused() {
+    let app = spawn_app().await;
+    let api = app.api_key(None).await;
+    let organization = app.organization("Acme").await;
+    for body in [json!([null, null]), json!(["Renamed"]), json!("Renamed"), json!(42)] {
+        let (status, answer) =
+            api.send(Method::PUT, &format!("/organizations/{}", organization.id), body.clone()).await;
+        assert_eq!((status, answer["code"].as_str()), (400, Some("bad_request")), "{body}");
+    }
+    assert_eq!(app.core.get_organization(&system(), &organization.id).await.unwrap().name, "Acme");
+}
+
+#[tokio::test]
+async fn overlong_idempotency_keys_are_refused() {
+    let app = spawn_app().await;
+    let api = app.api_key(None).await;
+    let response = api
+        .request(Method::POST, "/organizations")
+        .header("Idempotency-Key", "k".repeat(256))
+        .json(&json!({ "name": "Acme" }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = answer(response).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some("Idempotency-Key")));
+    let response = api
+        .request(Method::POST, "/organizations")
+        .header("Idempotency-Key", "k".repeat(255))
+        .json(&json!({ "name": "Acme" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
