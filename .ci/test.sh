@@ -84,8 +84,9 @@ run_suites() {
 }
 
 run_suites sqlite
-# Operations on SQLite: the API fuzzed against its OpenAPI description, health and
-# draining under SIGTERM, secrets kept out of the logs, online backups under load, and acknowledged writes surviving kill -9.
+# Operations on SQLite: the API fuzzed against its OpenAPI description, draining under
+# SIGTERM, secrets kept out of the logs, online backups under load, and acknowledged writes
+# surviving kill -9.
 run_script "openapi fuzz (sqlite)" .ci/openapi-test.sh
 run_script "shutdown (sqlite)" .ci/shutdown-test.sh
 run_script "log secrets (sqlite)" .ci/log-secrets-test.sh
