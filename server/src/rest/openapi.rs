@@ -12,6 +12,7 @@ use super::{ErrorBody, FieldErrorBody, OAuthErrorBody, StepUpErrorBody, Validati
 use axum::Json;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
@@ -32,14 +33,42 @@ pub(super) fn routes() -> super::Routes {
     security(()),
     responses((status = 200, description = "This OpenAPI 3.1 document.", body = Object))
 )]
-async fn serve() -> Json<&'static Document> {
+async fn serve() -> Json<&'static serde_json::Value> {
     Json(document())
 }
 
-/// The whole document, built once.
-pub fn document() -> &'static Document {
-    static DOCUMENT: OnceLock<Document> = OnceLock::new();
-    DOCUMENT.get_or_init(build)
+/// The whole document as served, built once.
+pub fn document() -> &'static serde_json::Value {
+    static DOCUMENT: OnceLock<serde_json::Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut json = serde_json::to_value(build()).unwrap_or_default();
+        camel_case_links(&mut json);
+        json
+    })
+}
+
+/// utoipa 5 writes a link's fields in snake case (`operation_id`); OpenAPI spells them
+/// `operationId`, `operationRef` and `requestBody`.
+fn camel_case_links(json: &mut serde_json::Value) {
+    let Some(paths) = json.get_mut("paths").and_then(serde_json::Value::as_object_mut) else { return };
+    let responses = paths
+        .values_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("responses").and_then(serde_json::Value::as_object_mut))
+        .flat_map(|responses| responses.values_mut());
+    for response in responses {
+        let Some(links) = response.get_mut("links").and_then(serde_json::Value::as_object_mut) else { continue };
+        for link in links.values_mut().filter_map(serde_json::Value::as_object_mut) {
+            for (snake, camel) in
+                [("operation_id", "operationId"), ("operation_ref", "operationRef"), ("request_body", "requestBody")]
+            {
+                if let Some(value) = link.remove(snake) {
+                    link.insert(camel.to_owned(), value);
+                }
+            }
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -80,6 +109,7 @@ fn build() -> Document {
     add_object_tags(&mut document);
     add_idempotency_key(&mut document);
     unwrap_optional_bodies(&mut document);
+    add_links(&mut document);
     document
 }
 
@@ -170,6 +200,44 @@ fn unwrap_optional_bodies(document: &mut Document) {
                 {
                     content.schema = Some(inner.clone());
                 }
+            }
+        }
+    }
+}
+
+/// Links from each create (a POST answering 201) to the operations on what it made: the paths
+/// under its collection whose first parameter is the new object's `id` or `slug`. Clients and the
+/// fuzzer's stateful phase follow them.
+fn add_links(document: &mut Document) {
+    let mut targets = Vec::new();
+    for (path, item) in &document.paths.paths {
+        let Some(param) = path.split('/').find_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) else {
+            continue;
+        };
+        if param != "id" && param != "slug" {
+            continue;
+        }
+        for operation in [&item.get, &item.put, &item.patch, &item.post, &item.delete].into_iter().flatten() {
+            if let Some(operation_id) = &operation.operation_id {
+                targets.push((path.clone(), operation_id.clone(), param.to_owned()));
+            }
+        }
+    }
+    for (path, item) in document.paths.paths.iter_mut() {
+        let Some(RefOr::T(created)) = item.post.as_mut().and_then(|post| post.responses.responses.get_mut("201"))
+        else {
+            continue;
+        };
+        // `POST /auth/factors/enroll` makes what `/auth/factors/{id}` serves.
+        let collection = path.strip_suffix("/enroll").unwrap_or(path);
+        for (target, operation_id, param) in &targets {
+            let under = target.strip_prefix(collection).is_some_and(|rest| rest.starts_with(&format!("/{{{param}}}")));
+            if under {
+                let link = LinkBuilder::new()
+                    .operation_id(operation_id.clone())
+                    .parameter(param.clone(), format!("$response.body#/{param}"))
+                    .build();
+                created.links.insert(operation_id.clone(), RefOr::T(link));
             }
         }
     }
@@ -327,7 +395,7 @@ mod tests {
 
     #[test]
     fn the_document_is_openapi_3_1_with_the_error_bodies_and_the_key_scheme() {
-        let json = serde_json::to_value(document()).unwrap();
+        let json = document();
         assert_eq!(json["openapi"], "3.1.0");
         for name in ["ErrorBody", "ValidationErrorBody", "StepUpErrorBody", "OAuthErrorBody", "User", "List_User"] {
             assert!(json["components"]["schemas"][name].is_object(), "{name} is missing");
@@ -339,6 +407,7 @@ mod tests {
     #[test]
     fn every_schema_reference_resolves() {
         let json = serde_json::to_string(document()).unwrap();
+        assert!(!json.contains("\"operation_id\""), "a link kept its snake-case field");
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         let schemas = value["components"]["schemas"].as_object().unwrap();
         for reference in json.split("\"$ref\":\"#/components/schemas/").skip(1) {
