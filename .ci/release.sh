@@ -33,8 +33,9 @@ rm -rf "$DIST"
 mkdir -p "$DIST"
 cp "$TARGET/release/roster" "$TARGET/release/hash.txt" "$DIST/"
 cp -r "$SITE" "$DIST/site"
-# TypeScript declarations of the WebAssembly's exports: nothing serves them.
-find "$DIST/site" -name '*.d.ts*' -delete
+# TypeScript declarations of the WebAssembly's exports (hashed like the rest, roster.d.<hash>.ts):
+# nothing serves them.
+find "$DIST/site" \( -name '*.d.ts' -o -name '*.d.*.ts' -o -name '*.d.ts.*' -o -name '*.d.*.ts.*' \) -delete
 
 # What a browser downloads for the dashboard, as sent with each encoding.
 size() { stat -c %s "$1"; }
