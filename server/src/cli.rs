@@ -26,6 +26,31 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Write every organization, user, membership, role, permission and pending invitation
+    /// as JSON Lines, password hashes included.
+    Export {
+        /// The file to write (standard output when unset).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Read a `roster export` file (or one made like it) into this store.
+    Import(ImportArgs),
+}
+
+/// Options of `roster import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// The JSON Lines file to read.
+    pub file: std::path::PathBuf,
+    /// Check every line against the store and report, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the outcome of every line (not only errors) to this file.
+    #[arg(long)]
+    pub report: Option<std::path::PathBuf>,
+    /// Users or memberships written per transaction.
+    #[arg(long, default_value_t = 1_000)]
+    pub batch_size: usize,
 }
 
 /// `roster api-key …`.

@@ -6,4 +6,5 @@ pub mod mail;
 pub mod rest;
 pub mod seed;
 pub mod store;
+pub mod transfer;
 pub mod web;

@@ -31,6 +31,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Seed(args)) => seed_command(&cli.database_url, args).await,
         Some(Command::ApiKey(command)) => api_key_command(&cli.database_url, command).await,
+        Some(Command::Export { output }) => server::transfer::cli::export(&cli.database_url, output).await,
+        Some(Command::Import(args)) => server::transfer::cli::import(&cli.database_url, args).await,
         Some(Command::Serve(args)) => serve(&cli.database_url, *args).await,
         None => serve(&cli.database_url, ServeArgs::default()).await,
     }

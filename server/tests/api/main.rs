@@ -15,5 +15,6 @@ mod rest;
 mod schema;
 mod server_functions;
 mod settings;
+mod transfer;
 mod user_detail;
 mod web;
