@@ -294,7 +294,11 @@ fn check_user(line: u64, user: UserLine, now: i64) -> Result<CheckedUser, String
         metadata: user.metadata,
         is_platform_admin: user.is_platform_admin,
         password,
-        last_sign_in_at: user.last_sign_in_at.as_ref().map(|_| parse_time("last_sign_in_at", &user.last_sign_in_at, now)).transpose()?,
+        last_sign_in_at: user
+            .last_sign_in_at
+            .as_ref()
+            .map(|_| parse_time("last_sign_in_at", &user.last_sign_in_at, now))
+            .transpose()?,
         created_at,
         updated_at: parse_time("updated_at", &user.updated_at, created_at)?,
     })
@@ -430,7 +434,9 @@ impl Importer<'_> {
             }
             match matched {
                 Some(stored) => {
-                    if stored.external_id.is_some() && user.external_id.is_some() && stored.external_id != user.external_id
+                    if stored.external_id.is_some()
+                        && user.external_id.is_some()
+                        && stored.external_id != user.external_id
                     {
                         let error = format!("email belongs to {} with another external_id", stored.id);
                         self.record("user", user.line, what, Outcome::Error(error));
@@ -519,10 +525,7 @@ impl Importer<'_> {
                 // Roster's own Argon2id hashes keep no type, as when they were made.
                 bind_text(
                     &mut sql,
-                    user.password
-                        .as_ref()
-                        .filter(|(hash, _)| !password::is_current(hash))
-                        .map(|(_, kind)| *kind),
+                    user.password.as_ref().filter(|(hash, _)| !password::is_current(hash)).map(|(_, kind)| *kind),
                 );
                 sql.push(", ").bind(i64::from(user.is_platform_admin)).push(", ");
                 bind_int(&mut sql, user.last_sign_in_at);
@@ -747,59 +750,57 @@ impl Importer<'_> {
         }
         let written = match self.dry_run || writes.is_empty() {
             true => Ok(()),
-            false => {
-                async {
-                    let mut tx = self.begin().await?;
-                    let new: Vec<&Write> = writes.iter().filter(|write| write.new).collect();
-                    for chunk in new.chunks(1_000) {
-                        let mut sql = SqlBuilder::new(
-                            "INSERT INTO memberships (id, organization_id, user_id, status, created_at, updated_at, \
+            false => async {
+                let mut tx = self.begin().await?;
+                let new: Vec<&Write> = writes.iter().filter(|write| write.new).collect();
+                for chunk in new.chunks(1_000) {
+                    let mut sql = SqlBuilder::new(
+                        "INSERT INTO memberships (id, organization_id, user_id, status, created_at, updated_at, \
                              user_email, user_name_key, user_last_name_key, user_last_sign_in_at) VALUES ",
-                        );
-                        for (index, write) in chunk.iter().enumerate() {
-                            let (email, name_key, last_name_key, signed_in) =
-                                users.get(&write.user).cloned().unwrap_or_default();
-                            sql.push(if index == 0 { "(" } else { ", (" });
-                            sql.bind(write.id.as_str()).push(", ").bind(write.organization.as_str()).push(", ");
-                            sql.bind(write.user.as_str()).push(", ").bind(write.status).push(", ");
-                            sql.bind(write.created_at).push(", ").bind(write.updated_at).push(", ");
-                            sql.bind(email).push(", ").bind(name_key).push(", ").bind(last_name_key).push(", ");
-                            sql.bind(signed_in).push(")");
-                        }
-                        sql.query().execute(&mut *tx).await?;
+                    );
+                    for (index, write) in chunk.iter().enumerate() {
+                        let (email, name_key, last_name_key, signed_in) =
+                            users.get(&write.user).cloned().unwrap_or_default();
+                        sql.push(if index == 0 { "(" } else { ", (" });
+                        sql.bind(write.id.as_str()).push(", ").bind(write.organization.as_str()).push(", ");
+                        sql.bind(write.user.as_str()).push(", ").bind(write.status).push(", ");
+                        sql.bind(write.created_at).push(", ").bind(write.updated_at).push(", ");
+                        sql.bind(email).push(", ").bind(name_key).push(", ").bind(last_name_key).push(", ");
+                        sql.bind(signed_in).push(")");
                     }
-                    for write in writes.iter().filter(|write| !write.new) {
-                        sqlx::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
-                            .bind(write.id.as_str())
-                            .bind(write.status)
-                            .bind(write.updated_at)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1")
-                            .bind(write.id.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    let roles: Vec<(&Write, usize, &String)> = writes
-                        .iter()
-                        .flat_map(|write| write.roles.iter().enumerate().map(move |(at, slug)| (write, at, slug)))
-                        .collect();
-                    for chunk in roles.chunks(1_000) {
-                        let mut sql = SqlBuilder::new(
-                            "INSERT INTO membership_roles (membership_id, role_slug, position, organization_id) VALUES ",
-                        );
-                        for (index, (write, position, slug)) in chunk.iter().enumerate() {
-                            sql.push(if index == 0 { "(" } else { ", (" });
-                            sql.bind(write.id.as_str()).push(", ").bind(slug.as_str()).push(", ");
-                            sql.bind(*position as i64).push(", ").bind(write.organization.as_str()).push(")");
-                        }
-                        sql.query().execute(&mut *tx).await?;
-                    }
-                    tx.commit().await?;
-                    anyhow::Ok(())
+                    sql.query().execute(&mut *tx).await?;
                 }
-                .await
+                for write in writes.iter().filter(|write| !write.new) {
+                    sqlx::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
+                        .bind(write.id.as_str())
+                        .bind(write.status)
+                        .bind(write.updated_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1")
+                        .bind(write.id.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let roles: Vec<(&Write, usize, &String)> = writes
+                    .iter()
+                    .flat_map(|write| write.roles.iter().enumerate().map(move |(at, slug)| (write, at, slug)))
+                    .collect();
+                for chunk in roles.chunks(1_000) {
+                    let mut sql = SqlBuilder::new(
+                        "INSERT INTO membership_roles (membership_id, role_slug, position, organization_id) VALUES ",
+                    );
+                    for (index, (write, position, slug)) in chunk.iter().enumerate() {
+                        sql.push(if index == 0 { "(" } else { ", (" });
+                        sql.bind(write.id.as_str()).push(", ").bind(slug.as_str()).push(", ");
+                        sql.bind(*position as i64).push(", ").bind(write.organization.as_str()).push(")");
+                    }
+                    sql.query().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                anyhow::Ok(())
             }
+            .await,
         };
         for write in writes {
             let outcome = match &written {
@@ -836,13 +837,15 @@ impl Importer<'_> {
                     Outcome::Unchanged
                 } else {
                     if !self.dry_run {
-                        sqlx::query("UPDATE permissions SET name = $2, description = $3, updated_at = $4 WHERE slug = $1")
-                            .bind(&permission.slug)
-                            .bind(&permission.name)
-                            .bind(permission.description.as_deref())
-                            .bind(now)
-                            .execute(&mut *self.store.read().await?)
-                            .await?;
+                        sqlx::query(
+                            "UPDATE permissions SET name = $2, description = $3, updated_at = $4 WHERE slug = $1",
+                        )
+                        .bind(&permission.slug)
+                        .bind(&permission.name)
+                        .bind(permission.description.as_deref())
+                        .bind(now)
+                        .execute(&mut *self.store.read().await?)
+                        .await?;
                     }
                     Outcome::Updated
                 }
@@ -855,11 +858,8 @@ impl Importer<'_> {
                     self.created_permissions.insert(permission.slug.clone());
                 } else {
                     let created_at = parse_time("created_at", &permission.created_at, now).unwrap_or(now);
-                    let id = permission
-                        .id
-                        .as_deref()
-                        .and_then(PermissionId::parse)
-                        .unwrap_or_else(PermissionId::generate);
+                    let id =
+                        permission.id.as_deref().and_then(PermissionId::parse).unwrap_or_else(PermissionId::generate);
                     let mut conn = self.store.read().await?;
                     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM permissions WHERE id = $1")
                         .bind(id.as_str())
@@ -897,7 +897,10 @@ impl Importer<'_> {
             for domain in &organization.domains {
                 let plausible = domain.domain.contains('.')
                     && domain.domain.len() <= 253
-                    && domain.domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b));
+                    && domain
+                        .domain
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b));
                 if !plausible {
                     return Err(format!("domains: {:?} is not a lower-case domain name", domain.domain));
                 }
@@ -914,10 +917,12 @@ impl Importer<'_> {
         };
         let mut conn = self.store.read().await?;
         let by_external = match &external_id {
-            Some(external) => sqlx::query_scalar::<_, String>("SELECT id FROM organizations WHERE external_id = $1")
-                .bind(external)
-                .fetch_optional(&mut *conn)
-                .await?,
+            Some(external) => {
+                sqlx::query_scalar::<_, String>("SELECT id FROM organizations WHERE external_id = $1")
+                    .bind(external)
+                    .fetch_optional(&mut *conn)
+                    .await?
+            }
             None => None,
         };
         let by_id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")
@@ -1082,14 +1087,16 @@ impl Importer<'_> {
         let outcome = match stored {
             Some(row) => {
                 let id: String = row.try_get("id")?;
-                let held: Vec<String> =
-                    sqlx::query_scalar("SELECT permission_slug FROM role_permissions WHERE role_id = $1 ORDER BY permission_slug")
-                        .bind(&id)
-                        .fetch_all(&mut *conn)
-                        .await?;
+                let held: Vec<String> = sqlx::query_scalar(
+                    "SELECT permission_slug FROM role_permissions WHERE role_id = $1 ORDER BY permission_slug",
+                )
+                .bind(&id)
+                .fetch_all(&mut *conn)
+                .await?;
                 let same = row.try_get::<String, _>("name")? == role.name
                     && row.try_get::<Option<String>, _>("description")? == role.description
-                    && (row.try_get::<i64, _>("is_default")? != 0) == role.is_default
+                    // A scope always has a default: a line can make a role it, not unmake it.
+                    && (!role.is_default || row.try_get::<i64, _>("is_default")? != 0)
                     && held == permissions;
                 drop(conn);
                 if same {
@@ -1104,7 +1111,8 @@ impl Importer<'_> {
                             .bind(now)
                             .execute(&mut *tx)
                             .await?;
-                        write_role_details(&mut tx, &id, organization.as_deref(), role.is_default, &permissions).await?;
+                        write_role_details(&mut tx, &id, organization.as_deref(), role.is_default, &permissions)
+                            .await?;
                         tx.commit().await?;
                     }
                     Outcome::Updated
@@ -1219,10 +1227,12 @@ impl Importer<'_> {
                 // An inviter who is not in the store is forgotten, not refused.
                 let inviter = match inviter {
                     Some(inviter) if self.created_users.contains(&inviter) => Some(inviter),
-                    Some(inviter) => sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE id = $1")
-                        .bind(&inviter)
-                        .fetch_optional(&mut *conn)
-                        .await?,
+                    Some(inviter) => {
+                        sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE id = $1")
+                            .bind(&inviter)
+                            .fetch_optional(&mut *conn)
+                            .await?
+                    }
                     None => None,
                 };
                 if !self.dry_run {
@@ -1251,7 +1261,12 @@ impl Importer<'_> {
     }
 }
 
-async fn insert_domains(conn: &mut Connection, organization: &str, domains: &[&DomainLine], now: i64) -> anyhow::Result<()> {
+async fn insert_domains(
+    conn: &mut Connection,
+    organization: &str,
+    domains: &[&DomainLine],
+    now: i64,
+) -> anyhow::Result<()> {
     for domain in domains {
         sqlx::query(
             "INSERT INTO organization_domains (id, organization_id, domain, state, verification_strategy, \

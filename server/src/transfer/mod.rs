@@ -205,7 +205,8 @@ pub mod cli {
     pub async fn export(database_url: &str, output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
         let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
         let bar = ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{elapsed_precise} {spinner} {pos} lines ({per_sec})").expect("valid template"),
+            ProgressStyle::with_template("{elapsed_precise} {spinner} {pos} lines ({per_sec})")
+                .expect("valid template"),
         );
         let started = std::time::Instant::now();
         let lines = match &output {

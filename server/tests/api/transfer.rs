@@ -12,15 +12,31 @@ use server::transfer::{self, ImportOptions, Line, Report};
 /// and `hashlib` (the Firebase one is Firebase's published vector, for `user1password`).
 const HASHES: [(&str, &str, &str); 9] = [
     ("bcrypt", "$2b$04$RbQqNcn3BwOlan3.1nUoOesiiuACtLpfXaCHskVqb4f/quHX6A23e", "correct horse"),
-    ("argon2", "$argon2i$v=19$m=1024,t=2,p=1$c2FsdHlzYWx0eXNhbHQxNg$41+rXVsOtUWdWLz4SmbOzxLOSj5ADZMUjCBz3h/QCc8", "correct horse"),
-    ("argon2", "$argon2d$v=19$m=1024,t=2,p=1$c2FsdHlzYWx0eXNhbHQxNg$oWt/HIs5A2GkMKiMuXlUgQGT6H0ivl/PB3CAsgL8090", "correct horse"),
-    ("scrypt", "$scrypt$ln=10,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0", "correct horse"),
+    (
+        "argon2",
+        "$argon2i$v=19$m=1024,t=2,p=1$c2FsdHlzYWx0eXNhbHQxNg$41+rXVsOtUWdWLz4SmbOzxLOSj5ADZMUjCBz3h/QCc8",
+        "correct horse",
+    ),
+    (
+        "argon2",
+        "$argon2d$v=19$m=1024,t=2,p=1$c2FsdHlzYWx0eXNhbHQxNg$oWt/HIs5A2GkMKiMuXlUgQGT6H0ivl/PB3CAsgL8090",
+        "correct horse",
+    ),
+    (
+        "scrypt",
+        "$scrypt$ln=10,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0",
+        "correct horse",
+    ),
     (
         "firebase-scrypt",
         "$fbscrypt$v=1,n=14,r=8,p=1,ss=Bw==,sk=jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==$42xEC+ixf3L2lw==$lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==",
         "user1password",
     ),
-    ("pbkdf2", "$pbkdf2-sha256$i=1000,l=32$c2FsdHlzYWx0eXNhbHQxNg$tVHYgLKarEClaRz7w0RMAtin5IJB7svUzVCB4M81cbM", "correct horse"),
+    (
+        "pbkdf2",
+        "$pbkdf2-sha256$i=1000,l=32$c2FsdHlzYWx0eXNhbHQxNg$tVHYgLKarEClaRz7w0RMAtin5IJB7svUzVCB4M81cbM",
+        "correct horse",
+    ),
     ("pbkdf2-sha256", "pbkdf2_sha256$1000$djangosalt123$WrZ0z9pVNKU2hkBgWfZabSktS5se+Mf84aO/j4oNU6E=", "correct horse"),
     ("ssha", "{SSHA}oep4GJ7HxpIYd8AWLmA7hYwreC84Ynl0ZXNhbA==", "correct horse"),
     ("ssha", "{SSHA256}Y7wRfW5v+62dTAGVi5buDpLaZGllJB1WIT9rAjDnXyI4Ynl0ZXNhbA==", "correct horse"),
@@ -115,7 +131,11 @@ fn sample(users: usize) -> Vec<Line> {
             id: id("om", n),
             organization_id: id("org", organization),
             user_id: id("user", n),
-            status: if n % 7 == 0 { app::model::MembershipStatus::Inactive } else { app::model::MembershipStatus::Active },
+            status: if n % 7 == 0 {
+                app::model::MembershipStatus::Inactive
+            } else {
+                app::model::MembershipStatus::Active
+            },
             roles,
             created_at: Some(STAMP.into()),
             updated_at: Some(STAMP.into()),
@@ -158,7 +178,9 @@ fn portable(lines: Vec<Line>) -> Vec<Line> {
     lines
         .into_iter()
         .map(|line| match line {
-            Line::Permission(p) => Line::Permission(transfer::PermissionLine { id: None, created_at: None, updated_at: None, ..p }),
+            Line::Permission(p) => {
+                Line::Permission(transfer::PermissionLine { id: None, created_at: None, updated_at: None, ..p })
+            }
             Line::Role(r) => Line::Role(transfer::RoleLine { id: None, created_at: None, updated_at: None, ..r }),
             other => other,
         })
@@ -212,7 +234,9 @@ async fn export_then_import_round_trips_with_ids_and_a_second_import_changes_not
 
     // Matched by external ID, a user whose email changed is updated, not created.
     let mut changed = sample(300);
-    if let Some(Line::User(user)) = changed.iter_mut().find(|line| matches!(line, Line::User(u) if u.id.ends_with("000005"))) {
+    if let Some(Line::User(user)) =
+        changed.iter_mut().find(|line| matches!(line, Line::User(u) if u.id.ends_with("000005")))
+    {
         user.email = "renamed5@example.test".into();
         user.first_name = Some("Renamed".into());
     }
@@ -252,9 +276,7 @@ async fn a_dry_run_checks_everything_and_writes_nothing() {
 #[tokio::test]
 async fn each_bad_row_is_reported_with_its_line_and_reason_and_the_rest_is_imported() {
     let (_database, store) = spawn_app_store().await;
-    let user = |email: &str, hash: &str, kind: &str| {
-        json!({ "type": "user", "id": "user_01JBBBBBBBBBBBBBBBBBBBBBBB", "email": email, "password_hash": hash, "password_hash_type": kind })
-    };
+    let user = |email: &str, hash: &str, kind: &str| json!({ "type": "user", "id": "user_01JBBBBBBBBBBBBBBBBBBBBBBB", "email": email, "password_hash": hash, "password_hash_type": kind });
     let lines = [
         json!({ "type": "user", "id": "user_01JCCCCCCCCCCCCCCCCCCCCCCC", "email": "good@example.test" }).to_string(),
         "{ this is not json".to_owned(),
@@ -282,7 +304,8 @@ async fn each_bad_row_is_reported_with_its_line_and_reason_and_the_rest_is_impor
 /// Signs in with a password through the REST API; answers the status.
 async fn sign_in(app: &TestApp, api: &Api, email: &str, password: &str) -> u16 {
     let body = json!({ "grant_type": "password", "client_id": api.client_id, "client_secret": api.secret, "email": email, "password": password });
-    let response = api.http.post(format!("{}/user_management/authenticate", app.base)).json(&body).send().await.unwrap();
+    let response =
+        api.http.post(format!("{}/user_management/authenticate", app.base)).json(&body).send().await.unwrap();
     response.status().as_u16()
 }
 
@@ -320,7 +343,9 @@ async fn imported_hashes_of_every_type_sign_in_and_become_argon2id() {
     }
     // The export carries Roster's own hashes as argon2, and they import as they are.
     let exported = export(app.core.store()).await;
-    assert!(exported.iter().any(|line| matches!(line, Line::User(u) if u.password_hash_type.as_deref() == Some("argon2"))));
+    assert!(
+        exported.iter().any(|line| matches!(line, Line::User(u) if u.password_hash_type.as_deref() == Some("argon2")))
+    );
 }
 
 #[tokio::test]

@@ -322,10 +322,7 @@ mod tests {
     /// for the password `correct horse`.
     const VECTORS: [(&str, &str); 8] = [
         ("scrypt", "$scrypt$ln=10,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0"),
-        (
-            "pbkdf2",
-            "$pbkdf2-sha256$i=1000,l=32$c2FsdHlzYWx0eXNhbHQxNg$tVHYgLKarEClaRz7w0RMAtin5IJB7svUzVCB4M81cbM",
-        ),
+        ("pbkdf2", "$pbkdf2-sha256$i=1000,l=32$c2FsdHlzYWx0eXNhbHQxNg$tVHYgLKarEClaRz7w0RMAtin5IJB7svUzVCB4M81cbM"),
         ("pbkdf2", "$pbkdf2-sha256$1000$c2FsdHlzYWx0eXNhbHQxNg$tVHYgLKarEClaRz7w0RMAtin5IJB7svUzVCB4M81cbM"),
         ("pbkdf2", "pbkdf2_sha256$1000$djangosalt123$WrZ0z9pVNKU2hkBgWfZabSktS5se+Mf84aO/j4oNU6E="),
         ("ssha", "{SSHA}oep4GJ7HxpIYd8AWLmA7hYwreC84Ynl0ZXNhbA=="),

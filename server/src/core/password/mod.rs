@@ -145,11 +145,9 @@ pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<&'stat
     };
     match inspect(hash) {
         Ok(found) if found == kind => Ok(kind.name()),
-        Ok(_) | Err(Refusal::Invalid) => Err(AppError::invalid(
-            field,
-            "password_hash_invalid",
-            format!("This is not a valid {} hash.", kind.name()),
-        )),
+        Ok(_) | Err(Refusal::Invalid) => {
+            Err(AppError::invalid(field, "password_hash_invalid", format!("This is not a valid {} hash.", kind.name())))
+        }
         Err(Refusal::TooCostly) => Err(AppError::invalid(
             field,
             "password_hash_too_costly",
@@ -276,7 +274,10 @@ mod tests {
         let hashes = [
             ("bcrypt", bcrypt::hash("correct horse", 4).unwrap()),
             ("argon2", argon2i),
-            ("scrypt", "$scrypt$ln=10,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0".into()),
+            (
+                "scrypt",
+                "$scrypt$ln=10,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0".into(),
+            ),
             ("pbkdf2-sha256", "pbkdf2_sha256$1000$djangosalt123$WrZ0z9pVNKU2hkBgWfZabSktS5se+Mf84aO/j4oNU6E=".into()),
             ("ssha", "{SSHA}oep4GJ7HxpIYd8AWLmA7hYwreC84Ynl0ZXNhbA==".into()),
         ];
@@ -304,7 +305,10 @@ mod tests {
             ("argon2", format!("$argon2id$v=19$m=65536,t=2,p=16${salt_and_hash}")),
             ("bcrypt", "$2b$31$abcdefghijklmnopqrstuu5Xo0Wzjb8VpVBZ5Xk1Y8XNo3ZrYWiJC".to_owned()),
             ("bcrypt", "$2b$15$abcdefghijklmnopqrstuu5Xo0Wzjb8VpVBZ5Xk1Y8XNo3ZrYWiJC".to_owned()),
-            ("scrypt", "$scrypt$ln=24,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0".to_owned()),
+            (
+                "scrypt",
+                "$scrypt$ln=24,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0".to_owned(),
+            ),
             (
                 "pbkdf2",
                 "$pbkdf2-sha256$i=900000000,l=32$c2FsdHlzYWx0eXNhbHQxNg$tVHYgLKarEClaRz7w0RMAtin5IJB7svUzVCB4M81cbM"
