@@ -28,6 +28,15 @@ pub enum Command {
     ApiKey(ApiKeyCommand),
     /// Copy the SQLite store to a file while Roster serves from it (PostgreSQL: use pg_dump).
     Backup(BackupArgs),
+    /// Write every organization, user, membership, role, permission and pending invitation
+    /// as JSON Lines, password hashes included.
+    Export {
+        /// The file to write (standard output when unset).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Read a `roster export` file (or one made like it) into this store.
+    Import(ImportArgs),
 }
 
 /// Options of `roster backup`.
@@ -38,6 +47,22 @@ pub struct BackupArgs {
     /// Replace the file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Options of `roster import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// The JSON Lines file to read.
+    pub file: std::path::PathBuf,
+    /// Check every line against the store and report, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the outcome of every line (not only errors) to this file.
+    #[arg(long)]
+    pub report: Option<std::path::PathBuf>,
+    /// Users or memberships written per transaction.
+    #[arg(long, default_value_t = 1_000)]
+    pub batch_size: usize,
 }
 
 /// `roster api-key …`.

@@ -7,4 +7,5 @@ pub mod ops;
 pub mod rest;
 pub mod seed;
 pub mod store;
+pub mod transfer;
 pub mod web;

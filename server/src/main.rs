@@ -41,6 +41,8 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Export { output }) => server::transfer::cli::export(&cli.database_url, output).await,
+        Some(Command::Import(args)) => server::transfer::cli::import(&cli.database_url, args).await,
         Some(Command::Serve(args)) => serve(&cli.database_url, *args).await,
         None => serve(&cli.database_url, ServeArgs::default()).await,
     }

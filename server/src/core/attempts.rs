@@ -148,10 +148,12 @@ impl Core {
             slot.release(&mut conn).await?;
         }
         drop(conn);
-        if hash.as_deref().is_some_and(|hash| !password::is_current(hash)) {
+        // Every password sign-in passes here: a hash of another algorithm (an imported one) or
+        // older parameters becomes today's Argon2id, once.
+        if let Some(old) = hash.as_deref().filter(|hash| !password::is_current(hash)) {
             let fresh = password::hash(attempt.password).await?;
             let mut tx = self.store.begin().await?;
-            db::set_password_hash(&mut tx, &id, &fresh, now_ms()).await?;
+            db::replace_password_hash(&mut tx, &id, old, &fresh, now_ms()).await?;
             commit(tx).await?;
         }
         Ok(VerifiedUser { id, is_platform_admin: credentials.is_platform_admin != 0 })

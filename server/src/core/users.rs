@@ -165,8 +165,8 @@ impl Users for Core {
             }
             (Some(password), None) => Some((password::hash(password).await?, None)),
             (None, Some(imported)) => {
-                password::check_imported("password_hash", &imported.hash, &imported.hash_type)?;
-                Some((imported.hash, Some(imported.hash_type)))
+                let hash_type = password::check_imported("password_hash", &imported.hash, &imported.hash_type)?;
+                Some((imported.hash, Some(hash_type)))
             }
             (None, None) => None,
         };
@@ -231,7 +231,7 @@ impl Users for Core {
         if let Some((hash, hash_type)) = password_hash {
             db::set_password_hash(&mut tx, id, &hash, now).await?;
             if let Some(hash_type) = hash_type {
-                db::set_password_hash_type(&mut tx, id, &hash_type).await?;
+                db::set_password_hash_type(&mut tx, id, hash_type).await?;
             }
             // Whoever knew the old password is signed out everywhere.
             db::end_sessions_of(&mut tx, id, now).await?;
@@ -257,11 +257,11 @@ impl Users for Core {
 
     async fn import_user(&self, admin: &Admin, user: NewUser, hash: ImportedPasswordHash) -> Result<User, AppError> {
         admin.require_environment()?;
-        password::check_imported("password_hash", &hash.hash, &hash.hash_type)?;
+        let hash_type = password::check_imported("password_hash", &hash.hash, &hash.hash_type)?;
         let mut tx = self.store.begin().await?;
         let user = Self::insert_new_user(&mut tx, NewUser { password: None, ..user }, false).await?;
         db::set_password_hash(&mut tx, &user.id, &hash.hash, now_ms()).await?;
-        db::set_password_hash_type(&mut tx, &user.id, &hash.hash_type).await?;
+        db::set_password_hash_type(&mut tx, &user.id, hash_type).await?;
         commit(tx).await?;
         Ok(user)
     }

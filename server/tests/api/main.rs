@@ -18,5 +18,6 @@ mod schema;
 mod server_functions;
 mod settings;
 mod site_files;
+mod transfer;
 mod user_detail;
 mod web;

@@ -210,12 +210,35 @@ pub(super) async fn copy_user_keys(conn: &mut Connection, user: &UserId) -> Resu
 
 /// Sets a user's password hash.
 pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+    // A hash set here is Roster's own until an import names its type afterwards.
+    sqlx::query("UPDATE users SET password_hash = $2, password_hash_type = NULL, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(hash)
         .bind(now)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Replaces a user's password hash with its rehash, unless the hash changed since it was
+/// read (a password set in between stays).
+pub async fn replace_password_hash(
+    conn: &mut Connection,
+    id: &UserId,
+    old: &str,
+    new: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $3, password_hash_type = NULL, updated_at = $4 \
+         WHERE id = $1 AND password_hash = $2",
+    )
+    .bind(id.as_str())
+    .bind(old)
+    .bind(new)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

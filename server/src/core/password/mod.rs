@@ -1,4 +1,9 @@
-//! Password hashing with Argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1).
+//! Password hashing with Argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1), and the
+//! verification of hashes imported from other systems (see [`foreign`]).
+
+pub mod foreign;
+
+use foreign::{Foreign, HashType, Refusal};
 
 use app::error::AppError;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
@@ -34,36 +39,56 @@ pub const MAX_ARGON2_LANES: u32 = 8;
 /// The highest bcrypt cost.
 pub const MAX_BCRYPT_COST: u32 = 14;
 
-/// True when a hash's parameters are within the caps above (or it is not a hash at all,
-/// which fails verification by itself).
-fn within_caps(hash: &str) -> bool {
-    if is_bcrypt(hash) {
-        return bcrypt::HashParts::from_str(hash).is_ok_and(|parts| parts.get_cost() <= MAX_BCRYPT_COST);
-    }
-    match PasswordHash::new(hash).map(|parsed| Params::try_from(&parsed)) {
-        Ok(Ok(params)) => {
-            params.m_cost() <= MAX_ARGON2_MEMORY_KIB
-                && params.t_cost() <= MAX_ARGON2_PASSES
-                && params.p_cost() <= MAX_ARGON2_LANES
+/// Parses a stored or imported hash far enough to know its type and that its cost is within
+/// the caps above (and those in [`foreign`]).
+fn inspect(hash: &str) -> Result<HashType, Refusal> {
+    let kind = HashType::of(hash).ok_or(Refusal::Invalid)?;
+    match kind {
+        HashType::Bcrypt => {
+            let parts = bcrypt::HashParts::from_str(hash).map_err(|_| Refusal::Invalid)?;
+            if parts.get_cost() > MAX_BCRYPT_COST {
+                return Err(Refusal::TooCostly);
+            }
         }
-        _ => false,
+        HashType::Argon2 => {
+            let parsed = PasswordHash::new(hash).map_err(|_| Refusal::Invalid)?;
+            Algorithm::try_from(parsed.algorithm).map_err(|_| Refusal::Invalid)?;
+            let params = Params::try_from(&parsed).map_err(|_| Refusal::Invalid)?;
+            if params.m_cost() > MAX_ARGON2_MEMORY_KIB
+                || params.t_cost() > MAX_ARGON2_PASSES
+                || params.p_cost() > MAX_ARGON2_LANES
+            {
+                return Err(Refusal::TooCostly);
+            }
+        }
+        _ => {
+            Foreign::parse(hash)?;
+        }
     }
+    Ok(kind)
 }
 
 fn verify_now(password: &str, hash: &str) -> bool {
-    if !within_caps(hash) {
-        tracing::warn!("a stored password hash asks for more work than allowed; it is never verified");
-        return false;
+    let kind = match inspect(hash) {
+        Ok(kind) => kind,
+        Err(Refusal::TooCostly) => {
+            tracing::warn!("a stored password hash asks for more work than allowed; it is never verified");
+            return false;
+        }
+        Err(Refusal::Invalid) => return false,
+    };
+    match kind {
+        HashType::Bcrypt => bcrypt::verify(password, hash).unwrap_or(false),
+        HashType::Argon2 => {
+            let Ok(parsed) = PasswordHash::new(hash) else { return false };
+            // Verification follows the parameters inside the stored hash, so imported hashes
+            // with other Argon2 settings still verify; those that need more memory than a
+            // working area holds get a fresh one.
+            verify_in_working_memory(password, &parsed)
+                .unwrap_or_else(|| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+        }
+        _ => Foreign::parse(hash).is_ok_and(|parsed| parsed.verify(password)),
     }
-    if is_bcrypt(hash) {
-        return bcrypt::verify(password, hash).unwrap_or(false);
-    }
-    let Ok(parsed) = PasswordHash::new(hash) else { return false };
-    // Verification follows the parameters inside the stored hash, so imported hashes with
-    // other Argon2 settings still verify; those that need more memory than a working area
-    // holds get a fresh one.
-    verify_in_working_memory(password, &parsed)
-        .unwrap_or_else(|| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Argon2 working areas of 19 MiB, kept between verifications: allocating and zeroing one
@@ -100,48 +125,42 @@ fn verify_in_working_memory(password: &str, parsed: &PasswordHash<'_>) -> Option
     Some(Output::new(out).ok()? == expected)
 }
 
-fn is_bcrypt(hash: &str) -> bool {
-    ["$2a$", "$2b$", "$2x$", "$2y$"].iter().any(|prefix| hash.starts_with(prefix))
-}
-
 /// True when a hash uses today's algorithm and parameters; older ones are replaced at the
 /// next successful sign-in.
 pub fn is_current(hash: &str) -> bool {
     hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
 }
 
-/// Checks a hash imported from another system: `bcrypt` (`$2a$`/`$2b$`/`$2y$`) or `argon2`
-/// (a PHC string of argon2i, argon2d or argon2id).
-pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<(), AppError> {
-    let valid = match hash_type {
-        "bcrypt" => is_bcrypt(hash) && bcrypt::HashParts::from_str(hash).is_ok(),
-        "argon2" => PasswordHash::new(hash).is_ok_and(|parsed| parsed.algorithm.as_str().starts_with("argon2")),
-        other => {
-            return Err(AppError::invalid(
-                "password_hash_type",
-                "password_hash_type_unsupported",
-                format!("Password hashes of type {other:?} are not supported; use bcrypt or argon2."),
-            ));
-        }
-    };
-    if !valid {
+/// Checks a hash imported from another system against its `password_hash_type` (see
+/// [`foreign`] for the encodings of each type) and the cost caps; answers the type's
+/// canonical name, which is stored with the hash.
+pub fn check_imported(field: &str, hash: &str, hash_type: &str) -> Result<&'static str, AppError> {
+    let Some(kind) = HashType::from_name(hash_type) else {
+        let names = HashType::ALL.map(HashType::name).join(", ");
         return Err(AppError::invalid(
-            field,
-            "password_hash_invalid",
-            format!("This is not a valid {hash_type} hash."),
+            "password_hash_type",
+            "password_hash_type_unsupported",
+            format!("Password hashes of type {hash_type:?} are not supported; use one of {names}."),
         ));
-    }
-    if !within_caps(hash) {
-        return Err(AppError::invalid(
+    };
+    match inspect(hash) {
+        Ok(found) if found == kind => Ok(kind.name()),
+        Ok(_) | Err(Refusal::Invalid) => {
+            Err(AppError::invalid(field, "password_hash_invalid", format!("This is not a valid {} hash.", kind.name())))
+        }
+        Err(Refusal::TooCostly) => Err(AppError::invalid(
             field,
             "password_hash_too_costly",
             format!(
-                "This hash asks for more work than Roster verifies: at most bcrypt cost {MAX_BCRYPT_COST}, or \
-                 Argon2 m={MAX_ARGON2_MEMORY_KIB}, t={MAX_ARGON2_PASSES}, p={MAX_ARGON2_LANES}."
+                "This hash asks for more work than Roster verifies: at most bcrypt cost {MAX_BCRYPT_COST}, \
+                 Argon2 m={MAX_ARGON2_MEMORY_KIB}, t={MAX_ARGON2_PASSES}, p={MAX_ARGON2_LANES}, scrypt 128·N·r \
+                 of {} MiB (and ·p of {} MiB), or PBKDF2 {} iterations.",
+                foreign::MAX_SCRYPT_MEMORY_BYTES >> 20,
+                foreign::MAX_SCRYPT_WORK_BYTES >> 20,
+                foreign::MAX_PBKDF2_ITERATIONS
             ),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// Hashes a password on the calling thread (benchmarks and tools; servers use [`hash`]).
@@ -236,13 +255,44 @@ mod tests {
     #[tokio::test]
     async fn imported_bcrypt_hashes_verify_and_are_due_for_rehashing() {
         let hash = bcrypt::hash("hunter22", 4).unwrap();
-        check_imported("password_hash", &hash, "bcrypt").unwrap();
+        assert_eq!(check_imported("password_hash", &hash, "bcrypt").unwrap(), "bcrypt");
         assert!(verify("hunter22".into(), Some(hash.clone())).await);
         assert!(!is_current(&hash));
         assert!(check_imported("password_hash", "nope", "bcrypt").is_err());
         assert!(
             check_imported("password_hash", &hash, "md5").unwrap_err().field_message("password_hash_type").is_some()
         );
+    }
+
+    #[test]
+    fn every_imported_type_verifies_at_sign_in_and_is_due_for_rehashing() {
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(1024, 2, 1, None).unwrap())
+            .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        let argon2d = argon2i.replace("$argon2i$", "$argon2d$");
+        let hashes = [
+            ("bcrypt", bcrypt::hash("correct horse", 4).unwrap()),
+            ("argon2", argon2i),
+            (
+                "scrypt",
+                "$scrypt$ln=10,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0".into(),
+            ),
+            ("pbkdf2-sha256", "pbkdf2_sha256$1000$djangosalt123$WrZ0z9pVNKU2hkBgWfZabSktS5se+Mf84aO/j4oNU6E=".into()),
+            ("ssha", "{SSHA}oep4GJ7HxpIYd8AWLmA7hYwreC84Ynl0ZXNhbA==".into()),
+        ];
+        for (kind, hash) in &hashes {
+            check_imported("password_hash", hash, kind).unwrap();
+            assert!(verify_now("correct horse", hash), "{hash}");
+            assert!(!verify_now("wrong horse", hash), "{hash}");
+            assert!(!is_current(hash));
+        }
+        // Argon2d with the argon2i tag swapped no longer verifies, but is still a valid hash.
+        check_imported("password_hash", &argon2d, "argon2").unwrap();
+        assert!(!verify_now("correct horse", &argon2d));
+        // A hash must be of the type it is declared as.
+        let error = check_imported("password_hash", &hashes[4].1, "bcrypt").unwrap_err();
+        assert!(error.field_message("password_hash").is_some(), "{error:?}");
     }
 
     #[test]
@@ -255,6 +305,20 @@ mod tests {
             ("argon2", format!("$argon2id$v=19$m=65536,t=2,p=16${salt_and_hash}")),
             ("bcrypt", "$2b$31$abcdefghijklmnopqrstuu5Xo0Wzjb8VpVBZ5Xk1Y8XNo3ZrYWiJC".to_owned()),
             ("bcrypt", "$2b$15$abcdefghijklmnopqrstuu5Xo0Wzjb8VpVBZ5Xk1Y8XNo3ZrYWiJC".to_owned()),
+            (
+                "scrypt",
+                "$scrypt$ln=24,r=8,p=1$c2FsdHlzYWx0eXNhbHQxNg$bBI0d0kfuecuWBNXmgpJOh+0Za6lYEPiFOBNan4pwZ0".to_owned(),
+            ),
+            (
+                "pbkdf2",
+                "$pbkdf2-sha256$i=900000000,l=32$c2FsdHlzYWx0eXNhbHQxNg$tVHYgLKarEClaRz7w0RMAtin5IJB7svUzVCB4M81cbM"
+                    .to_owned(),
+            ),
+            (
+                "firebase-scrypt",
+                "$fbscrypt$v=1,n=30,r=8,p=1,ss=Bw==,sk=c2lnbmVya2V5c2lnbmVya2V5$c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhh"
+                    .to_owned(),
+            ),
         ];
         for (kind, hash) in &too_costly {
             let error = check_imported("password_hash", hash, kind).unwrap_err();
