@@ -100,6 +100,8 @@ E2E_DATABASE_URL=$(bash .ci/postgres.sh createdb)
 export ROSTER_TEST_POSTGRES E2E_DATABASE_URL
 run_suites postgres
 run_script "crash (postgres)" .ci/crash-test.sh postgres
+# Export and import as an operator runs them, on SQLite and on this cluster.
+run_script "transfer (sqlite, postgres)" .ci/transfer-test.sh
 
 echo "== Two replicas behind nginx (PostgreSQL) =="
 set +e
