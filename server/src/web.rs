@@ -478,6 +478,18 @@ mod tests {
         assert!(!json.contains_key("content-security-policy"));
     }
 
+    #[test]
+    fn only_hashed_files_under_pkg_are_cached_for_good() {
+        let hashed = LeptosOptions::builder().output_name("roster").hash_files(true).build();
+        let caching = SiteCaching::new(&hashed);
+        assert_eq!(caching.cache_control("/pkg/roster.Xy3.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(caching.cache_control("/pkg/snippets/frontend-1/inline0.js"), "no-cache");
+        assert_eq!(caching.cache_control("/favicon.ico"), "no-cache");
+        assert_eq!(caching.cache_control("/pkgx/roster.js"), "no-cache");
+        let fixed_names = LeptosOptions::builder().output_name("roster").build();
+        assert_eq!(SiteCaching::new(&fixed_names).cache_control("/pkg/roster.wasm"), "no-cache");
+    }
+
     async fn buggy_handler() -> &'static str {
         panic!("a bug")
     }
