@@ -60,9 +60,10 @@ pub struct ImportArgs {
     /// Write the outcome of every line (not only errors) to this file.
     #[arg(long)]
     pub report: Option<std::path::PathBuf>,
-    /// Users or memberships written per transaction.
-    #[arg(long, default_value_t = 1_000)]
-    pub batch_size: usize,
+    /// Users or memberships written per transaction (default: 100 on SQLite, 1,000 on
+    /// PostgreSQL).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
 }
 
 /// `roster api-key …`.

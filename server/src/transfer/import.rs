@@ -18,18 +18,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Write};
 
 /// How to import.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     /// Check every row against the store without writing anything.
     pub dry_run: bool,
-    /// Users or memberships written per transaction.
-    pub batch_size: usize,
-}
-
-impl Default for ImportOptions {
-    fn default() -> Self {
-        Self { dry_run: false, batch_size: 1_000 }
-    }
+    /// Users or memberships written per transaction; by default 100 on SQLite (which looks
+    /// each bound parameter up by name, so a statement's cost grows with the square of its
+    /// parameters) and 1,000 on PostgreSQL.
+    pub batch_size: Option<usize>,
 }
 
 /// What happened to a row.
@@ -147,7 +143,11 @@ pub async fn import(
         created_permissions: HashSet::new(),
         role_slugs: HashMap::new(),
     };
-    let batch_size = options.batch_size.max(1);
+    let batch_size = match (options.batch_size, store.backend()) {
+        (Some(size), _) => size.max(1),
+        (None, crate::store::Backend::Sqlite) => 100,
+        (None, crate::store::Backend::Postgres) => 1_000,
+    };
     let mut users: Vec<(u64, UserLine)> = Vec::new();
     let mut memberships: Vec<(u64, MembershipLine)> = Vec::new();
     let mut read = 0u64;

@@ -162,7 +162,7 @@ fn jsonl(lines: &[Line]) -> Vec<u8> {
 }
 
 async fn import(store: &Store, file: &[u8], dry_run: bool) -> Report {
-    let options = ImportOptions { dry_run, batch_size: 64 };
+    let options = ImportOptions { dry_run, batch_size: Some(64) };
     transfer::import(store, file, options, Report::default(), |_| {}).await.expect("import")
 }
 
