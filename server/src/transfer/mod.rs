@@ -201,6 +201,9 @@ pub mod cli {
     use indicatif::{ProgressBar, ProgressStyle};
     use std::io::{BufReader, BufWriter, Write};
 
+    /// The SQLite page cache of each connection during an import, in MiB.
+    const BULK_LOAD_CACHE_MIB: u32 = 256;
+
     /// `roster export [--output FILE]`.
     pub async fn export(database_url: &str, output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
         let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
@@ -230,7 +233,9 @@ pub mod cli {
     /// `roster import FILE [--dry-run] [--report FILE]`: prints the errors and skipped rows,
     /// then the counts; fails when a row failed.
     pub async fn import(database_url: &str, args: ImportArgs) -> anyhow::Result<()> {
-        let store = Store::open(database_url).await.with_context(|| format!("opening {database_url}"))?;
+        let store = Store::open_for_bulk_load(database_url, BULK_LOAD_CACHE_MIB)
+            .await
+            .with_context(|| format!("opening {database_url}"))?;
         // The built-in roles and permissions exist before any line refers to them, as on a
         // store that has served once.
         crate::core::Core::new(store.clone(), crate::core::CoreSettings::default())
