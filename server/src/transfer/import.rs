@@ -718,48 +718,23 @@ impl Importer<'_> {
             };
             let updated_at = parse_time("updated_at", &membership.updated_at, created_at).unwrap_or(created_at);
             let status = membership.status.as_str();
-            match existing.get(&(organization.clone(), user.clone())) {
-                Some((id, stored_status)) => {
-                    if stored_status == status && held.get(id) == Some(&membership.roles) {
-                        self.record("membership", line, what, Outcome::Unchanged);
-                    } else {
-                        let id = id.clone();
-                        let roles = membership.roles;
-                        writes.push(Write {
-                            line,
-                            what,
-                            id,
-                            organization,
-                            user,
-                            status,
-                            roles,
-                            created_at,
-                            updated_at: now,
-                            new: false,
-                        });
-                    }
+            let (id, updated_at, new) = match existing.get(&(organization.clone(), user.clone())) {
+                Some((id, stored_status)) if stored_status == status && held.get(id) == Some(&membership.roles) => {
+                    self.record("membership", line, what, Outcome::Unchanged);
+                    continue;
                 }
+                Some((id, _)) => (id.clone(), now, false),
                 None => {
                     let id = match MembershipId::parse(&membership.id) {
                         Some(id) if !taken_ids.contains(id.as_str()) => id.to_string(),
                         _ => MembershipId::generate().to_string(),
                     };
                     taken_ids.insert(id.clone());
-                    let roles = membership.roles;
-                    writes.push(Write {
-                        line,
-                        what,
-                        id,
-                        organization,
-                        user,
-                        status,
-                        roles,
-                        created_at,
-                        updated_at,
-                        new: true,
-                    });
+                    (id, updated_at, true)
                 }
-            }
+            };
+            let roles = membership.roles;
+            writes.push(Write { line, what, id, organization, user, status, roles, created_at, updated_at, new });
         }
         let written = match self.dry_run || writes.is_empty() {
             true => Ok(()),
