@@ -38,7 +38,66 @@ pub enum Actor {
 enum CallerKind {
     Session(SessionContext),
     ApiKey { client_id: String, scope: Scope },
+    Widget(WidgetContext),
     System,
+}
+
+/// The scope of a widget token that lets its user manage the organization's members.
+pub const USERS_TABLE_SCOPE: &str = "widgets:users-table:manage";
+
+/// Every scope a widget token may ask for (the WorkOS SDK's `WidgetScope`).
+pub const WIDGET_SCOPES: [&str; 6] = [
+    USERS_TABLE_SCOPE,
+    "widgets:sso:manage",
+    "widgets:domain-verification:manage",
+    "widgets:api-keys:manage",
+    "widgets:dsync:manage",
+    "widgets:audit-log-streaming:manage",
+];
+
+/// What a widget token grants, as checked against the store at the call: one user, acting on
+/// themselves, and in one organization with the scopes the token carries that the user's
+/// roles there still grant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WidgetContext {
+    pub user_id: UserId,
+    /// The session the token was issued within, if the user had one.
+    pub session_id: Option<SessionId>,
+    /// The organization of the token, where the user is an active member.
+    pub organization_id: Option<OrganizationId>,
+    /// The user's roles there.
+    pub roles: Vec<String>,
+    /// The token's scopes that the roles still grant.
+    pub scopes: Vec<String>,
+    /// The token may act on its user's own account: the key that asked for it could change
+    /// that user's credentials itself.
+    pub account: bool,
+}
+
+/// Proof that the caller acts on their own account (a person in a dashboard session or
+/// through a widget): only [`Caller::account`] creates one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Account {
+    user_id: UserId,
+    session_id: Option<SessionId>,
+    organization_id: Option<OrganizationId>,
+}
+
+impl Account {
+    /// The user whose account this is.
+    pub fn user_id(&self) -> &UserId {
+        &self.user_id
+    }
+
+    /// The session the caller uses, if any: "every other session" keeps it.
+    pub fn session_id(&self) -> Option<&SessionId> {
+        self.session_id.as_ref()
+    }
+
+    /// The organization the caller works in, if any.
+    pub fn organization_id(&self) -> Option<&OrganizationId> {
+        self.organization_id.as_ref()
+    }
 }
 
 /// What a dashboard session knows about its user.
@@ -86,6 +145,43 @@ impl Caller {
         Self { actor: Actor::ApiKey(key), kind: CallerKind::ApiKey { client_id, scope } }
     }
 
+    /// A caller holding a widget token. Only the widget token check creates these.
+    pub fn from_widget(context: WidgetContext) -> Self {
+        Self { actor: Actor::User(context.user_id.clone()), kind: CallerKind::Widget(context) }
+    }
+
+    /// The widget token behind this caller, if any.
+    pub fn widget(&self) -> Option<&WidgetContext> {
+        match &self.kind {
+            CallerKind::Widget(context) => Some(context),
+            _ => None,
+        }
+    }
+
+    /// Checks that the caller is a person acting on their own account.
+    pub fn account(&self) -> Result<Account, AppError> {
+        match &self.kind {
+            CallerKind::Session(context) => Ok(Account {
+                user_id: context.user_id.clone(),
+                session_id: Some(context.session_id.clone()),
+                organization_id: context.organization_id.clone(),
+            }),
+            CallerKind::Widget(context) if context.account => Ok(Account {
+                user_id: context.user_id.clone(),
+                session_id: context.session_id.clone(),
+                organization_id: context.organization_id.clone(),
+            }),
+            CallerKind::Widget(_) => Err(AppError::Forbidden(
+                "This widget token was issued for the users table only: the key that asked for it cannot act on \
+                 this user's account."
+                    .into(),
+            )),
+            CallerKind::ApiKey { .. } | CallerKind::System => {
+                Err(AppError::Forbidden("Only a signed-in person can do that to their own account.".into()))
+            }
+        }
+    }
+
     /// Roster acting on its own behalf. Only the command line, first-start seeding and
     /// start-up may use it; `clippy.toml` refuses it anywhere else.
     pub fn system() -> Self {
@@ -115,7 +211,11 @@ impl Caller {
 
     /// The signed-in user, if the caller is a person.
     pub fn user_id(&self) -> Option<&UserId> {
-        self.session().map(|context| &context.user_id)
+        match &self.kind {
+            CallerKind::Session(context) => Some(&context.user_id),
+            CallerKind::Widget(context) => Some(&context.user_id),
+            CallerKind::ApiKey { .. } | CallerKind::System => None,
+        }
     }
 
     /// The API key behind this caller, if any.
@@ -133,6 +233,8 @@ impl Caller {
             CallerKind::System => true,
             CallerKind::ApiKey { scope, .. } => *scope == Scope::Environment,
             CallerKind::Session(context) => context.is_platform_admin,
+            // A widget never reaches past its organization, whoever its user is.
+            CallerKind::Widget(_) => false,
         };
         if allowed {
             Ok(Admin { scope: Scope::Environment, authority: Authority::Platform, actor: self.actor.clone() })
@@ -164,6 +266,23 @@ impl Caller {
                     Authority::Admin
                 } else {
                     return Err(AppError::Forbidden("You need the admin role in this organization to do that.".into()));
+                };
+                (Scope::Organization(organization.clone()), authority)
+            }
+            // A widget manages members only with the users-table scope, which a role grants
+            // (`owner` and `admin` by default); owners keep their owner rights there.
+            CallerKind::Widget(context) => {
+                let organization = context
+                    .organization_id
+                    .as_ref()
+                    .filter(|_| context.scopes.iter().any(|scope| scope == USERS_TABLE_SCOPE));
+                let Some(organization) = organization else {
+                    return Err(AppError::Forbidden("This widget token does not allow managing users.".into()));
+                };
+                let authority = if context.roles.iter().any(|role| role == roles::OWNER) {
+                    Authority::Owner
+                } else {
+                    Authority::Admin
                 };
                 (Scope::Organization(organization.clone()), authority)
             }
@@ -381,6 +500,37 @@ mod tests {
     fn platform_admins_are_still_scoped_to_the_active_organization() {
         let admin = session(&[], true).admin().unwrap();
         assert!(!admin.reaches(&OrganizationId::generate()));
+    }
+
+    fn widget(roles: &[&str], scopes: &[&str]) -> Caller {
+        Caller::from_widget(WidgetContext {
+            user_id: UserId::generate(),
+            session_id: None,
+            organization_id: Some(OrganizationId::generate()),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            account: true,
+        })
+    }
+
+    #[test]
+    fn widgets_manage_members_of_their_organization_only_with_the_users_table_scope() {
+        assert!(matches!(widget(&["admin"], &[]).admin(), Err(AppError::Forbidden(_))));
+        let caller = widget(&["admin"], &[USERS_TABLE_SCOPE]);
+        let admin = caller.admin().unwrap();
+        assert!(admin.reaches(caller.widget().unwrap().organization_id.as_ref().unwrap()));
+        assert!(!admin.reaches(&OrganizationId::generate()));
+        assert!(admin.require_owner_rights().is_err());
+        assert!(widget(&["owner"], &[USERS_TABLE_SCOPE]).admin().unwrap().require_owner_rights().is_ok());
+        assert!(caller.environment_admin().is_err());
+        assert_eq!(caller.account().unwrap().user_id(), caller.user_id().unwrap());
+    }
+
+    #[test]
+    fn api_keys_have_no_account_of_their_own() {
+        let key = Caller::from_api_key(ApiKeyId::generate(), "client".into(), Scope::Environment);
+        assert!(matches!(key.account(), Err(AppError::Forbidden(_))));
+        assert!(session(&["member"], false).account().is_ok());
     }
 
     #[test]

@@ -712,6 +712,75 @@ pub trait HostedSignIn: Send + Sync {
     async fn hosted_resend_email_code(&self, flow: &str, browser: &str) -> Result<(), AppError>;
 }
 
+/// A request for a widget token (`POST /widgets/token`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WidgetTokenRequest {
+    pub user_id: UserId,
+    /// Without it the token serves only the user's own account (profile, sessions, security).
+    pub organization_id: Option<OrganizationId>,
+    /// Scopes from [`WIDGET_SCOPES`] that the user's roles there must grant.
+    pub scopes: Vec<String>,
+}
+
+/// Changes a person makes to their own profile; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProfileUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// A language tag such as `en`; empty clears it.
+    pub locale: Option<String>,
+}
+
+/// How a person can sign in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignInMethods {
+    pub password: bool,
+    /// At least one authenticator app (TOTP factor) is enrolled.
+    pub factors: bool,
+}
+
+/// Widget tokens and the users table of WorkOS Widgets. Member management goes through the
+/// same calls as the other doors (with the grant of [`Caller::admin`] on a widget caller);
+/// these are what only the widgets need.
+#[async_trait]
+pub trait Widgets: Send + Sync {
+    /// Issues a one-hour widget token for an active member whose roles grant the scopes.
+    async fn issue_widget_token(&self, admin: &Admin, request: WidgetTokenRequest) -> Result<String, AppError>;
+    /// Resolves a widget token to its caller; fails (forbidden) for a bad, expired or revoked
+    /// token, and once its user is no longer an active member of its organization.
+    async fn resolve_widget_token(&self, token: &str) -> Result<Caller, AppError>;
+    /// A page of the users table: open invitations on the first page, then active members.
+    async fn widget_members(
+        &self,
+        admin: &Admin,
+        viewer: &UserId,
+        query: WidgetMemberQuery,
+    ) -> Result<WidgetMembers, AppError>;
+    /// The roles members may be given, and whether a member may hold several.
+    async fn widget_roles(&self, admin: &Admin) -> Result<WidgetRolesAndConfig, AppError>;
+    /// A user's membership of the grant's organization (the widgets name members by user).
+    async fn widget_membership(&self, admin: &Admin, user: &UserId) -> Result<OrganizationMembership, AppError>;
+}
+
+/// What a person does to their own account, proven by an [`Account`] from [`Caller::account`].
+#[async_trait]
+pub trait OwnAccount: Send + Sync {
+    /// The person's own user.
+    async fn own_user(&self, account: &Account) -> Result<User, AppError>;
+    /// Changes their name or locale.
+    async fn update_own_profile(&self, account: &Account, update: ProfileUpdate) -> Result<User, AppError>;
+    /// Their live sessions.
+    async fn own_live_sessions(&self, account: &Account) -> Result<Vec<Session>, AppError>;
+    /// Ends one of their sessions.
+    async fn end_own_session(&self, account: &Account, id: &SessionId) -> Result<(), AppError>;
+    /// Ends every live session but `keep`; returns how many ended.
+    async fn end_other_sessions(&self, account: &Account, keep: Option<&SessionId>) -> Result<u64, AppError>;
+    /// Changes their password, given the current one; their other sessions end.
+    async fn change_own_password(&self, account: &Account, current: &str, new: &str) -> Result<(), AppError>;
+    /// How they can sign in.
+    async fn own_sign_in_methods(&self, account: &Account) -> Result<SignInMethods, AppError>;
+}
+
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].
 pub trait Directory:
     Users
@@ -730,6 +799,8 @@ pub trait Directory:
     + AuthFactors
     + Environment
     + HostedSignIn
+    + Widgets
+    + OwnAccount
 {
 }
 
@@ -750,6 +821,8 @@ impl<T> Directory for T where
         + AuthFactors
         + Environment
         + HostedSignIn
+        + Widgets
+        + OwnAccount
 {
 }
 

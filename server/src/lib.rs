@@ -9,3 +9,4 @@ pub mod seed;
 pub mod store;
 pub mod transfer;
 pub mod web;
+pub mod widgets;

@@ -51,6 +51,7 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
     let directory: SharedDirectory = core;
     let health = crate::ops::health::router(store.clone(), settings.readiness.clone());
     let rest = crate::rest::router(directory.clone(), store);
+    let widgets = crate::widgets::router(directory.clone());
     let cookie_settings = CookieSettings { secure: settings.https };
     // Pages, server functions and the fallback (assets and unknown addresses) render the same
     // app, so they all need the same context.
@@ -80,7 +81,10 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         .with_state(leptos_options)
         .layer(middleware::from_fn(read_body_within_limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    with_middleware(dashboard.merge(rest).merge(health).layer(axum::Extension(cookie_settings)), settings)
+    with_middleware(
+        dashboard.merge(rest).merge(widgets).merge(health).layer(axum::Extension(cookie_settings)),
+        settings,
+    )
 }
 
 /// Turns on `hash_files` when the build next to this binary content-hashed the site's files

@@ -10,6 +10,7 @@ mod dashboard;
 mod factors;
 mod settings;
 mod sign_in;
+mod widgets;
 
 pub use authorization::*;
 pub use bulk::*;
@@ -17,6 +18,7 @@ pub use dashboard::*;
 pub use factors::*;
 pub use settings::*;
 pub use sign_in::*;
+pub use widgets::*;
 
 use crate::ids::*;
 use serde::{Deserialize, Serialize};

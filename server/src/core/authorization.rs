@@ -22,12 +22,17 @@ use app::model::*;
 use async_trait::async_trait;
 
 /// The names and descriptions of the permissions the built-in roles hold.
-const BUILT_IN_PERMISSIONS: [(&str, &str, &str); 5] = [
+const BUILT_IN_PERMISSIONS: [(&str, &str, &str); 6] = [
     ("members:read", "Read members", "See the organization's members and their roles."),
     ("members:manage", "Manage members", "Change members' roles, deactivate, reactivate and remove them."),
     ("invitations:manage", "Manage invitations", "Invite people, resend and revoke invitations."),
     ("roles:manage", "Manage roles", "Change the organization's roles."),
     ("organization:manage", "Manage the organization", "Change the organization's name, domains and settings."),
+    (
+        app::access::USERS_TABLE_SCOPE,
+        "Manage users in widgets",
+        "Get widget tokens for the users table: invite, change roles and remove members from an application.",
+    ),
 ];
 
 /// The setting that says whether a membership may hold several roles; absent means yes.

@@ -25,6 +25,7 @@ pub mod tokens;
 mod user_detail;
 mod users;
 pub mod validate;
+pub mod widgets;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -85,20 +86,30 @@ impl std::fmt::Debug for Core {
     }
 }
 
+/// The permission that lets a role's members manage users through widgets.
+const USERS_TABLE_SCOPE: &str = app::access::USERS_TABLE_SCOPE;
+
 /// The roles every environment starts with.
 pub const BUILT_IN_ROLES: [RoleRecord; 3] = [
     RoleRecord {
         slug: roles::OWNER,
         name: "Owner",
         description: "Full control of the organization, including its owners.",
-        permissions: &["members:read", "members:manage", "invitations:manage", "roles:manage", "organization:manage"],
+        permissions: &[
+            "members:read",
+            "members:manage",
+            "invitations:manage",
+            "roles:manage",
+            "organization:manage",
+            USERS_TABLE_SCOPE,
+        ],
         priority: 0,
     },
     RoleRecord {
         slug: roles::ADMIN,
         name: "Admin",
         description: "Manages members and invitations.",
-        permissions: &["members:read", "members:manage", "invitations:manage"],
+        permissions: &["members:read", "members:manage", "invitations:manage", USERS_TABLE_SCOPE],
         priority: 1,
     },
     RoleRecord {

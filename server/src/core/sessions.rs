@@ -171,10 +171,11 @@ impl Sessions for Core {
     }
 
     async fn own_memberships(&self, caller: &Caller) -> Result<Vec<OrganizationMembership>, AppError> {
-        let context = caller.session().ok_or(AppError::Unauthenticated)?;
+        // Dashboard sessions and widget tokens alike: both are a person.
+        let user = caller.user_id().ok_or(AppError::Unauthenticated)?;
         let mut conn = self.store.read().await?;
         let page = Page { limit: Page::MAX_LIMIT, ..Page::default() };
-        Ok(db::list_memberships(&mut conn, None, Some(&context.user_id), &[], &page).await?.data)
+        Ok(db::list_memberships(&mut conn, None, Some(user), &[], &page).await?.data)
     }
 
     async fn switch_organization(&self, caller: &Caller, organization: &OrganizationId) -> Result<(), AppError> {

@@ -7,7 +7,7 @@ use crate::store::{commit, now_ms};
 use app::error::AppError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
@@ -23,6 +23,7 @@ const SIGNING_KEY_SETTING: &str = "jwt_signing_key";
 pub struct SigningKey {
     kid: String,
     encoding: EncodingKey,
+    decoding: DecodingKey,
     jwk: serde_json::Value,
 }
 
@@ -69,11 +70,28 @@ impl SigningKey {
             "n": URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
             "e": URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
         });
-        Ok(Self { kid: stored.kid.clone(), encoding, jwk })
+        let decoding = DecodingKey::from_rsa_components(
+            &URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
+            &URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+        )
+        .map_err(|error| {
+            tracing::error!(%error, "the stored signing key has no usable public half");
+            AppError::Internal
+        })?;
+        Ok(Self { kid: stored.kid.clone(), encoding, decoding, jwk })
+    }
+
+    /// Verifies a token this key signed for `audience`, unexpired; `None` for anything else.
+    pub fn verify<T: serde::de::DeserializeOwned>(&self, token: &str, audience: &str) -> Option<T> {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<T>(token, &self.decoding, &validation).ok().map(|data| data.claims)
     }
 
     /// Signs claims into a compact JWT.
-    pub fn sign(&self, claims: &AccessClaims) -> Result<String, AppError> {
+    pub fn sign(&self, claims: &impl Serialize) -> Result<String, AppError> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|error| {

@@ -18,9 +18,10 @@ mod memberships;
 mod openapi;
 mod organization_domains;
 mod organizations;
-mod request;
+pub(crate) mod request;
 mod sessions;
 mod users;
+mod widgets;
 
 use app::directory::{Admin, Caller, SharedDirectory};
 use app::error::AppError;
@@ -67,6 +68,7 @@ fn routes() -> Routes {
         .merge(auth_factors::routes())
         .merge(logout::routes())
         .merge(authorize::routes())
+        .merge(widgets::routes())
         .merge(openapi::routes())
 }
 
@@ -178,8 +180,16 @@ async fn browser_cors(
 }
 
 /// The path prefixes of the API.
-const API_PREFIXES: [&str; 6] =
-    ["/user_management/", "/organizations", "/organization_domains", "/authorization/", "/sso/", "/auth/"];
+const API_PREFIXES: [&str; 8] = [
+    "/user_management/",
+    "/organizations",
+    "/organization_domains",
+    "/authorization/",
+    "/sso/",
+    "/auth/",
+    "/widgets/",
+    "/_widgets/",
+];
 
 /// Answers unknown API paths with a JSON 404 (the SDKs parse every error body as JSON)
 /// rather than the dashboard's "page not found".

@@ -102,6 +102,7 @@ fn build() -> Document {
         super::auth_factors::Doc::openapi(),
         super::logout::Doc::openapi(),
         super::authorize::Doc::openapi(),
+        super::widgets::Doc::openapi(),
     ] {
         document.merge(part);
     }

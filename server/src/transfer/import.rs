@@ -27,6 +27,39 @@ fn rows_per_statement(backend: crate::store::Backend) -> usize {
     }
 }
 
+/// A batch of new users whose member-search entries are written once, after the batch, rather
+/// than by the insert trigger row by row (SQLite only; see migration 0014). Lives within one
+/// transaction, so no other connection sees the deferral.
+struct SearchFill {
+    /// The users table's highest rowid before the batch: the batch's rows are the ones above.
+    rowid_before: i64,
+}
+
+impl SearchFill {
+    /// Turns the trigger off for the rest of the transaction; `None` where nothing is deferred.
+    async fn defer(tx: &mut sqlx::AnyConnection, backend: crate::store::Backend) -> anyhow::Result<Option<Self>> {
+        if backend != crate::store::Backend::Sqlite {
+            return Ok(None);
+        }
+        let rowid_before: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM users").fetch_one(&mut *tx).await?;
+        sqlx::query("UPDATE search_fill_deferral SET deferred = 1").execute(&mut *tx).await?;
+        Ok(Some(Self { rowid_before }))
+    }
+
+    /// Indexes the batch's rows and turns the trigger back on.
+    async fn complete(self, tx: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO user_search (rowid, text) SELECT rowid, email || ' ' || name_key FROM users WHERE rowid > $1",
+        )
+        .bind(self.rowid_before)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE search_fill_deferral SET deferred = 0").execute(&mut *tx).await?;
+        Ok(())
+    }
+}
+
 /// How to import.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -512,6 +545,7 @@ impl Importer<'_> {
         now: i64,
     ) -> anyhow::Result<()> {
         let mut tx = self.begin().await?;
+        let search_fill = SearchFill::defer(&mut tx, self.store.backend()).await?;
         for chunk in new.chunks(rows_per_statement(self.store.backend())) {
             let mut sql = SqlBuilder::new(
                 "INSERT INTO users (id, email, email_verified, first_name, last_name, name_key, last_name_key, \
@@ -545,6 +579,9 @@ impl Importer<'_> {
                 sql.push(", ").bind(user.created_at).push(", ").bind(user.updated_at).push(")");
             }
             sql.query().execute(&mut *tx).await?;
+        }
+        if let Some(search_fill) = search_fill {
+            search_fill.complete(&mut tx).await?;
         }
         for (user, stored) in changed {
             let id = UserId::from_trusted(stored.id.clone());

@@ -871,6 +871,16 @@ fn rest_rows() -> Vec<Row> {
                 call(format!("/user_management/authorize?{query}"), json!({}))
             },
         },
+        // A token for the target's own profile (no scopes); the scopes' own rules are in
+        // widgets.rs, with the matrix of the `/_widgets` routes.
+        Row {
+            method: M::POST,
+            route: "/widgets/token",
+            expect: REST_SEES_OWN,
+            request: |w| {
+                call("/widgets/token", json!({ "organization_id": w.acme.id, "user_id": w.target.id, "scopes": [] }))
+            },
+        },
         Row {
             method: M::POST,
             route: "/user_management/sessions/revoke",

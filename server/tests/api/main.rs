@@ -21,3 +21,4 @@ mod site_files;
 mod transfer;
 mod user_detail;
 mod web;
+mod widgets;

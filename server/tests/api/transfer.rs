@@ -216,6 +216,7 @@ async fn export_then_import_round_trips_with_ids_and_a_second_import_changes_not
     }
     let (status, user) = source.api_key(None).await.get("/user_management/users/user_01JAAAAAAAAAAAAAAAAA000005").await;
     assert_eq!((status, user["email"].as_str()), (200, Some("user5@example.test")));
+    assert_search_finds_every_user(source.core.store(), "user250@example.test").await;
 
     // The same file again: every row is unchanged.
     let again = import(source.core.store(), &file, false).await;
@@ -244,6 +245,35 @@ async fn export_then_import_round_trips_with_ids_and_a_second_import_changes_not
     assert_eq!((report.count("user", "updated"), report.count("user", "created")), (1, 0), "{:?}", report.counts);
     let (_, user) = source.api_key(None).await.get("/user_management/users/user_01JAAAAAAAAAAAAAAAAA000005").await;
     assert_eq!(user["email"], json!("renamed5@example.test"));
+}
+
+/// On SQLite, where an import fills the member-search index per batch rather than per row:
+/// every user is indexed, and the insert trigger is on again afterwards.
+async fn assert_search_finds_every_user(store: &Store, imported_email: &str) {
+    if store.backend() != server::store::Backend::Sqlite {
+        return;
+    }
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(store.pool()).await.expect("a count")
+    };
+    let matches = |phrase: String| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM user_search WHERE user_search MATCH $1")
+            .bind(format!("\"{phrase}\""))
+            .fetch_one(store.pool())
+            .await
+            .expect("a search")
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM user_search").await, count("SELECT COUNT(*) FROM users").await);
+    assert_eq!(matches(imported_email.to_owned()).await, 1);
+    assert_eq!(count("SELECT deferred FROM search_fill_deferral").await, 0);
+    sqlx::query(
+        "INSERT INTO users (id, email, email_verified, name_key, last_name_key, metadata, is_platform_admin, \
+         created_at, updated_at) VALUES ('user_after_import', 'after.import@example.test', 0, '', '', '{}', 0, 0, 0)",
+    )
+    .execute(store.pool())
+    .await
+    .expect("a user written after the import");
+    assert_eq!(matches("after.import@example.test".into()).await, 1);
 }
 
 /// A fresh store without a server (the database lives as long as the first field).

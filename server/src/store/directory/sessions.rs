@@ -131,3 +131,30 @@ pub async fn set_session_organization(
         .await?;
     Ok(())
 }
+
+/// True when a session of the user ended after `since` (ms): what revokes the widget tokens
+/// issued outside any session.
+pub async fn sessions_ended_since(conn: &mut Connection, user: &UserId, since: i64) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sessions WHERE user_id = $1 AND ended_at > $2 LIMIT 1")
+        .bind(user.as_str())
+        .bind(since)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The user's live session used most recently, if any.
+pub async fn latest_live_session_of(
+    conn: &mut Connection,
+    user: &UserId,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 \
+         ORDER BY COALESCE(last_active_at, created_at) DESC, id DESC LIMIT 1",
+    )
+    .bind(user.as_str())
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
+}

@@ -382,3 +382,12 @@ impl Lockable {
         }
     }
 }
+
+/// The user's password hash, if they have a password.
+pub async fn password_hash_of(conn: &mut Connection, id: &UserId) -> Result<Option<String>, StoreError> {
+    let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    Ok(hash.flatten())
+}

@@ -1,0 +1,514 @@
+//! The third door: the private API that the official `@workos-inc/widgets` components call
+//! (`/_widgets/…`, shapes from the package's `api/endpoint.d.ts`; see the README, "Widgets").
+//!
+//! Every call carries a widget token (`Authorization: Bearer …`) from `POST /widgets/token`.
+//! The caller is the token's user: member management takes the grant of [`Caller::admin`]
+//! (the users-table scope, re-checked against their roles at every call) and goes through
+//! the same directory calls as the REST API and the dashboard; the profile, session and
+//! password calls take their [`Caller::account`]. Nothing in a request names the user or the
+//! organization.
+//!
+//! Widgets run on the application's origin, so these routes answer CORS for the
+//! environment's allowed origins. Token problems answer 403 (the widgets then fetch a new
+//! token and retry once); everything else answers its own status with `{"message": …}`, and
+//! every success has a JSON body, because the widgets parse every answer.
+
+use app::directory::{Caller, NewInvitation, ProfileUpdate, SharedDirectory};
+use app::error::{AppError, Conflict};
+use app::ids::*;
+use app::model::*;
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{self, MethodRouter};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Every widget route, registered once: the router serves them and [`route_table`] lists them
+/// for the authorization matrix.
+fn routes() -> Vec<(Method, &'static str, MethodRouter<SharedDirectory>)> {
+    vec![
+        (Method::GET, "/_widgets/UserManagement/members", routing::get(members)),
+        (Method::POST, "/_widgets/UserManagement/members/{id}", routing::post(update_member)),
+        (Method::DELETE, "/_widgets/UserManagement/members/{id}", routing::delete(remove_member)),
+        (Method::POST, "/_widgets/UserManagement/invite-user", routing::post(invite)),
+        (Method::POST, "/_widgets/UserManagement/invites/{id}/resend", routing::post(resend_invite)),
+        (Method::DELETE, "/_widgets/UserManagement/invites/{id}", routing::delete(revoke_invite)),
+        (Method::GET, "/_widgets/UserManagement/roles", routing::get(roles)),
+        (Method::GET, "/_widgets/UserManagement/roles-and-config", routing::get(roles_and_config)),
+        (Method::GET, "/_widgets/UserManagement/organizations", routing::get(organizations)),
+        (Method::GET, "/_widgets/UserProfile/me", routing::get(me)),
+        (Method::POST, "/_widgets/UserProfile/me", routing::post(update_me)),
+        (Method::GET, "/_widgets/UserProfile/sessions", routing::get(sessions)),
+        (Method::DELETE, "/_widgets/UserProfile/sessions/revoke/{id}", routing::delete(revoke_session)),
+        (Method::DELETE, "/_widgets/UserProfile/sessions/revoke-all", routing::delete(revoke_other_sessions)),
+        (Method::GET, "/_widgets/UserProfile/authentication-information", routing::get(authentication_information)),
+        (Method::POST, "/_widgets/UserProfile/update-password", routing::post(update_password)),
+    ]
+}
+
+/// The method and path template of every widget route.
+pub fn route_table() -> Vec<(Method, &'static str)> {
+    routes().into_iter().map(|(method, path, _)| (method, path)).collect()
+}
+
+/// The widget routes, with their CORS.
+pub fn router(directory: SharedDirectory) -> Router {
+    let mut router: Router<SharedDirectory> = Router::new();
+    for (_, path, route) in routes() {
+        // Several methods share a path: axum merges method routers registered on one path.
+        router = router.route(path, route);
+    }
+    // Unknown `/_widgets/` paths get the JSON 404 of `rest::json_not_found`.
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(directory.clone(), widget_cors))
+        .with_state(directory)
+}
+
+/// The headers the widgets send.
+const ALLOWED_HEADERS: [&str; 5] =
+    ["authorization", "content-type", "workos-widgets-version", "workos-widgets-type", "x-elevated-access-token"];
+
+/// CORS for the widgets: an origin is allowed when the environment's settings list it (read
+/// per request). No cookies are involved, so no credentials are allowed.
+async fn widget_cors(
+    State(directory): State<SharedDirectory>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use tower::{Layer, ServiceExt};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _parts: &Parts| {
+            let directory = directory.clone();
+            async move {
+                match origin.to_str() {
+                    Ok(origin) => directory.allows_cors_origin(origin).await.unwrap_or(false),
+                    Err(_) => false,
+                }
+            }
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers(ALLOWED_HEADERS.map(HeaderName::from_static))
+        .max_age(std::time::Duration::from_secs(600));
+    match cors.layer(next).oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+/// A call holding a valid widget token.
+pub struct WidgetCaller(pub Caller);
+
+impl FromRequestParts<SharedDirectory> for WidgetCaller {
+    type Rejection = WidgetError;
+
+    async fn from_request_parts(parts: &mut Parts, directory: &SharedDirectory) -> Result<Self, Self::Rejection> {
+        let token = crate::rest::bearer(parts)
+            .ok_or_else(|| WidgetError(AppError::Forbidden("No widget token was sent.".into())))?;
+        directory.resolve_widget_token(token).await.map(WidgetCaller).map_err(WidgetError)
+    }
+}
+
+/// An error in the widgets' shape: a status and `{"message": …}`.
+#[derive(Debug)]
+pub struct WidgetError(pub AppError);
+
+impl From<AppError> for WidgetError {
+    fn from(error: AppError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for WidgetError {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        let (status, message) = match &error {
+            // The widgets fetch a new token on 403 and retry once.
+            AppError::Unauthenticated | AppError::Forbidden(_) => (StatusCode::FORBIDDEN, error.to_string()),
+            // One sentence for the dialog: the first field's.
+            AppError::Validation(errors) => (
+                StatusCode::BAD_REQUEST,
+                errors.first().map(|e| e.message.clone()).unwrap_or_else(|| error.to_string()),
+            ),
+            // Sign-in errors are not the widgets' business; anything else keeps its status.
+            AppError::InvalidCredentials | AppError::InvalidGrant(_) | AppError::StepUp(_) => {
+                (StatusCode::BAD_REQUEST, error.to_string())
+            }
+            _ => (
+                StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                error.to_string(),
+            ),
+        };
+        let mut response = (status, axum::Json(json!({ "message": message }))).into_response();
+        if let AppError::RateLimited { retry_after_seconds } = error
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+type WidgetResult<T> = Result<T, WidgetError>;
+type Dir = State<SharedDirectory>;
+
+/// A JSON object body (an empty one reads as `{}`), refused in the widgets' error shape.
+struct Json<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = WidgetError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match crate::rest::request::Body::<T>::from_request(request, state).await {
+            Ok(crate::rest::request::Body(body)) => Ok(Json(body)),
+            Err(crate::rest::ApiError(error)) => Err(WidgetError(error)),
+        }
+    }
+}
+
+/// `{"id": …, "success": true}`, what the users table's changes answer.
+fn done(id: impl std::fmt::Display) -> axum::Json<Value> {
+    axum::Json(json!({ "id": id.to_string(), "success": true }))
+}
+
+/// A path ID that does not parse is a missing row.
+fn parsed<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &str) -> WidgetResult<T> {
+    parse(raw).ok_or_else(|| WidgetError(AppError::not_found(what)))
+}
+
+#[derive(Deserialize)]
+struct MembersQuery {
+    limit: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+    search: Option<String>,
+    role: Option<String>,
+}
+
+async fn members(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Query(query): Query<MembersQuery>,
+) -> WidgetResult<axum::Json<WidgetMembers>> {
+    let admin = caller.admin()?;
+    let viewer = caller.user_id().ok_or(AppError::Internal)?;
+    // The widget sends the limit as a string; a bad one is a bad request, not a failure.
+    let limit = match query.limit.as_deref().map(str::parse::<u32>) {
+        None => None,
+        Some(Ok(limit)) if (1..=Page::MAX_LIMIT).contains(&limit) => Some(limit),
+        Some(_) => {
+            return Err(AppError::invalid("limit", "limit_invalid", format!("Use 1 to {}.", Page::MAX_LIMIT)).into());
+        }
+    };
+    let query =
+        WidgetMemberQuery { limit, after: query.after, before: query.before, search: query.search, role: query.role };
+    Ok(axum::Json(directory.widget_members(&admin, viewer, query).await?))
+}
+
+#[derive(Deserialize)]
+struct RolesBody {
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+async fn update_member(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Path(id): Path<String>,
+    Json(body): Json<RolesBody>,
+) -> WidgetResult<axum::Json<Value>> {
+    let admin = caller.admin()?;
+    let user = parsed(&id, UserId::parse, "Member")?;
+    if body.roles.is_empty() {
+        return Err(AppError::invalid("roles", "roles_required", "Choose a role.").into());
+    }
+    let membership = directory.widget_membership(&admin, &user).await?;
+    directory.set_membership_roles(&admin, &membership.id, body.roles).await?;
+    Ok(done(user))
+}
+
+async fn remove_member(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Path(id): Path<String>,
+) -> WidgetResult<axum::Json<Value>> {
+    let admin = caller.admin()?;
+    let user = parsed(&id, UserId::parse, "Member")?;
+    let membership = directory.widget_membership(&admin, &user).await?;
+    directory.delete_membership(&admin, &membership.id).await?;
+    Ok(done(user))
+}
+
+#[derive(Deserialize)]
+struct InviteBody {
+    email: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+/// The invite dialog shows these exact messages next to the field they concern
+/// (`lib/invite-user-dialog.js`); anything else it shows as a generic failure.
+fn invite_error(error: AppError) -> WidgetError {
+    let message = match &error {
+        AppError::Conflict { code: Conflict::AlreadyAMember, .. } => Some("User already exists"),
+        AppError::Conflict { code: Conflict::InvitationAlreadyPending, .. } => Some("User already invited"),
+        AppError::Validation(errors) => errors.iter().find_map(|e| match e.field.as_str() {
+            "email" => Some("Invalid email"),
+            "role_slug" => Some("Invalid role"),
+            _ => None,
+        }),
+        _ => None,
+    };
+    match message {
+        Some(message) => WidgetError(AppError::BadRequest(message.into())),
+        None => WidgetError(error),
+    }
+}
+
+async fn invite(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Json(body): Json<InviteBody>,
+) -> WidgetResult<axum::Json<Value>> {
+    let admin = caller.admin()?;
+    if body.roles.len() > 1 {
+        return Err(WidgetError(AppError::BadRequest("Invalid role".into())));
+    }
+    let invitation = NewInvitation {
+        email: body.email,
+        organization_id: admin.organization().cloned(),
+        role_slug: body.roles.into_iter().next(),
+        expires_in_days: None,
+        inviter_user_id: caller.user_id().cloned(),
+    };
+    directory.send_invitation(&admin, invitation).await.map_err(invite_error)?;
+    Ok(axum::Json(json!({ "success": true })))
+}
+
+async fn resend_invite(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Path(id): Path<String>,
+) -> WidgetResult<axum::Json<Value>> {
+    let admin = caller.admin()?;
+    let invitation = parsed(&id, InvitationId::parse, "Invitation")?;
+    directory.resend_invitation(&admin, &invitation).await?;
+    Ok(done(invitation))
+}
+
+async fn revoke_invite(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Path(id): Path<String>,
+) -> WidgetResult<axum::Json<Value>> {
+    let admin = caller.admin()?;
+    let invitation = parsed(&id, InvitationId::parse, "Invitation")?;
+    directory.revoke_invitation(&admin, &invitation).await?;
+    Ok(done(invitation))
+}
+
+async fn roles(State(directory): Dir, WidgetCaller(caller): WidgetCaller) -> WidgetResult<axum::Json<Vec<WidgetRole>>> {
+    let admin = caller.admin()?;
+    Ok(axum::Json(directory.widget_roles(&admin).await?.roles))
+}
+
+async fn roles_and_config(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+) -> WidgetResult<axum::Json<WidgetRolesAndConfig>> {
+    let admin = caller.admin()?;
+    Ok(axum::Json(directory.widget_roles(&admin).await?))
+}
+
+async fn organizations(State(directory): Dir, WidgetCaller(caller): WidgetCaller) -> WidgetResult<axum::Json<Value>> {
+    let current = caller.widget().and_then(|widget| widget.organization_id.clone());
+    let data: Vec<WidgetOrganization> = directory
+        .own_memberships(&caller)
+        .await?
+        .into_iter()
+        .filter(|membership| membership.status == MembershipStatus::Active)
+        .map(|membership| WidgetOrganization {
+            current: current.as_ref() == Some(&membership.organization_id),
+            id: membership.organization_id,
+            name: membership.organization_name,
+            favicon: None,
+        })
+        .collect();
+    Ok(axum::Json(json!({ "data": data })))
+}
+
+fn me_of(user: User) -> WidgetMe {
+    WidgetMe {
+        id: user.id,
+        email: user.email,
+        first_name: user.first_name,
+        last_name: user.last_name,
+        locale: user.locale,
+        profile_picture_url: user.profile_picture_url,
+        oauth_profiles: Default::default(),
+    }
+}
+
+async fn me(State(directory): Dir, WidgetCaller(caller): WidgetCaller) -> WidgetResult<axum::Json<WidgetMe>> {
+    let account = caller.account()?;
+    Ok(axum::Json(me_of(directory.own_user(&account).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MeBody {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    locale: Option<String>,
+}
+
+async fn update_me(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Json(body): Json<MeBody>,
+) -> WidgetResult<axum::Json<WidgetMe>> {
+    let account = caller.account()?;
+    let update = ProfileUpdate { first_name: body.first_name, last_name: body.last_name, locale: body.locale };
+    Ok(axum::Json(me_of(directory.update_own_profile(&account, update).await?)))
+}
+
+fn widget_session(session: Session) -> WidgetSession {
+    WidgetSession {
+        userland_user_id: session.user_id,
+        ip_address: session.ip_address,
+        user_agent: session.user_agent,
+        organization_id: session.organization_id,
+        state: WidgetSessionState { tag: "active".into(), expires_at: Some(session.expires_at) },
+        current_location: None,
+        used_sso_auth: false,
+        used_password_auth: session.auth_method == AuthMethod::Password,
+        used_passkey_auth: false,
+        used_apple_oauth: false,
+        used_bitbucket_oauth: false,
+        used_github_oauth: false,
+        used_gitlab_oauth: false,
+        used_google_oauth: false,
+        used_linkedin_oauth: false,
+        used_impersonation: false,
+        used_microsoft_oauth: false,
+        used_slack_oauth: false,
+        used_xero_oauth: false,
+        used_magic_auth: session.auth_method == AuthMethod::MagicCode,
+        impersonator_user_id: None,
+        impersonator_email: None,
+        impersonation_reason: None,
+        last_activity_at: Some(session.updated_at.clone()),
+        created_at: session.created_at,
+        updated_at: session.updated_at,
+        id: session.id,
+    }
+}
+
+async fn sessions(State(directory): Dir, WidgetCaller(caller): WidgetCaller) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    let data: Vec<WidgetSession> =
+        directory.own_live_sessions(&account).await?.into_iter().map(widget_session).collect();
+    Ok(axum::Json(json!({ "data": data })))
+}
+
+async fn revoke_session(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Path(id): Path<String>,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    let session = parsed(&id, SessionId::parse, "Session")?;
+    directory.end_own_session(&account, &session).await?;
+    Ok(axum::Json(json!({ "success": true })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RevokeAllBody {
+    current_session_id: Option<String>,
+}
+
+async fn revoke_other_sessions(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Json(body): Json<RevokeAllBody>,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    // The session to keep: the one the widget names, else the token's own.
+    let keep = body.current_session_id.and_then(|id| SessionId::parse(&id)).or_else(|| account.session_id().cloned());
+    directory.end_other_sessions(&account, keep.as_ref()).await?;
+    Ok(axum::Json(json!({ "success": true })))
+}
+
+async fn authentication_information(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    let methods = directory.own_sign_in_methods(&account).await?;
+    let method = |provider: &str, is_set_up: bool, current: Option<bool>| WidgetMethod {
+        provider: provider.into(),
+        is_set_up,
+        last_used: None,
+        is_current_session: current,
+    };
+    let information = WidgetAuthenticationInformation {
+        verification_methods: WidgetVerificationMethods {
+            mfa: method("MFA", methods.factors, None),
+            password: method("Password", methods.password, Some(false)),
+        },
+        password_settings: WidgetPasswordSettings {
+            is_password_number_required: false,
+            is_password_pwned_required: false,
+            is_password_symbol_required: false,
+            is_password_uppercase_required: false,
+            password_minimum_length: crate::core::validate::MIN_PASSWORD_CHARS as u32,
+            password_minimum_strength: 0,
+        },
+    };
+    Ok(axum::Json(json!({ "data": information })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+async fn update_password(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Json(body): Json<PasswordBody>,
+) -> WidgetResult<Response> {
+    let account = caller.account()?;
+    match directory.change_own_password(&account, &body.current_password, &body.new_password).await {
+        Ok(()) => Ok((StatusCode::CREATED, axum::Json(json!({ "success": true }))).into_response()),
+        // The widget lists the broken rules when every entry of `errors` has a code and a
+        // message (`password_strength_error`).
+        Err(AppError::Validation(errors)) if errors.iter().any(|e| e.field == "new_password") => {
+            let rules: Vec<Value> = errors
+                .iter()
+                .filter(|e| e.field == "new_password")
+                .map(|e| match e.code.as_str() {
+                    "password_too_short" => json!({
+                        "code": e.code, "message": e.message,
+                        "minimum_length": crate::core::validate::MIN_PASSWORD_CHARS,
+                    }),
+                    _ => json!({ "code": e.code, "message": e.message }),
+                })
+                .collect();
+            let body = json!({
+                "code": "password_strength_error",
+                "message": "The new password does not meet the rules.",
+                "errors": rules,
+            });
+            Ok((StatusCode::BAD_REQUEST, axum::Json(body)).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
