@@ -760,6 +760,35 @@ pub trait Widgets: Send + Sync {
     async fn widget_roles(&self, admin: &Admin) -> Result<WidgetRolesAndConfig, AppError>;
     /// A user's membership of the grant's organization (the widgets name members by user).
     async fn widget_membership(&self, admin: &Admin, user: &UserId) -> Result<OrganizationMembership, AppError>;
+    /// The address Roster is reached at (the widgets' `authkitOrigin`).
+    fn public_origin(&self) -> String;
+}
+
+/// Proof, for ten minutes, that a person just read a code sent to their email: what a widget
+/// needs before it changes their credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElevatedAccess {
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// A TOTP key offered to a person, enrolled once they confirm a code from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingFactor {
+    /// The factor's ID once confirmed.
+    pub factor_id: AuthenticationFactorId,
+    /// What the confirming code is checked against.
+    pub challenge_id: AuthenticationChallengeId,
+    pub user_id: UserId,
+    pub issuer: String,
+    /// The account name authenticator apps show: the email.
+    pub account: String,
+    /// The base32 key, its `otpauth://` URI and a QR code of it as a data URI.
+    pub secret: String,
+    pub uri: String,
+    pub qr_code: String,
+    pub created_at: String,
+    pub expires_at: String,
 }
 
 /// What a person does to their own account, proven by an [`Account`] from [`Caller::account`].
@@ -779,6 +808,30 @@ pub trait OwnAccount: Send + Sync {
     async fn change_own_password(&self, account: &Account, current: &str, new: &str) -> Result<(), AppError>;
     /// How they can sign in.
     async fn own_sign_in_methods(&self, account: &Account) -> Result<SignInMethods, AppError>;
+    /// Emails them a code that proves they read their email; returns the code's ID.
+    async fn start_elevation(&self, account: &Account) -> Result<EmailVerificationId, AppError>;
+    /// Checks that code and grants elevated access.
+    async fn finish_elevation(
+        &self,
+        account: &Account,
+        challenge: &str,
+        code: &str,
+    ) -> Result<ElevatedAccess, AppError>;
+    /// True when the token is elevated access of this account, unexpired.
+    async fn is_elevated(&self, account: &Account, token: Option<&str>) -> Result<bool, AppError>;
+    /// Sets a first password (an account without one: signed in by codes only).
+    async fn create_own_password(&self, account: &Account, password: &str) -> Result<(), AppError>;
+    /// Offers a new TOTP key, valid ten minutes until confirmed.
+    async fn start_own_factor(&self, account: &Account) -> Result<PendingFactor, AppError>;
+    /// Enrolls the offered key when the code from it is right.
+    async fn confirm_own_factor(&self, account: &Account, challenge: &str, code: &str) -> Result<(), AppError>;
+    /// Removes every TOTP factor; returns how many.
+    async fn reset_own_factors(&self, account: &Account) -> Result<u64, AppError>;
+    /// Emails a code to a new address; returns when it expires.
+    async fn start_email_change(&self, account: &Account, new_email: &str) -> Result<String, AppError>;
+    /// Moves the account to the address the code was sent to, verified; with fresh elevated
+    /// access (the code proved it again).
+    async fn finish_email_change(&self, account: &Account, code: &str) -> Result<(User, ElevatedAccess), AppError>;
 }
 
 /// Every user-management call. Implemented by the server's core; held as [`SharedDirectory`].

@@ -13,14 +13,14 @@
 //! token and retry once); everything else answers its own status with `{"message": …}`, and
 //! every success has a JSON body, because the widgets parse every answer.
 
-use app::directory::{Caller, NewInvitation, ProfileUpdate, SharedDirectory};
+use app::directory::{Account, Caller, NewInvitation, ProfileUpdate, SharedDirectory};
 use app::error::{AppError, Conflict};
 use app::ids::*;
 use app::model::*;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, MethodRouter};
 use serde::Deserialize;
@@ -46,6 +46,15 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<SharedDirectory>)> {
         (Method::DELETE, "/_widgets/UserProfile/sessions/revoke-all", routing::delete(revoke_other_sessions)),
         (Method::GET, "/_widgets/UserProfile/authentication-information", routing::get(authentication_information)),
         (Method::POST, "/_widgets/UserProfile/update-password", routing::post(update_password)),
+        (Method::POST, "/_widgets/UserProfile/send-verification", routing::post(send_verification)),
+        (Method::POST, "/_widgets/UserProfile/verify", routing::post(verify)),
+        (Method::POST, "/_widgets/UserProfile/create-password", routing::post(create_password)),
+        (Method::POST, "/_widgets/UserProfile/create-totp-factor", routing::post(create_totp_factor)),
+        (Method::POST, "/_widgets/UserProfile/verify-totp-factor", routing::post(verify_totp_factor)),
+        (Method::DELETE, "/_widgets/UserProfile/totp-factors", routing::delete(reset_totp_factors)),
+        (Method::POST, "/_widgets/UserProfile/send-email-change", routing::post(send_email_change)),
+        (Method::POST, "/_widgets/UserProfile/verify-email-change", routing::post(verify_email_change)),
+        (Method::GET, "/_widgets/settings", routing::get(settings)),
     ]
 }
 
@@ -128,7 +137,12 @@ impl IntoResponse for WidgetError {
         let error = self.0;
         let (status, message) = match &error {
             // The widgets fetch a new token on 403 and retry once.
-            AppError::Unauthenticated | AppError::Forbidden(_) => (StatusCode::FORBIDDEN, error.to_string()),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, error.to_string()),
+            // Only missing elevated access is unauthenticated here: not a 403, which would
+            // send the widget after a new token instead of asking for the emailed code.
+            AppError::Unauthenticated => {
+                (StatusCode::UNAUTHORIZED, "Confirm it's you first: enter the code sent to your email.".into())
+            }
             // One sentence for the dialog: the first field's.
             AppError::Validation(errors) => (
                 StatusCode::BAD_REQUEST,
@@ -486,14 +500,22 @@ async fn update_password(
     Json(body): Json<PasswordBody>,
 ) -> WidgetResult<Response> {
     let account = caller.account()?;
-    match directory.change_own_password(&account, &body.current_password, &body.new_password).await {
+    let changed = directory.change_own_password(&account, &body.current_password, &body.new_password).await;
+    password_answer(changed, "new_password")
+}
+
+/// `201 {success}` for a password set, or the error: a password that breaks a rule answers
+/// `password_strength_error` with `errors[]`, which the widget lists rule by rule (it does
+/// when every entry has a `code` and a `message`).
+fn password_answer(result: Result<(), AppError>, field: &str) -> WidgetResult<Response> {
+    match result {
         Ok(()) => Ok((StatusCode::CREATED, axum::Json(json!({ "success": true }))).into_response()),
-        // The widget lists the broken rules when every entry of `errors` has a code and a
-        // message (`password_strength_error`).
-        Err(AppError::Validation(errors)) if errors.iter().any(|e| e.field == "new_password") => {
+        Err(AppError::Validation(errors))
+            if errors.iter().any(|e| e.field == field && e.code.starts_with("password_")) =>
+        {
             let rules: Vec<Value> = errors
                 .iter()
-                .filter(|e| e.field == "new_password")
+                .filter(|e| e.field == field)
                 .map(|e| match e.code.as_str() {
                     "password_too_short" => json!({
                         "code": e.code, "message": e.message,
@@ -504,11 +526,169 @@ async fn update_password(
                 .collect();
             let body = json!({
                 "code": "password_strength_error",
-                "message": "The new password does not meet the rules.",
+                "message": "The password does not meet the rules.",
                 "errors": rules,
             });
             Ok((StatusCode::BAD_REQUEST, axum::Json(body)).into_response())
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Fails (401) unless the request carries elevated access of this account.
+async fn require_elevation(directory: &SharedDirectory, account: &Account, headers: &HeaderMap) -> WidgetResult<()> {
+    let token = headers.get("x-elevated-access-token").and_then(|value| value.to_str().ok());
+    if directory.is_elevated(account, token).await? { Ok(()) } else { Err(WidgetError(AppError::Unauthenticated)) }
+}
+
+async fn send_verification(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    let challenge = directory.start_elevation(&account).await?;
+    Ok(axum::Json(json!({ "authenticationChallenge": challenge, "type": "EmailVerification" })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeBody {
+    code: String,
+    #[serde(default)]
+    authentication_challenge_id: Option<String>,
+}
+
+async fn verify(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Json(body): Json<CodeBody>,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    let challenge = body.authentication_challenge_id.unwrap_or_default();
+    let access = directory.finish_elevation(&account, &challenge, &body.code).await?;
+    Ok(axum::Json(json!({ "elevatedAccessToken": access.token, "expiresAt": access.expires_at })))
+}
+
+#[derive(Deserialize)]
+struct NewPasswordBody {
+    password: String,
+}
+
+async fn create_password(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    headers: HeaderMap,
+    Json(body): Json<NewPasswordBody>,
+) -> WidgetResult<Response> {
+    let account = caller.account()?;
+    require_elevation(&directory, &account, &headers).await?;
+    password_answer(directory.create_own_password(&account, &body.password).await, "password")
+}
+
+async fn create_totp_factor(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    headers: HeaderMap,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    require_elevation(&directory, &account, &headers).await?;
+    let offer = directory.start_own_factor(&account).await?;
+    // `CreateTotpFactorResponse`: camelCase outside, the REST API's snake_case inside.
+    Ok(axum::Json(json!({
+        "authenticationFactor": {
+            "object": "authentication_factor",
+            "id": offer.factor_id,
+            "type": "totp",
+            "user_id": offer.user_id,
+            "totp": {
+                "issuer": offer.issuer,
+                "user": offer.account,
+                "secret": offer.secret,
+                "qr_code": offer.qr_code,
+                "uri": offer.uri,
+            },
+            "created_at": offer.created_at,
+            "updated_at": offer.created_at,
+        },
+        "authenticationChallenge": {
+            "object": "authentication_challenge",
+            "id": offer.challenge_id,
+            "expires_at": offer.expires_at,
+            "code": null,
+            "authentication_factor_id": offer.factor_id,
+            "created_at": offer.created_at,
+            "updated_at": offer.created_at,
+        },
+    })))
+}
+
+async fn verify_totp_factor(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    Json(body): Json<CodeBody>,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    let challenge = body.authentication_challenge_id.unwrap_or_default();
+    match directory.confirm_own_factor(&account, &challenge, &body.code).await {
+        Ok(()) => Ok(axum::Json(json!({ "success": true }))),
+        // The dialog matches this exact message ("Invalid passcode, please try again").
+        Err(AppError::Validation(errors)) if errors.iter().any(|e| e.code == "invalid_passcode") => {
+            Err(WidgetError(AppError::BadRequest("Invalid passcode".into())))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn reset_totp_factors(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    headers: HeaderMap,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    require_elevation(&directory, &account, &headers).await?;
+    directory.reset_own_factors(&account).await?;
+    Ok(axum::Json(json!({ "success": true })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmailChangeBody {
+    new_email: String,
+}
+
+async fn send_email_change(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    headers: HeaderMap,
+    Json(body): Json<EmailChangeBody>,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    require_elevation(&directory, &account, &headers).await?;
+    let expires_at = directory.start_email_change(&account, &body.new_email).await?;
+    Ok(axum::Json(json!({ "expiresAt": expires_at })))
+}
+
+async fn verify_email_change(
+    State(directory): Dir,
+    WidgetCaller(caller): WidgetCaller,
+    headers: HeaderMap,
+    Json(body): Json<CodeBody>,
+) -> WidgetResult<axum::Json<Value>> {
+    let account = caller.account()?;
+    require_elevation(&directory, &account, &headers).await?;
+    // The widget replaces its elevated access with the one this answers.
+    let (user, access) = directory.finish_email_change(&account, &body.code).await?;
+    Ok(axum::Json(json!({ "user": me_of(user), "elevatedAccessToken": access.token, "expiresAt": access.expires_at })))
+}
+
+async fn settings(State(directory): Dir, WidgetCaller(_caller): WidgetCaller) -> axum::Json<Value> {
+    axum::Json(json!({
+        "object": "settings",
+        "authkitOrigin": directory.public_origin(),
+        "teamName": "Roster",
+        "logoDarkIconPath": null,
+        "logoDarkPath": null,
+        "logoLightIconPath": null,
+        "logoLightPath": null,
+    }))
 }

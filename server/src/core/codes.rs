@@ -30,7 +30,7 @@ fn dead_reset_link() -> AppError {
     AppError::invalid("token", "password_reset_token_invalid", "The reset link is wrong, used or expired.")
 }
 
-fn six_digits() -> String {
+pub(crate) fn six_digits() -> String {
     format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
 }
 
@@ -58,7 +58,7 @@ impl Core {
         Self::issue_code_in(tx, CodePurpose::EmailVerification, user, code, EMAIL_VERIFICATION_MS, message).await
     }
 
-    async fn issue_code_in(
+    pub(crate) async fn issue_code_in(
         tx: &mut Connection,
         purpose: CodePurpose,
         user: &User,
@@ -68,9 +68,12 @@ impl Core {
     ) -> Result<CodeRow, AppError> {
         let now = now_ms();
         let id = match purpose {
-            CodePurpose::EmailVerification => EmailVerificationId::generate().to_string(),
+            CodePurpose::EmailVerification | CodePurpose::ElevatedAccess | CodePurpose::EmailChange => {
+                EmailVerificationId::generate().to_string()
+            }
             CodePurpose::PasswordReset => PasswordResetId::generate().to_string(),
             CodePurpose::MagicAuth => MagicAuthId::generate().to_string(),
+            CodePurpose::TotpEnrollment => AuthenticationChallengeId::generate().to_string(),
         };
         let row = CodeRow {
             id,
@@ -87,9 +90,12 @@ impl Core {
         api::insert_code(tx, purpose, &row).await?;
         api::queue_message(tx, &message, now).await?;
         let event = match purpose {
-            CodePurpose::EmailVerification => "email_verification.created",
+            CodePurpose::EmailVerification | CodePurpose::ElevatedAccess | CodePurpose::EmailChange => {
+                "email_verification.created"
+            }
             CodePurpose::PasswordReset => "password_reset.created",
             CodePurpose::MagicAuth => "magic_auth.created",
+            CodePurpose::TotpEnrollment => "authentication_factor.enrollment_started",
         };
         record(tx, event, None, &serde_json::json!({ "id": row.id, "user_id": row.user_id, "email": row.email }))
             .await?;

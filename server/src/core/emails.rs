@@ -67,6 +67,24 @@ pub fn email_verification(recipient: &str, code: &str) -> NewMessage {
     message(recipient, subject.into(), text, html)
 }
 
+/// The email that carries the code confirming a new address for an account.
+pub fn email_change(recipient: &str, code: &str) -> NewMessage {
+    let subject = "Confirm your new email";
+    let text = format!(
+        "Your code to use this address for your account is {code}. It expires in 10 minutes.\n\n\
+         If you did not ask to change your email, you can ignore this email.\n"
+    );
+    let html = layout(
+        subject,
+        &format!(
+            "<p>Your code to use this address for your account is</p>\n{}\n<p>It expires in 10 minutes. If you \
+             did not ask to change your email, you can ignore this email.</p>",
+            code_block(code)
+        ),
+    );
+    message(recipient, subject.into(), text, html)
+}
+
 /// The email that carries a password reset link.
 pub fn password_reset(recipient: &str, url: &str) -> NewMessage {
     let subject = "Reset your password";

@@ -32,7 +32,7 @@ const MAX_CHALLENGE_FAILURES: i64 = 5;
 /// Random key length: 160 bits, as RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
 /// The issuer authenticator apps show when the caller names none.
-const DEFAULT_ISSUER: &str = "Roster";
+pub(crate) const DEFAULT_ISSUER: &str = "Roster";
 /// The longest issuer or account name accepted.
 const MAX_LABEL_CHARS: usize = 100;
 
@@ -255,12 +255,13 @@ impl Core {
         user: &User,
         secret: &str,
         code: &str,
+        id: AuthenticationFactorId,
     ) -> Result<bool, AppError> {
         let now = now_ms();
         let totp = enrollment_totp(secret, &user.email)?;
         let Some(step) = totp.check(code.trim(), unix_seconds(now)) else { return Ok(false) };
         let row = FactorRow {
-            id: AuthenticationFactorId::generate().to_string(),
+            id: id.to_string(),
             user_id: Some(user.id.to_string()),
             organization_id: None,
             kind: "totp".into(),

@@ -19,7 +19,7 @@ use crate::store::directory as db;
 use crate::store::{Connection, commit, now_ms};
 use app::directory::{Admin, ApiKeys, Caller, ClientContext, Codes, HostedSignIn, Invitations, NewUser, SignedIn};
 use app::error::{AppError, Conflict};
-use app::ids::{OrganizationId, UserId};
+use app::ids::{AuthenticationFactorId, OrganizationId, UserId};
 use app::model::*;
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
@@ -242,7 +242,7 @@ impl Core {
                 let slot = super::attempts::TOTP_LIMIT.reserve(&mut *self.store.read().await?, &row.id, now).await?;
                 let user = db::find_user(&mut *self.store.read().await?, &proven.user).await?.ok_or_else(dead_flow)?;
                 let mut tx = self.store.begin().await?;
-                if !self.confirm_enrollment(&mut tx, &user, secret, &code).await? {
+                if !self.confirm_enrollment(&mut tx, &user, secret, &code, AuthenticationFactorId::generate()).await? {
                     return Err(wrong_totp());
                 }
                 commit(tx).await?;

@@ -6,13 +6,16 @@
 //! an active member, the scopes must still be granted by their roles, and the session the
 //! token was issued in must still be live, so revoking a user's sessions revokes their tokens.
 
+use super::codes::MAX_CODE_FAILURES;
 use super::events::{Change, record_change};
+use super::factors::{DEFAULT_ISSUER, EnrollmentKey};
 use super::{Core, validate};
 use crate::core::password;
+use crate::store::api::{self, CodePurpose, CodeRow};
 use crate::store::directory::{self as db, Lockable};
-use crate::store::{Connection, commit, now_ms};
+use crate::store::{Connection, commit, iso, now_ms};
 use app::directory::*;
-use app::error::{AppError, FieldErrors};
+use app::error::{AppError, Conflict, FieldErrors};
 use app::ids::*;
 use app::model::*;
 use async_trait::async_trait;
@@ -24,6 +27,20 @@ pub const WIDGET_TOKEN_SECONDS: i64 = 60 * 60;
 const WIDGET_AUDIENCE: &str = "roster:widgets";
 /// Invitation rows shown at the top of the users table's first page, at most.
 const INVITATION_ROWS: u32 = 100;
+/// The audience of elevated-access tokens.
+const ELEVATED_AUDIENCE: &str = "roster:widgets-elevated";
+/// How long elevated access, and the codes that lead to it, last.
+const ELEVATION_MS: i64 = 10 * 60_000;
+
+/// The claims of an elevated-access token: this user read a code sent to their email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ElevatedClaims {
+    aud: String,
+    sub: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+}
 
 /// The claims of a widget token. The widgets read `permissions`, `exp` and `sid`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -359,6 +376,10 @@ impl Widgets for Core {
         Ok(WidgetRolesAndConfig { roles, multiple_roles_enabled })
     }
 
+    fn public_origin(&self) -> String {
+        self.settings.public_url.trim_end_matches('/').to_owned()
+    }
+
     async fn widget_membership(&self, admin: &Admin, user: &UserId) -> Result<OrganizationMembership, AppError> {
         let organization = admin.organization().cloned().ok_or(AppError::Internal)?;
         let mut conn = self.store.read().await?;
@@ -474,5 +495,206 @@ impl OwnAccount for Core {
         let password = db::password_hash_of(&mut conn, account.user_id()).await?.is_some();
         let factors = !db::all_factors_of(&mut conn, account.user_id()).await?.is_empty();
         Ok(SignInMethods { password, factors })
+    }
+
+    async fn start_elevation(&self, account: &Account) -> Result<EmailVerificationId, AppError> {
+        let mut tx = self.store.begin().await?;
+        let user = Self::account_user(&mut tx, account).await?;
+        let code = super::codes::six_digits();
+        let message = super::emails::email_verification(&user.email, &code);
+        let row = Self::issue_code_in(&mut tx, CodePurpose::ElevatedAccess, &user, code, ELEVATION_MS, message).await?;
+        commit(tx).await?;
+        Ok(EmailVerificationId::from_trusted(row.id))
+    }
+
+    async fn finish_elevation(
+        &self,
+        account: &Account,
+        challenge: &str,
+        code: &str,
+    ) -> Result<ElevatedAccess, AppError> {
+        let mut tx = self.store.begin().await?;
+        Self::take_code(&mut tx, account, CodePurpose::ElevatedAccess, Some(challenge), code).await?;
+        commit(tx).await?;
+        self.elevated_access(account).await
+    }
+
+    async fn is_elevated(&self, account: &Account, token: Option<&str>) -> Result<bool, AppError> {
+        let Some(token) = token else { return Ok(false) };
+        let key = self.signing_key().await?;
+        let claims: Option<ElevatedClaims> = key.verify(token, ELEVATED_AUDIENCE);
+        Ok(claims.is_some_and(|claims| claims.sub == account.user_id().as_str()))
+    }
+
+    async fn create_own_password(&self, account: &Account, new: &str) -> Result<(), AppError> {
+        validate::password("password", new)?;
+        let hash = password::hash(new.to_owned()).await?;
+        let mut tx = self.store.begin().await?;
+        db::lock_row(&mut tx, Lockable::Users, account.user_id().as_str()).await?;
+        if db::password_hash_of(&mut tx, account.user_id()).await?.is_some() {
+            return Err(AppError::invalid(
+                "password",
+                "password_exists",
+                "This account already has a password; change it instead.",
+            ));
+        }
+        db::set_password_hash(&mut tx, account.user_id(), &hash, now_ms()).await?;
+        let user = Self::account_user(&mut tx, account).await?;
+        record_change(&mut tx, Change::by_user(account.user_id()), "user.updated", None, &user).await?;
+        Ok(commit(tx).await?)
+    }
+
+    async fn start_own_factor(&self, account: &Account) -> Result<PendingFactor, AppError> {
+        let mut tx = self.store.begin().await?;
+        let user = Self::account_user(&mut tx, account).await?;
+        let secret = EnrollmentKey::generate()?;
+        let key = EnrollmentKey::of(&secret, &user.email)?;
+        let now = now_ms();
+        // The challenge and the factor it will create share their ULID.
+        let ulid = app::ids::new_ulid();
+        let challenge =
+            AuthenticationChallengeId::from_trusted(format!("{}_{ulid}", AuthenticationChallengeId::PREFIX));
+        let row = CodeRow {
+            id: challenge.to_string(),
+            user_id: user.id.to_string(),
+            email: user.email.clone(),
+            secret: key.secret.clone(),
+            consumed_at: None,
+            expires_at: now + ELEVATION_MS,
+            created_at: now,
+            updated_at: now,
+        };
+        // One offer at a time: a new one replaces the earlier ones.
+        api::consume_codes_of(&mut tx, CodePurpose::TotpEnrollment, &row.user_id, now).await?;
+        api::insert_code(&mut tx, CodePurpose::TotpEnrollment, &row).await?;
+        commit(tx).await?;
+        Ok(PendingFactor {
+            factor_id: AuthenticationFactorId::from_trusted(format!("{}_{ulid}", AuthenticationFactorId::PREFIX)),
+            challenge_id: challenge,
+            user_id: user.id,
+            issuer: DEFAULT_ISSUER.to_owned(),
+            account: user.email,
+            secret: key.secret,
+            uri: key.uri,
+            qr_code: key.qr_code,
+            created_at: iso(now),
+            expires_at: iso(row.expires_at),
+        })
+    }
+
+    async fn confirm_own_factor(&self, account: &Account, challenge: &str, code: &str) -> Result<(), AppError> {
+        let invalid = || AppError::invalid("code", "invalid_passcode", "Invalid passcode");
+        let challenge = AuthenticationChallengeId::parse(challenge).ok_or_else(invalid)?;
+        let now = now_ms();
+        let mut tx = self.store.begin().await?;
+        let user = Self::account_user(&mut tx, account).await?;
+        let offer = api::find_code(&mut tx, CodePurpose::TotpEnrollment, challenge.as_str())
+            .await?
+            .filter(|row| row.user_id == user.id.as_str() && row.consumed_at.is_none() && row.expires_at > now)
+            .ok_or_else(|| AppError::invalid("code", "challenge_expired", "This setup has expired; start again."))?;
+        let factor = challenge.as_str().replacen(AuthenticationChallengeId::PREFIX, AuthenticationFactorId::PREFIX, 1);
+        let factor = AuthenticationFactorId::from_trusted(factor);
+        if !self.confirm_enrollment(&mut tx, &user, &offer.secret, code, factor).await? {
+            // Five wrong codes spend the offer, as they spend any code.
+            api::count_code_failure(&mut tx, CodePurpose::TotpEnrollment, user.id.as_str(), now).await?;
+            commit(tx).await?;
+            return Err(invalid());
+        }
+        if !api::consume_code(&mut tx, &offer.id, now).await? {
+            return Err(invalid());
+        }
+        Ok(commit(tx).await?)
+    }
+
+    async fn reset_own_factors(&self, account: &Account) -> Result<u64, AppError> {
+        let mut tx = self.store.begin().await?;
+        db::lock_row(&mut tx, Lockable::Users, account.user_id().as_str()).await?;
+        let factors = db::all_factors_of(&mut tx, account.user_id()).await?;
+        for row in &factors {
+            db::delete_factor(&mut tx, &row.id).await?;
+            let change = Change::by_user(account.user_id());
+            record_change(&mut tx, change, "authentication_factor.deleted", None, &row.clone().into_factor()).await?;
+        }
+        commit(tx).await?;
+        Ok(factors.len() as u64)
+    }
+
+    async fn start_email_change(&self, account: &Account, new_email: &str) -> Result<String, AppError> {
+        let email = validate::email("new_email", new_email)?;
+        let mut tx = self.store.begin().await?;
+        let user = Self::account_user(&mut tx, account).await?;
+        if email == user.email {
+            return Err(AppError::invalid("new_email", "same_email", "This is already your email."));
+        }
+        if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
+            return Err(AppError::conflict(Conflict::UserAlreadyExists, "This email is already in use."));
+        }
+        let code = super::codes::six_digits();
+        let message = super::emails::email_change(&email, &code);
+        // The code goes to the new address, which the row keeps.
+        let target = User { email, ..user };
+        let row = Self::issue_code_in(&mut tx, CodePurpose::EmailChange, &target, code, ELEVATION_MS, message).await?;
+        commit(tx).await?;
+        Ok(iso(row.expires_at))
+    }
+
+    async fn finish_email_change(&self, account: &Account, code: &str) -> Result<(User, ElevatedAccess), AppError> {
+        let mut tx = self.store.begin().await?;
+        db::lock_row(&mut tx, Lockable::Users, account.user_id().as_str()).await?;
+        let row = Self::take_code(&mut tx, account, CodePurpose::EmailChange, None, code).await?;
+        if db::find_credentials_by_email(&mut tx, &row.email).await?.is_some() {
+            return Err(AppError::conflict(Conflict::UserAlreadyExists, "This email is already in use."));
+        }
+        let mut user = Self::account_user(&mut tx, account).await?;
+        let before = user.clone();
+        user.email = row.email;
+        // Reading the code proved the new address is theirs.
+        user.email_verified = true;
+        db::update_user(&mut tx, &user, now_ms()).await?;
+        let updated = Self::account_user(&mut tx, account).await?;
+        record_change(&mut tx, Change::by_user(account.user_id()).before(&before), "user.updated", None, &updated)
+            .await?;
+        commit(tx).await?;
+        Ok((updated, self.elevated_access(account).await?))
+    }
+}
+
+impl Core {
+    /// Uses up the account's live code of a purpose (the one with this ID, when given); a wrong
+    /// code counts against the live ones, which five wrong codes spend.
+    async fn take_code(
+        tx: &mut Connection,
+        account: &Account,
+        purpose: CodePurpose,
+        id: Option<&str>,
+        code: &str,
+    ) -> Result<CodeRow, AppError> {
+        let now = now_ms();
+        let user = account.user_id().as_str();
+        let found = api::find_live_code(tx, purpose, code.trim(), Some(user), MAX_CODE_FAILURES, now)
+            .await?
+            .filter(|row| id.is_none_or(|id| id == row.id));
+        match found {
+            Some(row) if api::consume_code(tx, &row.id, now).await? => Ok(row),
+            _ => {
+                api::count_code_failure(tx, purpose, user, now).await?;
+                Err(AppError::invalid("code", "code_invalid", "The code is wrong or has expired."))
+            }
+        }
+    }
+
+    /// Signs ten minutes of elevated access for an account.
+    async fn elevated_access(&self, account: &Account) -> Result<ElevatedAccess, AppError> {
+        let key = self.signing_key().await?;
+        let now = now_ms();
+        let expires_ms = now + ELEVATION_MS;
+        let claims = ElevatedClaims {
+            aud: ELEVATED_AUDIENCE.to_owned(),
+            sub: account.user_id().to_string(),
+            iat: now / 1000,
+            exp: expires_ms / 1000,
+            jti: app::ids::new_ulid(),
+        };
+        Ok(ElevatedAccess { token: key.sign(&claims)?, expires_at: iso(expires_ms) })
     }
 }

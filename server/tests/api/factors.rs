@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use totp_rs::{Algorithm, Builder, Secret};
 
 /// The code of a base32 secret at `offset` steps from the step of `now` (Unix seconds).
-fn code_at(secret: &str, now: u64, offset: i64) -> String {
+pub(crate) fn code_at(secret: &str, now: u64, offset: i64) -> String {
     let key = Secret::try_from_base32(secret).expect("a base32 secret").as_bytes().to_vec();
     let totp = Builder::new().with_algorithm(Algorithm::SHA1).with_secret(key).build().expect("a TOTP");
     let step = (now / 30) as i64 + offset;
@@ -19,7 +19,7 @@ fn code_at(secret: &str, now: u64, offset: i64) -> String {
 
 /// The current Unix time, waited out of the last seconds of a step so that the server checks
 /// codes in the same step as the test computed them.
-async fn settled_now() -> u64 {
+pub(crate) async fn settled_now() -> u64 {
     loop {
         let now = chrono::Utc::now().timestamp() as u64;
         if now % 30 < 26 {

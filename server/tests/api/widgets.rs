@@ -333,6 +333,143 @@ async fn a_person_edits_their_profile_sessions_and_password() {
     assert_eq!(login.status(), 200);
 }
 
+/// Elevated access, got the way the widgets get it: a code emailed to the user, sent back.
+async fn elevated(fx: &Fixture, widget: &Api) -> String {
+    let (status, sent) = widget.send(Method::POST, "/_widgets/UserProfile/send-verification", json!(null)).await;
+    assert_eq!((status, sent["type"].as_str()), (200, Some("EmailVerification")), "{sent}");
+    let challenge = sent["authenticationChallenge"].as_str().unwrap().to_owned();
+    let verify = |code: String| {
+        let body = json!({ "code": code, "authenticationChallengeId": challenge });
+        widget.send(Method::POST, "/_widgets/UserProfile/verify", body)
+    };
+    assert_eq!(verify("000000".into()).await.0, 400);
+    let (status, access) = verify(fx.app.newest_code("elevated_access").await).await;
+    assert_eq!(status, 200, "{access}");
+    assert!(access["expiresAt"].as_str().unwrap().ends_with('Z'));
+    access["elevatedAccessToken"].as_str().unwrap().to_owned()
+}
+
+/// A request of a widget holding elevated access.
+async fn send_elevated(widget: &Api, elevation: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+    let mut request = widget.request(method, path).header("x-elevated-access-token", elevation);
+    if !body.is_null() {
+        request = request.json(&body);
+    }
+    answer(request.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn authenticator_apps_are_enrolled_and_reset_with_elevated_access() {
+    let fx = Fixture::new().await;
+    let widget = fx.widget(&fx.member, &[]).await;
+    const CREATE: &str = "/_widgets/UserProfile/create-totp-factor";
+    // Without elevated access: 401 (not 403, which would send the widget after a new token).
+    let (status, body) = widget.send(Method::POST, CREATE, json!(null)).await;
+    assert_eq!(status, 401, "{body}");
+    let elevation = elevated(&fx, &widget).await;
+    // Another user's elevated access is not this user's.
+    let other = fx.widget(&fx.admin, &[]).await;
+    assert_eq!(send_elevated(&other, &elevation, Method::POST, CREATE, json!(null)).await.0, 401);
+
+    let (status, offer) = send_elevated(&widget, &elevation, Method::POST, CREATE, json!(null)).await;
+    assert_eq!(status, 200, "{offer}");
+    let factor = &offer["authenticationFactor"];
+    let challenge = &offer["authenticationChallenge"];
+    assert_eq!((factor["object"].as_str(), factor["type"].as_str()), (Some("authentication_factor"), Some("totp")));
+    assert_eq!(challenge["authentication_factor_id"], factor["id"]);
+    assert!(factor["totp"]["qr_code"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    assert_eq!(factor["totp"]["user"], "member@acme.test");
+    let secret = factor["totp"]["secret"].as_str().unwrap().to_owned();
+    // Nothing is enrolled until a code from the app is right.
+    let (_, info) = widget.get("/_widgets/UserProfile/authentication-information").await;
+    assert_eq!(info["data"]["verificationMethods"]["Mfa"]["isSetUp"], json!(false));
+
+    let confirm = |code: String| {
+        let body = json!({ "authenticationChallengeId": challenge["id"], "code": code });
+        widget.send(Method::POST, "/_widgets/UserProfile/verify-totp-factor", body)
+    };
+    let now = crate::factors::settled_now().await;
+    let wrong = crate::factors::code_at(&secret, now, 5);
+    assert_eq!(confirm(wrong).await, (400, json!({ "message": "Invalid passcode" })));
+    assert_eq!(confirm(crate::factors::code_at(&secret, now, 0)).await, (200, json!({ "success": true })));
+    let (_, info) = widget.get("/_widgets/UserProfile/authentication-information").await;
+    assert_eq!(info["data"]["verificationMethods"]["Mfa"]["isSetUp"], json!(true));
+    let factors = fx.app.core.list_user_factors(&system(), &fx.member.user_id, Page::default()).await.unwrap();
+    assert_eq!(factors.data[0].id.to_string(), factor["id"].as_str().unwrap());
+
+    const RESET: &str = "/_widgets/UserProfile/totp-factors";
+    assert_eq!(widget.send(Method::DELETE, RESET, json!(null)).await.0, 401);
+    let reset = send_elevated(&widget, &elevation, Method::DELETE, RESET, json!(null)).await;
+    assert_eq!(reset, (200, json!({ "success": true })));
+    let (_, info) = widget.get("/_widgets/UserProfile/authentication-information").await;
+    assert_eq!(info["data"]["verificationMethods"]["Mfa"]["isSetUp"], json!(false));
+}
+
+#[tokio::test]
+async fn the_email_changes_to_an_address_proven_by_its_code() {
+    let fx = Fixture::new().await;
+    let widget = fx.widget(&fx.member, &[]).await;
+    const SEND: &str = "/_widgets/UserProfile/send-email-change";
+    let body = json!({ "newEmail": "mina@new.test" });
+    assert_eq!(widget.send(Method::POST, SEND, body.clone()).await.0, 401);
+    let elevation = elevated(&fx, &widget).await;
+    let taken = json!({ "newEmail": "admin@acme.test" });
+    assert_eq!(send_elevated(&widget, &elevation, Method::POST, SEND, taken).await.0, 409);
+    let (status, sent) = send_elevated(&widget, &elevation, Method::POST, SEND, body).await;
+    assert_eq!(status, 200, "{sent}");
+    assert!(sent["expiresAt"].is_string());
+    let verify = |code: String| {
+        let path = "/_widgets/UserProfile/verify-email-change";
+        send_elevated(&widget, &elevation, Method::POST, path, json!({ "code": code }))
+    };
+    assert_eq!(verify("000000".into()).await.0, 400);
+    let (status, changed) = verify(fx.app.newest_code("email_change").await).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["user"]["email"], "mina@new.test");
+    assert!(changed["elevatedAccessToken"].is_string() && changed["expiresAt"].is_string());
+    let user = fx.app.core.get_user(&system(), &fx.member.user_id).await.unwrap();
+    assert_eq!((user.email.as_str(), user.email_verified), ("mina@new.test", true));
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_gets_its_first_one_with_elevated_access() {
+    let fx = Fixture::new().await;
+    let new_user = NewUser { email: "codes-only@acme.test".into(), ..Default::default() };
+    let user = fx.app.core.create_user(&system(), new_user).await.unwrap();
+    let membership = NewMembership {
+        organization_id: fx.acme.id.clone(),
+        user_id: user.id.clone(),
+        role_slugs: vec![roles::MEMBER.into()],
+        status: MembershipStatus::Active,
+    };
+    let membership = fx.app.core.create_membership(&system(), membership).await.unwrap();
+    let widget = fx.widget(&membership, &[]).await;
+    let (_, info) = widget.get("/_widgets/UserProfile/authentication-information").await;
+    assert_eq!(info["data"]["verificationMethods"]["Password"]["isSetUp"], json!(false));
+    const CREATE: &str = "/_widgets/UserProfile/create-password";
+    let create = json!({ "password": "a first long password" });
+    assert_eq!(widget.send(Method::POST, CREATE, create.clone()).await.0, 401);
+    let elevation = elevated(&fx, &widget).await;
+    let (status, body) = send_elevated(&widget, &elevation, Method::POST, CREATE, json!({ "password": "short" })).await;
+    assert_eq!((status, body["errors"][0]["code"].as_str()), (400, Some("password_too_short")), "{body}");
+    let created = send_elevated(&widget, &elevation, Method::POST, CREATE, create.clone()).await;
+    assert_eq!(created, (201, json!({ "success": true })));
+    let (status, body) = send_elevated(&widget, &elevation, Method::POST, CREATE, create).await;
+    assert_eq!(status, 400, "{body}");
+    let fields = [("email", "codes-only@acme.test"), ("password", "a first long password")];
+    assert_eq!(fx.app.client().form("/api/login", &fields).await.status(), 200);
+}
+
+#[tokio::test]
+async fn settings_name_where_roster_is() {
+    let fx = Fixture::new().await;
+    let widget = fx.widget(&fx.member, &[]).await;
+    let (status, settings) = widget.get("/_widgets/settings").await;
+    assert_eq!(status, 200);
+    assert_eq!(settings["object"], "settings");
+    assert_eq!(settings["authkitOrigin"], json!(fx.app.base));
+}
+
 #[tokio::test]
 async fn preflights_are_answered_for_the_allowed_origins_only() {
     let fx = Fixture::new().await;
@@ -376,6 +513,7 @@ fn widget_rows() -> Vec<(Method, &'static str, [u16; 6])> {
     const TABLE: [u16; 6] = [403, 403, 403, 200, 200, 200];
     const TABLE_ROW: [u16; 6] = [403, 403, 403, 200, 200, 404];
     const OWN: [u16; 6] = [403, 403, 200, 200, 200, 200];
+    const ELEVATED: [u16; 6] = [403, 403, 401, 401, 401, 401];
     vec![
         (Method::GET, "/_widgets/UserManagement/members", TABLE),
         (Method::POST, "/_widgets/UserManagement/members/{id}", TABLE_ROW),
@@ -393,6 +531,16 @@ fn widget_rows() -> Vec<(Method, &'static str, [u16; 6])> {
         (Method::DELETE, "/_widgets/UserProfile/sessions/revoke-all", OWN),
         (Method::GET, "/_widgets/UserProfile/authentication-information", OWN),
         (Method::POST, "/_widgets/UserProfile/update-password", [403, 403, 400, 400, 400, 400]),
+        (Method::POST, "/_widgets/UserProfile/send-verification", OWN),
+        (Method::POST, "/_widgets/UserProfile/verify", [403, 403, 400, 400, 400, 400]),
+        // Without elevated access (its rules are in the tests above).
+        (Method::POST, "/_widgets/UserProfile/create-password", ELEVATED),
+        (Method::POST, "/_widgets/UserProfile/create-totp-factor", ELEVATED),
+        (Method::POST, "/_widgets/UserProfile/verify-totp-factor", [403, 403, 400, 400, 400, 400]),
+        (Method::DELETE, "/_widgets/UserProfile/totp-factors", ELEVATED),
+        (Method::POST, "/_widgets/UserProfile/send-email-change", ELEVATED),
+        (Method::POST, "/_widgets/UserProfile/verify-email-change", ELEVATED),
+        (Method::GET, "/_widgets/settings", [403, 403, 200, 200, 200, 200]),
     ]
 }
 
@@ -430,6 +578,12 @@ async fn every_widget_route_answers_every_caller_as_the_matrix_says() {
                 "/_widgets/UserProfile/update-password" => {
                     json!({ "currentPassword": "not it", "newPassword": "long enough password" })
                 }
+                "/_widgets/UserProfile/verify" | "/_widgets/UserProfile/verify-totp-factor" => {
+                    json!({ "code": "000000", "authenticationChallengeId": "auth_challenge_01H5JQDV7R7ATEYZDEG0W5PRYS" })
+                }
+                "/_widgets/UserProfile/create-password" => json!({ "password": "long enough password" }),
+                "/_widgets/UserProfile/send-email-change" => json!({ "newEmail": format!("moved-{cell}@acme.test") }),
+                "/_widgets/UserProfile/verify-email-change" => json!({ "code": "000000" }),
                 _ => json!(null),
             };
             let bearer = match index {

@@ -8,6 +8,14 @@ pub enum CodePurpose {
     EmailVerification,
     PasswordReset,
     MagicAuth,
+    /// A code that proves, once more, that a signed-in person reads their email, before a
+    /// widget changes their credentials.
+    ElevatedAccess,
+    /// A code sent to a new address a person wants to use; the row's email is that address.
+    EmailChange,
+    /// A TOTP key being enrolled from a widget; the row's secret is the key, its ID the
+    /// challenge that confirms it.
+    TotpEnrollment,
 }
 
 impl CodePurpose {
@@ -16,6 +24,9 @@ impl CodePurpose {
             Self::EmailVerification => "email_verification",
             Self::PasswordReset => "password_reset",
             Self::MagicAuth => "magic_auth",
+            Self::ElevatedAccess => "elevated_access",
+            Self::EmailChange => "email_change",
+            Self::TotpEnrollment => "totp_enrollment",
         }
     }
 }
