@@ -762,6 +762,9 @@ pub trait Widgets: Send + Sync {
     async fn widget_membership(&self, admin: &Admin, user: &UserId) -> Result<OrganizationMembership, AppError>;
     /// The address Roster is reached at (the widgets' `authkitOrigin`).
     fn public_origin(&self) -> String;
+    /// The origins that may frame the embedded users table: the environment's allowed
+    /// browser origins.
+    async fn embedding_origins(&self) -> Result<Vec<String>, AppError>;
 }
 
 /// Proof, for ten minutes, that a person just read a code sent to their email: what a widget

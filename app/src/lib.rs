@@ -5,6 +5,7 @@ pub mod accept;
 pub mod api_keys;
 pub mod auth;
 pub mod bulk;
+pub mod embed;
 pub mod error;
 pub mod format;
 pub mod hosted;
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invitations/accept") view=accept::AcceptInvitationPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=password_reset::ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/embed/users") view=embed::EmbedUsersPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=layout::Home ssr=SsrMode::Async/>
                     <Route path=path!("users") view=members::UsersPage ssr=SsrMode::Async/>

@@ -52,6 +52,7 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
     let health = crate::ops::health::router(store.clone(), settings.readiness.clone());
     let rest = crate::rest::router(directory.clone(), store);
     let widgets = crate::widgets::router(directory.clone());
+    let embedding = directory.clone();
     let cookie_settings = CookieSettings { secure: settings.https };
     // Pages, server functions and the fallback (assets and unknown addresses) render the same
     // app, so they all need the same context.
@@ -81,10 +82,13 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         .with_state(leptos_options)
         .layer(middleware::from_fn(read_body_within_limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    with_middleware(
-        dashboard.merge(rest).merge(widgets).merge(health).layer(axum::Extension(cookie_settings)),
-        settings,
-    )
+    let app = dashboard
+        .merge(rest)
+        .merge(widgets)
+        .merge(health)
+        .route("/embed/theme.css", axum::routing::get(crate::widgets::embed_theme))
+        .layer(axum::Extension(cookie_settings));
+    with_middleware(app, settings).layer(middleware::from_fn_with_state(embedding, crate::widgets::allow_embedding))
 }
 
 /// Turns on `hash_files` when the build next to this binary content-hashed the site's files

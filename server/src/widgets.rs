@@ -77,6 +77,68 @@ pub fn router(directory: SharedDirectory) -> Router {
         .with_state(directory)
 }
 
+/// The stylesheet that themes the embedded users table (`/embed/users`): the dashboard's CSS
+/// variables, set from the query (`accent` a hex colour, `radius` in pixels, `font` a font
+/// list). Anything else, or a value out of shape, is left at the default: nothing from the
+/// query reaches the stylesheet unchecked.
+pub async fn embed_theme(Query(theme): Query<EmbedTheme>) -> Response {
+    let mut rules = Vec::new();
+    if let Some(accent) = theme.accent.as_deref().filter(|accent| is_hex_colour(accent)) {
+        rules.push(format!("--accent: {accent}; --accent-strong: {accent}; --focus: {accent};"));
+    }
+    if let Some(radius) = theme.radius.as_deref().and_then(|radius| radius.parse::<u8>().ok()).filter(|r| *r <= 32) {
+        rules.push(format!("--radius: {radius}px;"));
+    }
+    let font_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | ',' | '-' | '\'' | '"');
+    if let Some(font) = theme.font.as_deref().filter(|font| font.len() <= 100 && font.chars().all(font_chars)) {
+        rules.push(format!("--font: {font};"));
+    }
+    // Twice `:root`, to outrank the dashboard's own declarations whatever their order.
+    let css = format!(":root:root {{ {} }}\n", rules.join(" "));
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], css)
+        .into_response()
+}
+
+/// The query of [`embed_theme`].
+#[derive(Deserialize)]
+pub struct EmbedTheme {
+    accent: Option<String>,
+    radius: Option<String>,
+    font: Option<String>,
+}
+
+fn is_hex_colour(value: &str) -> bool {
+    value.strip_prefix('#').is_some_and(|hex| matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Lets the applications of the environment's allowed origins frame the embedded users table
+/// (`/embed/…`): its `frame-ancestors` names them instead of `'none'`, and it drops
+/// `X-Frame-Options: DENY`. Every other page stays unframeable.
+pub async fn allow_embedding(
+    State(directory): State<SharedDirectory>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let embedded = request.uri().path().starts_with("/embed/");
+    let mut response = next.run(request).await;
+    if !embedded {
+        return response;
+    }
+    let origins = directory.embedding_origins().await.unwrap_or_default();
+    let headers = response.headers_mut();
+    if origins.is_empty() {
+        return response;
+    }
+    headers.remove(header::X_FRAME_OPTIONS);
+    let policy = headers.get(header::CONTENT_SECURITY_POLICY).and_then(|value| value.to_str().ok());
+    let framed = policy
+        .map(|policy| policy.replace("frame-ancestors 'none'", &format!("frame-ancestors {}", origins.join(" "))));
+    if let Some(value) = framed.and_then(|policy| HeaderValue::from_str(&policy).ok()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
 /// The headers the widgets send.
 const ALLOWED_HEADERS: [&str; 5] =
     ["authorization", "content-type", "workos-widgets-version", "workos-widgets-type", "x-elevated-access-token"];

@@ -380,6 +380,11 @@ impl Widgets for Core {
         self.settings.public_url.trim_end_matches('/').to_owned()
     }
 
+    async fn embedding_origins(&self) -> Result<Vec<String>, AppError> {
+        let mut conn = self.store.read().await?;
+        Ok(self.environment(&mut conn).await?.cors_origins)
+    }
+
     async fn widget_membership(&self, admin: &Admin, user: &UserId) -> Result<OrganizationMembership, AppError> {
         let organization = admin.organization().cloned().ok_or(AppError::Internal)?;
         let mut conn = self.store.read().await?;

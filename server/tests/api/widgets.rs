@@ -610,3 +610,39 @@ async fn every_widget_route_answers_every_caller_as_the_matrix_says() {
     }
     assert!(mismatches.is_empty(), "{} cells differ:\n{}", mismatches.len(), mismatches.join("\n"));
 }
+
+#[tokio::test]
+async fn the_embedded_table_is_themed_by_its_query_and_framed_only_by_allowed_origins() {
+    let fx = Fixture::new().await;
+    let client = reqwest::Client::new();
+    let css = |query: &'static str| {
+        let url = format!("{}/embed/theme.css?{query}", fx.app.base);
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let themed = css("accent=%23663399&radius=4&font=Georgia%2C%20serif").await;
+    assert!(themed.contains("--accent: #663399;") && themed.contains("--radius: 4px;"), "{themed}");
+    assert!(themed.contains("--font: Georgia, serif;"), "{themed}");
+    // Values out of shape never reach the stylesheet.
+    let refused = css("accent=red%3B%7Dbody%7Bdisplay%3Anone&radius=999&font=x%7D").await;
+    assert_eq!(refused, ":root:root {  }\n");
+
+    let page = |token: &'static str| {
+        let url = format!("{}/embed/users?token={token}", fx.app.base);
+        let client = client.clone();
+        async move { client.get(url).header("Accept", "text/html").send().await.unwrap() }
+    };
+    let unframeable = page("t").await;
+    assert_eq!(unframeable.headers()["x-frame-options"], "DENY");
+    let update = SettingsUpdate { cors_origins: Some(vec![APP_ORIGIN.into()]), ..Default::default() };
+    fx.app.core.update_environment_settings(&system(), update).await.expect("settings");
+    let framed = page("t").await;
+    assert!(framed.headers().get("x-frame-options").is_none());
+    let policy = framed.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains(&format!("frame-ancestors {APP_ORIGIN}")), "{policy}");
+    let html = framed.text().await.unwrap();
+    assert!(html.contains("Loading members"), "{html}");
+    // The dashboard's own pages stay unframeable.
+    let login = client.get(format!("{}/login", fx.app.base)).send().await.unwrap();
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
+}
