@@ -276,12 +276,23 @@ fn MemberRow(
         let select_id = format!("role-{id}");
         view! {
             <label class="sr-only" for=select_id.clone()>{format!("Role of {who}")}</label>
-            <select id=select_id disabled=busy prop:value=current_role.clone() on:change=move |event| {
+            <select id=select_id disabled=busy on:change=move |event| {
                 let slug = event_target_value(&event);
                 let path = format!("/_widgets/UserManagement/members/{id}");
                 on_change(("POST", path, Some(json!({ "roles": [slug.clone()] })), format!("{who} is now {slug}.")));
             }>
-                {move || roles.get().into_iter().map(|r| view! { <option value=r.slug.clone()>{r.name}</option> }).collect_view()}
+                // Marked `selected` on the option: the options arrive after the select exists.
+                {move || {
+                    let current = current_role.clone();
+                    roles
+                        .get()
+                        .into_iter()
+                        .map(|r| {
+                            let selected = r.slug == current;
+                            view! { <option value=r.slug.clone() selected=selected>{r.name}</option> }
+                        })
+                        .collect_view()
+                }}
             </select>
         }
         .into_any()
@@ -315,7 +326,7 @@ fn MemberRow(
     view! {
         <tr>
             <td>
-                <div>{who.clone()}{you.then(|| view! { <span class="badge">"You"</span> })}</div>
+                <div>{who.clone()}{you.then(|| view! { " " <span class="badge">"You"</span> })}</div>
                 {(!name.is_empty()).then(|| view! { <div class="muted">{member.email.clone()}</div> })}
             </td>
             <td><span class=status.1>{status.0}</span></td>

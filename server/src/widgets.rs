@@ -402,11 +402,15 @@ async fn roles_and_config(
 
 async fn organizations(State(directory): Dir, WidgetCaller(caller): WidgetCaller) -> WidgetResult<axum::Json<Value>> {
     let current = caller.widget().and_then(|widget| widget.organization_id.clone());
+    // A token that may not act on its user's account (asked for by a key of one of their
+    // organizations) does not learn their other organizations either.
+    let everywhere = caller.account().is_ok();
     let data: Vec<WidgetOrganization> = directory
         .own_memberships(&caller)
         .await?
         .into_iter()
         .filter(|membership| membership.status == MembershipStatus::Active)
+        .filter(|membership| everywhere || current.as_ref() == Some(&membership.organization_id))
         .map(|membership| WidgetOrganization {
             current: current.as_ref() == Some(&membership.organization_id),
             id: membership.organization_id,

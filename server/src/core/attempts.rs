@@ -26,6 +26,8 @@ pub const ADDRESS_LIMIT: Limit = Limit { name: "address", attempts: 30, window_m
 pub const MAGIC_AUTH_LIMIT: Limit = Limit { name: "magic_auth", attempts: 10, window_ms: 60_000 };
 /// Magic-auth codes issued per email.
 pub const MAGIC_AUTH_ISSUE_LIMIT: Limit = Limit { name: "magic_auth_issue", attempts: 5, window_ms: 10 * 60_000 };
+/// Codes a person has emailed from a widget (elevated access, email change), per user.
+pub const WIDGET_CODE_LIMIT: Limit = Limit { name: "widget_code", attempts: 5, window_ms: 10 * 60_000 };
 /// TOTP codes checked per authentication factor: six digits fall to guessing otherwise.
 pub const TOTP_LIMIT: Limit = Limit { name: "totp", attempts: 10, window_ms: 60_000 };
 /// Password reset links asked for per email, whether or not it has an account (so the limit

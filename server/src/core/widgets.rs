@@ -6,6 +6,7 @@
 //! an active member, the scopes must still be granted by their roles, and the session the
 //! token was issued in must still be live, so revoking a user's sessions revokes their tokens.
 
+use super::attempts::{PASSWORD_LIMIT, WIDGET_CODE_LIMIT};
 use super::codes::MAX_CODE_FAILURES;
 use super::events::{Change, record_change};
 use super::factors::{DEFAULT_ISSUER, EnrollmentKey};
@@ -472,6 +473,9 @@ impl OwnAccount for Core {
         let Some(stored) = stored else {
             return Err(AppError::invalid("current_password", "no_password", "This account has no password yet."));
         };
+        // Guesses of the current password count as sign-ins of the account do.
+        let user = self.own_user(account).await?;
+        PASSWORD_LIMIT.reserve(&mut *self.store.read().await?, &user.email, now_ms()).await?;
         if !password::verify(current.to_owned(), Some(stored.clone())).await {
             return Err(AppError::invalid("current_password", "incorrect", "The current password is not correct."));
         }
@@ -503,6 +507,7 @@ impl OwnAccount for Core {
     }
 
     async fn start_elevation(&self, account: &Account) -> Result<EmailVerificationId, AppError> {
+        WIDGET_CODE_LIMIT.reserve(&mut *self.store.read().await?, account.user_id().as_str(), now_ms()).await?;
         let mut tx = self.store.begin().await?;
         let user = Self::account_user(&mut tx, account).await?;
         let code = super::codes::six_digits();
@@ -634,6 +639,7 @@ impl OwnAccount for Core {
         if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
             return Err(AppError::conflict(Conflict::UserAlreadyExists, "This email is already in use."));
         }
+        WIDGET_CODE_LIMIT.reserve(&mut *self.store.read().await?, account.user_id().as_str(), now_ms()).await?;
         let code = super::codes::six_digits();
         let message = super::emails::email_change(&email, &code);
         // The code goes to the new address, which the row keeps.

@@ -47,6 +47,16 @@ impl Fixture {
         key.send(Method::POST, "/widgets/token", body).await
     }
 
+    /// A client of this server without a secret yet.
+    fn key_like(&self) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: self.app.base.clone(),
+            secret: String::new(),
+            client_id: String::new(),
+        }
+    }
+
     /// A widget client for a member, with the users-table scope when their roles grant it.
     async fn widget(&self, membership: &OrganizationMembership, scopes: &[&str]) -> Api {
         let (status, body) = self.token_for(&self.key, membership, scopes).await;
@@ -262,6 +272,18 @@ async fn the_organization_switcher_lists_the_users_organizations_with_the_curren
         .collect();
     listed.sort();
     assert_eq!(listed, [("Acme".to_owned(), true), ("Globex".to_owned(), false)]);
+
+    // Asked for by Acme's own key, the token serves Acme's table but not the account of a
+    // user Globex shares: no profile, and no word of their other organizations.
+    let acme_key = fx.app.api_key(Some(&fx.acme)).await;
+    let (status, body) = fx.token_for(&acme_key, &fx.admin, &[USERS_TABLE]).await;
+    assert_eq!(status, 200, "{body}");
+    let narrow = Api { secret: body["token"].as_str().unwrap().to_owned(), ..fx.key_like() };
+    assert_eq!(narrow.get("/_widgets/UserManagement/members").await.0, 200);
+    assert_eq!(narrow.get("/_widgets/UserProfile/me").await.0, 403);
+    let (_, body) = narrow.get("/_widgets/UserManagement/organizations").await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["data"][0]["name"], "Acme");
 }
 
 #[tokio::test]
@@ -622,6 +644,7 @@ async fn the_embedded_table_is_themed_by_its_query_and_framed_only_by_allowed_or
     };
     let themed = css("accent=%23663399&radius=4&font=Georgia%2C%20serif").await;
     assert!(themed.contains("--accent: #663399;") && themed.contains("--radius: 4px;"), "{themed}");
+    assert!(themed.contains("--on-accent: #ffffff;"), "{themed}");
     assert!(themed.contains("--font: Georgia, serif;"), "{themed}");
     // Values out of shape never reach the stylesheet.
     let refused = css("accent=red%3B%7Dbody%7Bdisplay%3Anone&radius=999&font=x%7D").await;
