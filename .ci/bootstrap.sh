@@ -64,6 +64,13 @@ if [ ! -d end2end/authkit-example/node_modules ] \
   (cd end2end/authkit-example && npm ci --no-audit --no-fund)
 fi
 
+# The widgets app the widgets browser tests drive (end2end/widgets).
+if [ ! -d end2end/widgets/node_modules ] \
+  || [ end2end/widgets/package-lock.json -nt end2end/widgets/node_modules/.package-lock.json ]; then
+  say "installing the widgets app's packages"
+  (cd end2end/widgets && npm ci --no-audit --no-fund)
+fi
+
 # The email tests make their own TLS certificates with the openssl command.
 if ! command -v openssl >/dev/null; then
   say "installing openssl"

@@ -16,6 +16,13 @@ const appPort = port + 1000;
 export const appURL = `http://127.0.0.1:${appPort}`;
 export const apiKey = 'sk_test_e2e_0123456789abcdef0123456789abcdef';
 export const clientId = 'client_e2e_authkit';
+// The widgets app of widgets-*.spec.ts (widgets/server.mjs): the official @workos-inc/widgets
+// components on a page of its own origin, calling Roster's /_widgets API from the browser with
+// tokens its backend gets from the same seeded API key. The specs add this origin to the
+// environment's allowed origins through the settings (see tests/widgets.ts), not through
+// ROSTER_CORS_ORIGINS, which would lock that setting for the specs that edit it.
+const widgetsPort = port + 1500;
+export const widgetsURL = `http://127.0.0.1:${widgetsPort}`;
 // The SMTP server the dashboard's emails go to (aiosmtpd, see .ci/smtp/smtp-sink.py): it keeps
 // each message as JSON in smtpDir/out, and refuses them while smtpDir/out/reply exists.
 const smtpPort = port + 20000;
@@ -84,6 +91,20 @@ export default defineConfig({
       ROSTER_HOST: '127.0.0.1',
       ROSTER_PORT: String(port),
       PORT: String(appPort),
+    },
+  }, {
+    // Builds its bundle (esbuild, about a second) first when widgets/dist is missing or stale.
+    command: 'node end2end/widgets/server.mjs',
+    cwd: repo,
+    url: `${widgetsURL}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    env: {
+      WORKOS_API_KEY: apiKey,
+      ROSTER_HOST: '127.0.0.1',
+      ROSTER_PORT: String(port),
+      PORT: String(widgetsPort),
     },
   }],
 });

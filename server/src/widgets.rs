@@ -83,8 +83,12 @@ pub fn router(directory: SharedDirectory) -> Router {
 /// query reaches the stylesheet unchecked.
 pub async fn embed_theme(Query(theme): Query<EmbedTheme>) -> Response {
     let mut rules = Vec::new();
-    if let Some(accent) = theme.accent.as_deref().filter(|accent| is_hex_colour(accent)) {
-        rules.push(format!("--accent: {accent}; --accent-strong: {accent}; --focus: {accent};"));
+    if let Some((accent, luminance)) = theme.accent.as_deref().and_then(|accent| Some((accent, luminance(accent)?))) {
+        // Text on the accent is dark or light, whichever reads on it, in both schemes.
+        let on_accent = if luminance > 0.35 { "#10122a" } else { "#ffffff" };
+        rules.push(format!(
+            "--accent: {accent}; --accent-strong: {accent}; --focus: {accent}; --on-accent: {on_accent};"
+        ));
     }
     if let Some(radius) = theme.radius.as_deref().and_then(|radius| radius.parse::<u8>().ok()).filter(|r| *r <= 32) {
         rules.push(format!("--radius: {radius}px;"));
@@ -107,8 +111,38 @@ pub struct EmbedTheme {
     font: Option<String>,
 }
 
-fn is_hex_colour(value: &str) -> bool {
-    value.strip_prefix('#').is_some_and(|hex| matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()))
+/// The relative luminance (WCAG) of a `#rgb` or `#rrggbb` colour; `None` for anything else.
+fn luminance(value: &str) -> Option<f64> {
+    let hex = value.strip_prefix('#').filter(|hex| hex.chars().all(|c| c.is_ascii_hexdigit()))?;
+    let channel = |digits: &str| u8::from_str_radix(digits, 16).ok().map(f64::from);
+    let (r, g, b) = match hex.len() {
+        3 => {
+            let short = |i: usize| channel(&hex[i..=i].repeat(2));
+            (short(0)?, short(1)?, short(2)?)
+        }
+        6 => (channel(&hex[0..2])?, channel(&hex[2..4])?, channel(&hex[4..6])?),
+        _ => return None,
+    };
+    let linear = |c: f64| {
+        let c = c / 255.0;
+        if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    Some(0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::luminance;
+
+    #[test]
+    fn colours_are_read_in_both_hex_forms_and_nothing_else_is() {
+        assert_eq!(luminance("#fff"), Some(1.0));
+        assert_eq!(luminance("#000000"), Some(0.0));
+        assert!(luminance("#663399").unwrap() < 0.35);
+        for refused in ["663399", "#66339", "#gggggg", "red", "#fff;}", ""] {
+            assert_eq!(luminance(refused), None, "{refused}");
+        }
+    }
 }
 
 /// Lets the applications of the environment's allowed origins frame the embedded users table
@@ -567,7 +601,13 @@ async fn update_password(
 ) -> WidgetResult<Response> {
     let account = caller.account()?;
     let changed = directory.change_own_password(&account, &body.current_password, &body.new_password).await;
-    password_answer(changed, "new_password")
+    match changed {
+        // The dialog shows this exact message under the current password's field.
+        Err(AppError::Validation(errors)) if errors.iter().any(|e| e.field == "current_password") => {
+            Err(WidgetError(AppError::BadRequest("Invalid credentials".into())))
+        }
+        changed => password_answer(changed, "new_password"),
+    }
 }
 
 /// `201 {success}` for a password set, or the error: a password that breaks a rule answers

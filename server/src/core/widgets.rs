@@ -312,7 +312,6 @@ impl Widgets for Core {
             after: query.before.clone(),
             order: Order::Asc,
         };
-        let first_page = page.before.is_none() && page.after.is_none();
         let filter = MemberFilter {
             search: search.clone(),
             role: role.clone(),
@@ -327,7 +326,9 @@ impl Widgets for Core {
             .map(|role| WidgetRoleRef { name: role.name, slug: role.slug, description: role.description })
             .collect();
         let mut rows = Vec::new();
-        if first_page {
+        // The first page of members, however it was reached ("Previous" always sends a cursor),
+        // starts with the open invitations.
+        if members.list_metadata.before.is_none() {
             let invitations = self
                 .list_invitations(
                     admin,
@@ -631,6 +632,7 @@ impl OwnAccount for Core {
 
     async fn start_email_change(&self, account: &Account, new_email: &str) -> Result<String, AppError> {
         let email = validate::email("new_email", new_email)?;
+        WIDGET_CODE_LIMIT.reserve(&mut *self.store.read().await?, account.user_id().as_str(), now_ms()).await?;
         let mut tx = self.store.begin().await?;
         let user = Self::account_user(&mut tx, account).await?;
         if email == user.email {
@@ -639,7 +641,6 @@ impl OwnAccount for Core {
         if db::find_credentials_by_email(&mut tx, &email).await?.is_some() {
             return Err(AppError::conflict(Conflict::UserAlreadyExists, "This email is already in use."));
         }
-        WIDGET_CODE_LIMIT.reserve(&mut *self.store.read().await?, account.user_id().as_str(), now_ms()).await?;
         let code = super::codes::six_digits();
         let message = super::emails::email_change(&email, &code);
         // The code goes to the new address, which the row keeps.
