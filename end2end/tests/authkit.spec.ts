@@ -1,14 +1,14 @@
 // Roster's hosted sign-in pages as a relying-party app meets them: every test goes through the
 // AuthKit example app (authkit-example/server.mjs, the WorkOS Node quickstart on the official
 // SDK, and its authkit-js page), which playwright.config.ts starts beside Roster. Codes come
-// from the SMTP sink, TOTP codes are computed here; users are made through the official SDK
+// from the SMTP sink, TOTP codes are computed (totp.ts); users are made through the official SDK
 // with the e2e API key, under names unique to the run.
 import { test, expect, Page } from '@playwright/test';
-import { createHmac } from 'node:crypto';
 import { WorkOS } from '../authkit-example/node_modules/@workos-inc/node';
 import { apiKey, appURL, baseURL, clientId } from '../playwright.config';
 import { ADMIN, axeClean, failOnPageErrors, hydrated, screenshots, serverFunction, signIn } from './helpers';
 import { mailMark, mailedCode, mailedLink } from './mail';
+import { freshCode } from './totp';
 
 test.describe.configure({ mode: 'serial', timeout: 60_000 });
 
@@ -130,42 +130,6 @@ async function fieldError(page: Page, label: string) {
   const id = await page.getByLabel(label, { exact: true }).getAttribute('id');
   expect(id, `the ${label} input has an id`).toBeTruthy();
   return page.locator(`#${id}-error`);
-}
-
-// ---- TOTP (RFC 6238: SHA-1, 30-second steps, six digits) ---------------------------------
-
-function base32(text: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const char of text.replace(/[\s=]+/g, '').toUpperCase()) {
-    const value = alphabet.indexOf(char);
-    if (value < 0) throw new Error(`not base32: ${text}`);
-    bits += value.toString(2).padStart(5, '0');
-  }
-  const bytes: number[] = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-function totp(secret: string, step: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
-  const at = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-/**
- * A code of a step after `usedStep` (a code is accepted once), taken early enough in its step
- * that Roster, checking it a moment later, counts the same step.
- */
-async function freshCode(secret: string, usedStep = -1): Promise<{ code: string; step: number }> {
-  for (;;) {
-    const now = Date.now() / 1000;
-    const step = Math.floor(now / 30);
-    if (step > usedStep && now % 30 < 25) return { code: totp(secret, step), step };
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 // ---- tests --------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import {
   PASSWORD,
   allowWidgetsOrigin,
   claims,
-  freshTotp,
   openWidget,
   organizationNamed,
   recordWidgetCalls,
@@ -20,6 +19,7 @@ import {
   um,
   widgetRoot,
 } from './widgets';
+import { freshCode } from './totp';
 
 // Each test sets up its own people, so one failing leaves the others meaningful.
 test.describe.configure({ timeout: 60_000 });
@@ -222,7 +222,7 @@ test('User Security: a person proves it is them by email, then enrolls an authen
   expect(secret).toMatch(/^[A-Z2-7]{16,}=*$/);
   await page.keyboard.press('Escape');
   await expect(keyDialog).toBeHidden();
-  await typeCode(setup, await freshTotp(secret));
+  await typeCode(setup, (await freshCode(secret)).code);
   await expect(setup).toBeHidden({ timeout: 15_000 });
 
   await expect(page.getByText('Authenticator app', { exact: true })).toBeVisible();

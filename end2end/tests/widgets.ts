@@ -2,7 +2,6 @@
 // @workos-inc/widgets components fed tokens by the official Node SDK) that playwright.config.ts
 // starts on an origin of its own, the SDK client the tests set data up with, and RFC 6238 codes.
 import { Browser, expect, Locator, Page, Request } from '@playwright/test';
-import { createHmac } from 'node:crypto';
 import { WorkOS } from '../widgets/node_modules/@workos-inc/node';
 import { apiKey, baseURL, clientId, widgetsURL } from '../playwright.config';
 import { ADMIN, serverFunction, signInWithoutJavaScript } from './helpers';
@@ -144,38 +143,6 @@ export function recordWidgetCalls(page: Page): () => Promise<WidgetCall[]> {
  */
 export function claims(token: string): Record<string, unknown> {
   return JSON.parse(atob(token.split('.')[1]));
-}
-
-// ---- TOTP (RFC 6238: SHA-1, 30-second steps, six digits) ---------------------------------
-
-function base32(text: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const char of text.replace(/[\s=]+/g, '').toUpperCase()) {
-    const value = alphabet.indexOf(char);
-    if (value < 0) throw new Error(`not base32: ${text}`);
-    bits += value.toString(2).padStart(5, '0');
-  }
-  const bytes: number[] = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-function totp(secret: string, step: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
-  const at = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-/** The current code for `secret`, taken early enough in its step that Roster checks the same one. */
-export async function freshTotp(secret: string): Promise<string> {
-  for (;;) {
-    const now = Date.now() / 1000;
-    if (now % 30 < 25) return totp(secret, Math.floor(now / 30));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 /** Types a six-digit code into the widgets' one-box-per-digit input, as a person would. */

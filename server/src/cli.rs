@@ -60,8 +60,8 @@ pub struct ImportArgs {
     /// Write the outcome of every line (not only errors) to this file.
     #[arg(long)]
     pub report: Option<std::path::PathBuf>,
-    /// Users or memberships written per transaction (default: 100 on SQLite, 1,000 on
-    /// PostgreSQL).
+    /// Users or memberships written per transaction (default: 5,000 users and 1,000
+    /// memberships on SQLite, 1,000 of each on PostgreSQL).
     #[arg(long)]
     pub batch_size: Option<usize>,
 }
