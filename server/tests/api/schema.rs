@@ -24,11 +24,13 @@ struct Table {
 type Schema = BTreeMap<String, Table>;
 
 /// What each engine has that the other does without, on purpose: "contains" search is
-/// SQLite's FTS5 table `user_search` (kept by triggers), and on PostgreSQL a generated
+/// SQLite's FTS5 table `user_search` (kept by triggers, which the one-row
+/// `search_fill_deferral` lets an import pause), and on PostgreSQL a generated
 /// `users.search_text` column under a `pg_trgm` index.
 fn engine_specific(schema: &mut Schema) {
     // sqlx's bookkeeping differs by engine too.
-    schema.retain(|name, _| !name.starts_with("user_search") && !name.starts_with("_sqlx"));
+    let specific = ["user_search", "search_fill_deferral", "_sqlx"];
+    schema.retain(|name, _| !specific.iter().any(|prefix| name.starts_with(prefix)));
     if let Some(users) = schema.get_mut("users") {
         users.columns.remove("search_text");
         users.indexes.remove("users_search_text");
