@@ -80,7 +80,6 @@ pub struct WidgetContext {
 pub struct Account {
     user_id: UserId,
     session_id: Option<SessionId>,
-    organization_id: Option<OrganizationId>,
 }
 
 impl Account {
@@ -92,11 +91,6 @@ impl Account {
     /// The session the caller uses, if any: "every other session" keeps it.
     pub fn session_id(&self) -> Option<&SessionId> {
         self.session_id.as_ref()
-    }
-
-    /// The organization the caller works in, if any.
-    pub fn organization_id(&self) -> Option<&OrganizationId> {
-        self.organization_id.as_ref()
     }
 }
 
@@ -161,16 +155,12 @@ impl Caller {
     /// Checks that the caller is a person acting on their own account.
     pub fn account(&self) -> Result<Account, AppError> {
         match &self.kind {
-            CallerKind::Session(context) => Ok(Account {
-                user_id: context.user_id.clone(),
-                session_id: Some(context.session_id.clone()),
-                organization_id: context.organization_id.clone(),
-            }),
-            CallerKind::Widget(context) if context.account => Ok(Account {
-                user_id: context.user_id.clone(),
-                session_id: context.session_id.clone(),
-                organization_id: context.organization_id.clone(),
-            }),
+            CallerKind::Session(context) => {
+                Ok(Account { user_id: context.user_id.clone(), session_id: Some(context.session_id.clone()) })
+            }
+            CallerKind::Widget(context) if context.account => {
+                Ok(Account { user_id: context.user_id.clone(), session_id: context.session_id.clone() })
+            }
             CallerKind::Widget(_) => Err(AppError::Forbidden(
                 "This widget token was issued for the users table only: the key that asked for it cannot act on \
                  this user's account."

@@ -102,6 +102,30 @@ impl Core {
         Ok(row)
     }
 
+    /// Uses up a user's live code of a purpose (the one with this ID, when given). `None` for a
+    /// wrong, spent or expired code: six digits are guessable, so the failure is counted
+    /// against the user's live codes of the purpose (five kill them) and the caller commits
+    /// it before answering.
+    pub(crate) async fn take_code(
+        tx: &mut Connection,
+        purpose: CodePurpose,
+        user: &UserId,
+        id: Option<&str>,
+        code: &str,
+    ) -> Result<Option<CodeRow>, AppError> {
+        let now = now_ms();
+        let found = api::find_live_code(tx, purpose, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now)
+            .await?
+            .filter(|row| id.is_none_or(|id| id == row.id));
+        match found {
+            Some(row) if api::consume_code(tx, &row.id, now).await? => Ok(Some(row)),
+            _ => {
+                api::count_code_failure(tx, purpose, user.as_str(), now).await?;
+                Ok(None)
+            }
+        }
+    }
+
     /// The user with this email, if the grant may issue them codes.
     async fn user_for_codes(&self, admin: &Admin, email: &str) -> Result<User, AppError> {
         let email = validate::email("email", email)?;
@@ -245,16 +269,7 @@ impl Codes for Core {
         let mut tx = self.store.begin().await?;
         Self::user_for_credentials(&mut tx, admin, user).await?;
         let now = now_ms();
-        let purpose = CodePurpose::EmailVerification;
-        let found =
-            api::find_live_code(&mut tx, purpose, code.trim(), Some(user.as_str()), MAX_CODE_FAILURES, now).await?;
-        let consumed = match &found {
-            Some(row) => api::consume_code(&mut tx, &row.id, now).await?,
-            None => false,
-        };
-        if !consumed {
-            // Six digits are guessable; five wrong tries kill the code.
-            api::count_code_failure(&mut tx, purpose, user.as_str(), now).await?;
+        if Self::take_code(&mut tx, CodePurpose::EmailVerification, user, None, code).await?.is_none() {
             commit(tx).await?;
             return Err(AppError::invalid(
                 "code",

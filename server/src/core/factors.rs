@@ -427,19 +427,27 @@ impl AuthFactors for Core {
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, user.as_str()).await?;
         Self::user_for_credentials(&mut tx, admin, user).await?;
-        let factors = db::all_factors_of(&mut tx, user).await?;
-        for row in &factors {
-            db::delete_factor(&mut tx, &row.id).await?;
-            record_change(
-                &mut tx,
-                Change::by(admin),
-                "authentication_factor.deleted",
-                admin.organization(),
-                &row.clone().into_factor(),
-            )
-            .await?;
-        }
+        let deleted = Self::delete_factors_of(&mut tx, user, || Change::by(admin), admin.organization()).await?;
         commit(tx).await?;
+        Ok(deleted)
+    }
+}
+
+impl Core {
+    /// Deletes every factor of a user, recording each deletion attributed to `change` in
+    /// `organization`; returns how many there were.
+    pub(crate) async fn delete_factors_of(
+        conn: &mut Connection,
+        user: &UserId,
+        change: impl Fn() -> Change,
+        organization: Option<&OrganizationId>,
+    ) -> Result<u64, AppError> {
+        let factors = db::all_factors_of(conn, user).await?;
+        for row in &factors {
+            db::delete_factor(conn, &row.id).await?;
+            let deleted = row.clone().into_factor();
+            record_change(conn, change(), "authentication_factor.deleted", organization, &deleted).await?;
+        }
         Ok(factors.len() as u64)
     }
 }

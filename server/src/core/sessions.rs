@@ -209,19 +209,25 @@ impl Sessions for Core {
         Self::user_for_credentials(&mut tx, admin, &UserId::from_trusted(session.user_id.clone()))
             .await
             .map_err(|error| error.not_found_as("Session"))?;
-        let now = now_ms();
-        db::end_session(&mut tx, id, now).await?;
-        let ended = db::find_session(&mut tx, id).await?.ok_or(AppError::Internal)?;
-        let change = super::events::Change::by(admin);
-        super::events::record_change(
-            &mut tx,
-            change,
-            "session.revoked",
-            organization.as_ref(),
-            &ended.into_session(now),
-        )
-        .await?;
+        Self::end_session_recorded(&mut tx, id, super::events::Change::by(admin), now_ms()).await?;
         Ok(commit(tx).await?)
+    }
+}
+
+impl Core {
+    /// Ends a session and records `session.revoked` with the session as it now is, in its
+    /// organization, attributed to `change`.
+    pub(crate) async fn end_session_recorded(
+        conn: &mut Connection,
+        id: &SessionId,
+        change: super::events::Change,
+        now: i64,
+    ) -> Result<(), AppError> {
+        db::end_session(conn, id, now).await?;
+        let ended = db::find_session(conn, id).await?.ok_or(AppError::Internal)?;
+        let organization = ended.organization_id.clone().map(OrganizationId::from_trusted);
+        super::events::record_change(conn, change, "session.revoked", organization.as_ref(), &ended.into_session(now))
+            .await
     }
 }
 

@@ -1,7 +1,7 @@
 //! The user detail page's calls: a user's sessions with how they were opened and when they
 //! were last used, ending them all, setting a password, and the user's activity as sentences.
 
-use super::events::{Change, Names, describe, record_change};
+use super::events::{Change, Names, describe};
 use super::{Core, validate};
 use crate::store::directory::{self as db, Lockable};
 use crate::store::{commit, iso, now_ms};
@@ -54,17 +54,7 @@ impl UserDetails for Core {
         let live = db::live_sessions_of(&mut tx, user, admin.visible(None).organization()).await?;
         for session in &live {
             let id = app::ids::SessionId::from_trusted(session.id.clone());
-            db::end_session(&mut tx, &id, now).await?;
-            let ended = db::find_session(&mut tx, &id).await?.ok_or(AppError::Internal)?;
-            let organization = ended.organization_id.clone().map(OrganizationId::from_trusted);
-            record_change(
-                &mut tx,
-                Change::by(admin),
-                "session.revoked",
-                organization.as_ref(),
-                &ended.into_session(now),
-            )
-            .await?;
+            Self::end_session_recorded(&mut tx, &id, Change::by(admin), now).await?;
         }
         commit(tx).await?;
         Ok(live.len() as u64)

@@ -6,8 +6,7 @@
 //! an active member, the scopes must still be granted by their roles, and the session the
 //! token was issued in must still be live, so revoking a user's sessions revokes their tokens.
 
-use super::attempts::{PASSWORD_LIMIT, WIDGET_CODE_LIMIT};
-use super::codes::MAX_CODE_FAILURES;
+use super::attempts::{AttemptPolicy, PasswordAttempt, WIDGET_CODE_LIMIT};
 use super::events::{Change, record_change};
 use super::factors::{DEFAULT_ISSUER, EnrollmentKey};
 use super::{Core, validate};
@@ -144,20 +143,29 @@ impl Core {
         })
     }
 
+    /// Ends every live session of the account's user but `keep`, each recorded as the user's
+    /// own doing; returns how many ended.
+    async fn end_sessions_but(
+        conn: &mut Connection,
+        account: &Account,
+        keep: Option<&SessionId>,
+        now: i64,
+    ) -> Result<u64, AppError> {
+        let mut ended = 0;
+        for row in db::live_sessions_of(conn, account.user_id(), None).await? {
+            if keep.is_some_and(|keep| keep.as_str() == row.id) {
+                continue;
+            }
+            let by_user = Change::by_user(account.user_id());
+            Self::end_session_recorded(conn, &SessionId::from_trusted(row.id), by_user, now).await?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+
     /// The user of an account, as stored.
     async fn account_user(conn: &mut Connection, account: &Account) -> Result<User, AppError> {
         db::find_user(conn, account.user_id()).await?.ok_or_else(|| AppError::not_found("User"))
-    }
-
-    /// Ends one session and records it, attributed to its own user.
-    async fn end_session_by_user(conn: &mut Connection, row: db::SessionRow, now: i64) -> Result<(), AppError> {
-        let id = SessionId::from_trusted(row.id.clone());
-        db::end_session(conn, &id, now).await?;
-        let ended = db::find_session(conn, &id).await?.ok_or(AppError::Internal)?;
-        let organization = ended.organization_id.clone().map(OrganizationId::from_trusted);
-        let user = UserId::from_trusted(ended.user_id.clone());
-        record_change(conn, Change::by_user(&user), "session.revoked", organization.as_ref(), &ended.into_session(now))
-            .await
     }
 }
 
@@ -197,6 +205,11 @@ fn member_row(member: Member, admin: &Admin, viewer: &UserId, roles: &[WidgetRol
             })
             .collect(),
     }
+}
+
+/// The answer to a wrong, spent or expired emailed code.
+fn wrong_code() -> AppError {
+    AppError::invalid("code", "code_invalid", "The code is wrong or has expired.")
 }
 
 /// A locale tag such as `en` or `pt-BR`; empty clears it.
@@ -445,56 +458,50 @@ impl OwnAccount for Core {
             .await?
             .filter(|row| row.user_id == account.user_id().as_str() && row.ended_at.is_none())
             .ok_or_else(|| AppError::not_found("Session"))?;
-        Self::end_session_by_user(&mut tx, row, now_ms()).await?;
+        let by_user = Change::by_user(account.user_id());
+        Self::end_session_recorded(&mut tx, &SessionId::from_trusted(row.id), by_user, now_ms()).await?;
         Ok(commit(tx).await?)
     }
 
     async fn end_other_sessions(&self, account: &Account, keep: Option<&SessionId>) -> Result<u64, AppError> {
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, account.user_id().as_str()).await?;
-        let now = now_ms();
-        let mut ended = 0;
-        for row in db::live_sessions_of(&mut tx, account.user_id(), None).await? {
-            if keep.is_some_and(|keep| keep.as_str() == row.id) {
-                continue;
-            }
-            Self::end_session_by_user(&mut tx, row, now).await?;
-            ended += 1;
-        }
+        let ended = Self::end_sessions_but(&mut tx, account, keep, now_ms()).await?;
         commit(tx).await?;
         Ok(ended)
     }
 
     async fn change_own_password(&self, account: &Account, current: &str, new: &str) -> Result<(), AppError> {
         validate::password("new_password", new)?;
-        let stored = {
+        let incorrect = || AppError::invalid("current_password", "incorrect", "The current password is not correct.");
+        let user = {
             let mut conn = self.store.read().await?;
-            db::password_hash_of(&mut conn, account.user_id()).await?
+            if db::password_hash_of(&mut conn, account.user_id()).await?.is_none() {
+                return Err(AppError::invalid("current_password", "no_password", "This account has no password yet."));
+            }
+            Self::account_user(&mut conn, account).await?
         };
-        let Some(stored) = stored else {
-            return Err(AppError::invalid("current_password", "no_password", "This account has no password yet."));
+        // The current password is checked as a sign-in's is: within the account's attempt
+        // limit, every attempt counted, a wrong one recorded.
+        let attempt = PasswordAttempt {
+            email: &user.email,
+            password: current.to_owned(),
+            policy: AttemptPolicy::Every,
+            client_address: None,
+            grant: None,
         };
-        // Guesses of the current password count as sign-ins of the account do.
-        let user = self.own_user(account).await?;
-        PASSWORD_LIMIT.reserve(&mut *self.store.read().await?, &user.email, now_ms()).await?;
-        if !password::verify(current.to_owned(), Some(stored.clone())).await {
-            return Err(AppError::invalid("current_password", "incorrect", "The current password is not correct."));
+        match self.check_password(attempt).await {
+            Ok(verified) if &verified.id == account.user_id() => {}
+            Ok(_) | Err(AppError::InvalidCredentials) => return Err(incorrect()),
+            Err(other) => return Err(other),
         }
         let hash = password::hash(new.to_owned()).await?;
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, account.user_id().as_str()).await?;
-        // Compare-and-swap: a password changed meanwhile by someone else wins.
-        if db::password_hash_of(&mut tx, account.user_id()).await?.as_deref() != Some(stored.as_str()) {
-            return Err(AppError::invalid("current_password", "incorrect", "The current password is not correct."));
-        }
         let now = now_ms();
         db::set_password_hash(&mut tx, account.user_id(), &hash, now).await?;
         // Whoever knew the old password is signed out everywhere but here.
-        for row in db::live_sessions_of(&mut tx, account.user_id(), None).await? {
-            if account.session_id().is_none_or(|keep| keep.as_str() != row.id) {
-                Self::end_session_by_user(&mut tx, row, now).await?;
-            }
-        }
+        Self::end_sessions_but(&mut tx, account, account.session_id(), now).await?;
         let user = Self::account_user(&mut tx, account).await?;
         record_change(&mut tx, Change::by_user(account.user_id()), "user.updated", None, &user).await?;
         Ok(commit(tx).await?)
@@ -525,8 +532,11 @@ impl OwnAccount for Core {
         code: &str,
     ) -> Result<ElevatedAccess, AppError> {
         let mut tx = self.store.begin().await?;
-        Self::take_code(&mut tx, account, CodePurpose::ElevatedAccess, Some(challenge), code).await?;
+        let taken =
+            Self::take_code(&mut tx, CodePurpose::ElevatedAccess, account.user_id(), Some(challenge), code).await?;
+        // A wrong code's failure is counted: committed either way.
         commit(tx).await?;
+        taken.ok_or_else(wrong_code)?;
         self.elevated_access(account).await
     }
 
@@ -620,14 +630,10 @@ impl OwnAccount for Core {
     async fn reset_own_factors(&self, account: &Account) -> Result<u64, AppError> {
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, account.user_id().as_str()).await?;
-        let factors = db::all_factors_of(&mut tx, account.user_id()).await?;
-        for row in &factors {
-            db::delete_factor(&mut tx, &row.id).await?;
-            let change = Change::by_user(account.user_id());
-            record_change(&mut tx, change, "authentication_factor.deleted", None, &row.clone().into_factor()).await?;
-        }
+        let deleted =
+            Self::delete_factors_of(&mut tx, account.user_id(), || Change::by_user(account.user_id()), None).await?;
         commit(tx).await?;
-        Ok(factors.len() as u64)
+        Ok(deleted)
     }
 
     async fn start_email_change(&self, account: &Account, new_email: &str) -> Result<String, AppError> {
@@ -653,7 +659,10 @@ impl OwnAccount for Core {
     async fn finish_email_change(&self, account: &Account, code: &str) -> Result<(User, ElevatedAccess), AppError> {
         let mut tx = self.store.begin().await?;
         db::lock_row(&mut tx, Lockable::Users, account.user_id().as_str()).await?;
-        let row = Self::take_code(&mut tx, account, CodePurpose::EmailChange, None, code).await?;
+        let Some(row) = Self::take_code(&mut tx, CodePurpose::EmailChange, account.user_id(), None, code).await? else {
+            commit(tx).await?;
+            return Err(wrong_code());
+        };
         if db::find_credentials_by_email(&mut tx, &row.email).await?.is_some() {
             return Err(AppError::conflict(Conflict::UserAlreadyExists, "This email is already in use."));
         }
@@ -672,29 +681,6 @@ impl OwnAccount for Core {
 }
 
 impl Core {
-    /// Uses up the account's live code of a purpose (the one with this ID, when given); a wrong
-    /// code counts against the live ones, which five wrong codes spend.
-    async fn take_code(
-        tx: &mut Connection,
-        account: &Account,
-        purpose: CodePurpose,
-        id: Option<&str>,
-        code: &str,
-    ) -> Result<CodeRow, AppError> {
-        let now = now_ms();
-        let user = account.user_id().as_str();
-        let found = api::find_live_code(tx, purpose, code.trim(), Some(user), MAX_CODE_FAILURES, now)
-            .await?
-            .filter(|row| id.is_none_or(|id| id == row.id));
-        match found {
-            Some(row) if api::consume_code(tx, &row.id, now).await? => Ok(row),
-            _ => {
-                api::count_code_failure(tx, purpose, user, now).await?;
-                Err(AppError::invalid("code", "code_invalid", "The code is wrong or has expired."))
-            }
-        }
-    }
-
     /// Signs ten minutes of elevated access for an account.
     async fn elevated_access(&self, account: &Account) -> Result<ElevatedAccess, AppError> {
         let key = self.signing_key().await?;

@@ -387,6 +387,24 @@ async fn send_elevated(widget: &Api, elevation: &str, method: Method, path: &str
 }
 
 #[tokio::test]
+async fn five_wrong_codes_spend_the_emailed_code() {
+    let fx = Fixture::new().await;
+    let widget = fx.widget(&fx.member, &[]).await;
+    let (_, sent) = widget.send(Method::POST, "/_widgets/UserProfile/send-verification", json!(null)).await;
+    let challenge = sent["authenticationChallenge"].as_str().unwrap().to_owned();
+    let verify = |code: String| {
+        let body = json!({ "code": code, "authenticationChallengeId": challenge });
+        widget.send(Method::POST, "/_widgets/UserProfile/verify", body)
+    };
+    let right = fx.app.newest_code("elevated_access").await;
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert_eq!(verify(wrong.into()).await.0, 400);
+    }
+    assert_eq!(verify(right).await.0, 400, "the code still worked after five wrong ones");
+}
+
+#[tokio::test]
 async fn authenticator_apps_are_enrolled_and_reset_with_elevated_access() {
     let fx = Fixture::new().await;
     let widget = fx.widget(&fx.member, &[]).await;
