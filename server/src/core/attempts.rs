@@ -178,6 +178,7 @@ mod tests {
             TOTP_LIMIT,
             RESET_REQUEST_LIMIT,
             RESET_REQUEST_ADDRESS_LIMIT,
+            WIDGET_CODE_LIMIT,
         ] {
             let mut attempts = tokio::task::JoinSet::new();
             for _ in 0..limit.attempts * 2 {
