@@ -176,9 +176,10 @@ async fn main() {
     ];
 
     let baseline = measure(samples, || {
-        let pool = store.pool().clone();
+        let store = store.clone();
         async move {
-            sqlx::query("SELECT 1").execute(&pool).await.expect("baseline");
+            let mut conn = store.read().await.expect("a connection");
+            server::store::db::query("SELECT 1").execute(&mut conn).await.expect("baseline");
         }
     })
     .await;

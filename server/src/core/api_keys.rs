@@ -188,7 +188,7 @@ mod tests {
         assert!(caller.admin().unwrap().require_environment().is_ok());
         let mut conn = fx.core.store().read().await.unwrap();
         let stored: String =
-            sqlx::query_scalar("SELECT secret_hash FROM api_keys").fetch_one(&mut *conn).await.unwrap();
+            crate::store::db::query_scalar("SELECT secret_hash FROM api_keys").fetch_one(&mut *conn).await.unwrap();
         assert_ne!(stored, created.value);
         drop(conn);
         fx.core.revoke_api_key(&fx.system(), &created.key.id).await.unwrap();

@@ -263,7 +263,7 @@ impl Core {
         &self,
         admin: &Admin,
         id: &MembershipId,
-    ) -> Result<(sqlx::pool::PoolConnection<sqlx::Any>, OrganizationMembership), AppError> {
+    ) -> Result<(crate::store::db::PoolConnection, OrganizationMembership), AppError> {
         let mut conn = self.store.read().await?;
         let membership = db::find_membership(&mut conn, id).await?.ok_or_else(|| AppError::not_found("Membership"))?;
         admin.require_reach(&membership.organization_id, "Membership")?;

@@ -126,7 +126,7 @@ impl Core {
     /// Writes a changed invitation with its event and commits.
     async fn save_invitation(
         &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        mut tx: crate::store::db::Transaction,
         row: InvitationRow,
         now: i64,
         event: &str,
@@ -578,7 +578,7 @@ mod tests {
         let expires = chrono::DateTime::parse_from_rfc3339(&sent.expires_at).unwrap();
         assert_eq!((expires - created).num_days(), 7);
         let mut conn = fx.core.store().read().await.unwrap();
-        let data: String = sqlx::query_scalar("SELECT data FROM events WHERE event = 'invitation.created'")
+        let data: String = crate::store::db::query_scalar("SELECT data FROM events WHERE event = 'invitation.created'")
             .fetch_one(&mut *conn)
             .await
             .unwrap();
@@ -699,7 +699,7 @@ mod tests {
         let acme = fx.organization("Acme").await;
         let sent = fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", Some(1))).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
-        sqlx::query("UPDATE invitations SET expires_at = 1").execute(&mut *conn).await.unwrap();
+        crate::store::db::query("UPDATE invitations SET expires_at = 1").execute(&mut *conn).await.unwrap();
         drop(conn);
         let expired = fx.core.get_invitation(&fx.system(), &sent.id).await.unwrap();
         assert_eq!(expired.state, InvitationState::Expired);
@@ -760,7 +760,7 @@ mod tests {
         let acme = fx.organization("Acme").await;
         let old = fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", Some(1))).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
-        sqlx::query("UPDATE invitations SET expires_at = 1").execute(&mut *conn).await.unwrap();
+        crate::store::db::query("UPDATE invitations SET expires_at = 1").execute(&mut *conn).await.unwrap();
         drop(conn);
         fx.core.send_invitation(&fx.system(), invite(&acme, "late@acme.test", None)).await.unwrap();
         let refused = fx.core.resend_invitation(&fx.system(), &old.id).await.unwrap_err();

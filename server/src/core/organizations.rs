@@ -391,7 +391,7 @@ mod tests {
         fx.core.delete_organization(&fx.system(), &acme.id).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
         let data: String =
-            sqlx::query_scalar("SELECT data FROM events WHERE event = 'organization.deleted' ORDER BY id DESC")
+            crate::store::db::query_scalar("SELECT data FROM events WHERE event = 'organization.deleted' ORDER BY id DESC")
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();

@@ -130,8 +130,8 @@ mod tests {
     async fn not_ready_while_a_migration_is_missing() {
         let database = crate::store::ScratchDatabase::new().await.unwrap();
         let store = Store::open(&database.url).await.unwrap();
-        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
-            .execute(store.pool())
+        crate::store::db::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
+            .execute(&mut *store.read().await.unwrap())
             .await
             .unwrap();
         let app = router(store, Readiness::default());

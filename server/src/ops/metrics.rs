@@ -235,12 +235,10 @@ async fn render(State(scrape): State<Scrape>) -> Response {
 
 /// Sets the store's gauges: its pool now, and the outbox (one grouped count).
 async fn sample_store(store: &Store) {
-    let pool = store.pool();
-    let open = f64::from(pool.size());
-    let idle = pool.num_idle() as f64;
-    metrics::gauge!(STORE_CONNECTIONS, "state" => "idle").set(idle);
-    metrics::gauge!(STORE_CONNECTIONS, "state" => "in_use").set((open - idle).max(0.0));
-    metrics::gauge!(STORE_CONNECTIONS_MAX).set(f64::from(pool.options().get_max_connections()));
+    let (max, open, idle) = store.connection_counts();
+    metrics::gauge!(STORE_CONNECTIONS, "state" => "idle").set(idle as f64);
+    metrics::gauge!(STORE_CONNECTIONS, "state" => "in_use").set(open.saturating_sub(idle) as f64);
+    metrics::gauge!(STORE_CONNECTIONS_MAX).set(max as f64);
     let counted = tokio::time::timeout(SAMPLE_TIMEOUT, async {
         let mut conn = store.read().await?;
         api::count_undelivered_messages(&mut conn).await

@@ -7,8 +7,7 @@
 
 use super::Backend;
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{ConnectOptions, Connection};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -98,42 +97,45 @@ pub async fn backup(database_url: &str, destination: &Path, force: bool) -> anyh
 
 /// Writes the snapshot of the live database into the (empty) file at `into`.
 async fn snapshot(source: &Path, into: &Path) -> anyhow::Result<()> {
-    // Read and write, never create: SQLite needs write access to the WAL index to read a WAL
-    // database, but VACUUM INTO writes nothing to its source.
-    let mut live = SqliteConnectOptions::new()
-        .filename(source)
-        .create_if_missing(false)
-        .busy_timeout(Duration::from_secs(30))
-        .connect()
-        .await
-        .with_context(|| format!("opening {}", source.display()))?;
-    let into = into.to_str().context("the backup path is not valid UTF-8")?;
-    sqlx::query("VACUUM INTO ?1").bind(into).execute(&mut live).await.context("copying the database")?;
-    live.close().await?;
-    Ok(())
+    let (source, into) = (source.to_owned(), into.to_str().context("the backup path is not valid UTF-8")?.to_owned());
+    blocking(move || {
+        // Read and write, never create: SQLite needs write access to the WAL index to read a
+        // WAL database, but VACUUM INTO writes nothing to its source.
+        let live = Connection::open_with_flags(&source, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .with_context(|| format!("opening {}", source.display()))?;
+        live.busy_timeout(Duration::from_secs(30))?;
+        live.execute("VACUUM INTO ?1", [into]).context("copying the database")?;
+        Ok(())
+    })
+    .await
 }
 
 /// Checks the copy page by page and reads its schema version. It is left in rollback-journal
 /// mode, one self-contained file (Roster turns WAL on again when it opens it).
 async fn verify(copy: &Path) -> anyhow::Result<i64> {
-    let mut conn = SqliteConnectOptions::new()
-        .filename(copy)
-        .create_if_missing(false)
-        .journal_mode(SqliteJournalMode::Delete)
-        .connect()
-        .await
-        .context("opening the copy")?;
-    let problems: Vec<String> =
-        sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&mut conn).await.context("checking the copy")?;
-    if problems != ["ok"] {
-        anyhow::bail!("the copy failed its integrity check: {}", problems.join("; "));
-    }
-    let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&mut conn)
-        .await
-        .context("the database is not a Roster store (it has no migrations table)")?;
-    conn.close().await?;
-    version.context("the database is not a Roster store (no migration was applied)")
+    let copy = copy.to_owned();
+    blocking(move || {
+        let conn = Connection::open_with_flags(&copy, OpenFlags::SQLITE_OPEN_READ_WRITE).context("opening the copy")?;
+        conn.pragma_update(None, "journal_mode", "DELETE")?;
+        let problems: Vec<String> = conn
+            .prepare("PRAGMA integrity_check")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()
+            .context("checking the copy")?;
+        if problems != ["ok"] {
+            anyhow::bail!("the copy failed its integrity check: {}", problems.join("; "));
+        }
+        let version: Option<i64> = conn
+            .query_row("SELECT MAX(version) FROM _sqlx_migrations WHERE success", [], |row| row.get(0))
+            .context("the database is not a Roster store (it has no migrations table)")?;
+        version.context("the database is not a Roster store (no migration was applied)")
+    })
+    .await
+}
+
+/// Runs file-bound SQLite work off the async runtime.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work).await.context("the backup task stopped")?
 }
 
 /// True when both paths name one file, as `--force` onto the live database (or its WAL)
@@ -157,24 +159,27 @@ fn sync_folder(folder: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::{Store, db};
 
     async fn store_with_rows(dir: &Path, rows: usize) -> (Store, String) {
         let url = format!("sqlite:{}", dir.join("live.db").display());
         let store = Store::open(&url).await.unwrap();
+        let mut conn = store.read().await.unwrap();
         for n in 0..rows {
-            sqlx::query("INSERT INTO settings (key, value) VALUES ($1, 'x')")
+            db::query("INSERT INTO settings (key, value) VALUES ($1, 'x')")
                 .bind(format!("k{n}"))
-                .execute(store.pool())
+                .execute(&mut conn)
                 .await
                 .unwrap();
         }
+        drop(conn);
         (store, url)
     }
 
     async fn count_settings(path: &Path) -> i64 {
         let store = Store::open(&format!("sqlite:{}", path.display())).await.unwrap();
-        sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'").fetch_one(store.pool()).await.unwrap()
+        let mut conn = store.read().await.unwrap();
+        db::query_scalar("SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'").fetch_one(&mut conn).await.unwrap()
     }
 
     #[tokio::test]

@@ -1,23 +1,24 @@
-//! The store: one SQL implementation over sqlx's `Any` driver, for SQLite and PostgreSQL.
+//! The store: one SQL implementation for SQLite and PostgreSQL.
 //!
-//! Queries are written once in portable SQL with `$n` placeholders (both engines accept them).
-//! What differs per engine (connection set-up and the migrations) is isolated in this module
-//! and in `migrations/<backend>/`.
+//! Queries are written once in portable SQL with `$n` placeholders (both engines accept them)
+//! and run through [`db`], the seam onto the engines: SQLite on `rusqlite` connection threads,
+//! PostgreSQL on sqlx. What differs per engine (connection set-up and the migrations) is
+//! isolated in this module and in `migrations/<backend>/`.
 
 pub mod api;
 pub mod backup;
+pub mod db;
 pub mod directory;
+mod migrate;
 mod scratch;
 pub mod sql;
 
 use app::error::AppError;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
-use std::str::FromStr;
+use db::{PoolConnection, SqlitePool, Transaction};
 use std::time::Duration;
 
+pub use db::Connection;
 pub use scratch::{ScratchDatabase, TEST_POSTGRES};
-pub use sqlx::AnyConnection as Connection;
 
 /// The database engine behind a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,11 +61,27 @@ impl Backend {
     }
 }
 
-/// A connection pool with its engine.
+/// The connections of a store.
+#[derive(Clone, Debug)]
+enum Pools {
+    /// Connection threads for reads (and single statements), and one for transactions:
+    /// SQLite lets one writer in at a time, so writers queue for the writer instead of
+    /// spinning on the file lock.
+    Sqlite { readers: SqlitePool, writer: SqlitePool },
+    Postgres(sqlx::PgPool),
+}
+
+/// A store: its engine and connections.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    pools: Pools,
     backend: Backend,
+}
+
+/// How many SQLite reader threads a store runs: enough to keep every core busy while some
+/// wait on the disk.
+fn sqlite_readers() -> usize {
+    std::thread::available_parallelism().map_or(4, |cores| cores.get() * 2).clamp(4, 16)
 }
 
 impl Store {
@@ -80,78 +97,89 @@ impl Store {
         Self::open_with_cache(url, Some(cache_mib)).await
     }
 
+    /// Opens a store migrated only up to (not including) migration `version`, to test a
+    /// migration against data an older schema held; [`open`](Self::open) applies the rest.
+    pub async fn open_migrated_before(url: &str, version: i64) -> anyhow::Result<Self> {
+        let store = Self::connect(url, None).await?;
+        store.migrate_before(version).await?;
+        Ok(store)
+    }
+
     async fn open_with_cache(url: &str, cache_mib: Option<u32>) -> anyhow::Result<Self> {
-        sqlx::any::install_default_drivers();
-        let backend = Backend::from_url(url)?;
-        let (url, synchronous) = match backend {
-            Backend::Sqlite => prepare_sqlite_url(url)?,
-            Backend::Postgres => (url.to_owned(), DEFAULT_SYNCHRONOUS),
-        };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .min_connections(1)
-            // An embedded file cannot drop a connection the way a network can, so checking
-            // each one before use would only cost a round trip to its worker thread.
-            .test_before_acquire(backend == Backend::Postgres)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    match backend {
-                        // Foreign keys, the busy timeout and the sync level are per
-                        // connection in SQLite.
-                        Backend::Sqlite => {
-                            let mut pragmas = format!(
-                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous};"
-                            );
-                            if let Some(mib) = cache_mib {
-                                // A negative size is in KiB rather than pages.
-                                pragmas.push_str(&format!(" PRAGMA cache_size = -{};", u64::from(mib) * 1024));
-                            }
-                            conn.execute(pragmas.as_str()).await?;
-                        }
-                        // The users table's best plan depends on the values (a common search
-                        // prefix walks the index in order, a rare one looks matches up), which
-                        // a cached generic plan cannot see.
-                        Backend::Postgres => {
-                            conn.execute("SET plan_cache_mode = force_custom_plan").await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        if backend == Backend::Sqlite {
-            // WAL lets readers proceed while one writer commits; it persists in the file.
-            pool.execute("PRAGMA journal_mode = WAL").await?;
-        }
-        let store = Self { pool, backend };
+        let store = Self::connect(url, cache_mib).await?;
         store.migrate().await?;
         Ok(store)
     }
 
+    async fn connect(url: &str, cache_mib: Option<u32>) -> anyhow::Result<Self> {
+        let backend = Backend::from_url(url)?;
+        let pools = match backend {
+            Backend::Sqlite => {
+                let file = SqliteFile::parse(url)?;
+                // WAL lets readers proceed while one writer commits; it persists in the file.
+                file.open(cache_mib)?.pragma_update(None, "journal_mode", "WAL")?;
+                let readers = SqlitePool::start(sqlite_readers(), "sqlite-read", || file.open(cache_mib))?;
+                let writer = SqlitePool::start(1, "sqlite-write", || file.open(cache_mib))?;
+                Pools::Sqlite { readers, writer }
+            }
+            Backend::Postgres => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(16)
+                    .min_connections(1)
+                    .acquire_timeout(db::ACQUIRE_TIMEOUT)
+                    // The users table's best plan depends on the values (a common search
+                    // prefix walks the index in order, a rare one looks matches up), which a
+                    // cached generic plan cannot see.
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(conn, "SET plan_cache_mode = force_custom_plan").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?;
+                Pools::Postgres(pool)
+            }
+        };
+        Ok(Self { pools, backend })
+    }
+
     /// Applies any migrations not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        migrator(self.backend).run(&self.pool).await?;
-        Ok(())
+        self.migrate_before(i64::MAX).await
+    }
+
+    async fn migrate_before(&self, version: i64) -> anyhow::Result<()> {
+        let migrations: Vec<_> =
+            migrator(self.backend).iter().filter(|migration| migration.version < version).cloned().collect();
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => {
+                let Connection::Sqlite(mut conn) = writer.acquire().await? else { unreachable!("a SQLite pool") };
+                conn.with(move |conn| migrate::sqlite(conn, &migrations)).await
+            }
+            Pools::Postgres(pool) => {
+                let migrator = sqlx::migrate::Migrator {
+                    migrations: migrations.into(),
+                    ..sqlx::migrate::Migrator::DEFAULT
+                };
+                Ok(migrator.run(pool).await?)
+            }
+        }
     }
 
     /// True when every migration this build carries is applied (the readiness check): one
     /// query, so it also tells that the database answers.
     pub async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let mut conn = self.read().await?;
         let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
+            db::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&mut conn).await?;
         let applied: std::collections::HashSet<i64> = applied.into_iter().collect();
         Ok(migrator(self.backend).iter().all(|migration| applied.contains(&migration.version)))
     }
 
     /// Refreshes the query planner's statistics, as after a bulk load.
     pub async fn analyze(&self) -> Result<(), StoreError> {
-        self.pool.execute("ANALYZE").await.map(drop).map_err(StoreError::from)
+        Ok(self.read().await?.execute_script("ANALYZE").await?)
     }
 
     /// The engine behind this store.
@@ -159,9 +187,18 @@ impl Store {
         self.backend
     }
 
-    /// The connection pool.
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// How many connections the store may open, has open, and has idle.
+    pub fn connection_counts(&self) -> (usize, usize, usize) {
+        match &self.pools {
+            Pools::Sqlite { readers, writer } => {
+                let ((reader_count, readers_idle), (writer_count, writer_idle)) = (readers.sizes(), writer.sizes());
+                let open = reader_count + writer_count;
+                (open, open, readers_idle + writer_idle)
+            }
+            Pools::Postgres(pool) => {
+                (pool.options().get_max_connections() as usize, pool.size() as usize, pool.num_idle())
+            }
+        }
     }
 
     /// Starts a transaction for a change.
@@ -169,22 +206,35 @@ impl Store {
     /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a transaction that reads
     /// and then writes could otherwise fail when another writer commits in between. On
     /// PostgreSQL the core locks the rows it checks instead.
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
-        .map_err(StoreError::from)
+    pub async fn begin(&self) -> Result<Transaction, StoreError> {
+        Ok(match &self.pools {
+            Pools::Sqlite { writer, .. } => Transaction::begin_sqlite(writer.acquire().await?, "BEGIN IMMEDIATE").await?,
+            Pools::Postgres(pool) => Transaction::begin_postgres(pool, "BEGIN").await?,
+        })
+    }
+
+    /// Starts a transaction that only reads, every statement seeing one moment of the store
+    /// (an export's). It holds no write lock, so writers go on meanwhile.
+    pub async fn begin_snapshot(&self) -> Result<Transaction, StoreError> {
+        Ok(match &self.pools {
+            Pools::Sqlite { readers, .. } => Transaction::begin_sqlite(readers.acquire().await?, "BEGIN").await?,
+            Pools::Postgres(pool) => {
+                Transaction::begin_postgres(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?
+            }
+        })
     }
 
     /// Borrows a connection for reads, and for single statements that are atomic on their own.
-    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
-        self.pool.acquire().await.map_err(StoreError::from)
+    pub async fn read(&self) -> Result<PoolConnection, StoreError> {
+        Ok(PoolConnection(match &self.pools {
+            Pools::Sqlite { readers, .. } => readers.acquire().await?,
+            Pools::Postgres(pool) => Connection::Postgres(pool.acquire().await.map_err(db::Error::from)?),
+        }))
     }
 }
 
 /// The migrations this build carries for `backend`.
-fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
+pub fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
     static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
     static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
     match backend {
@@ -199,33 +249,67 @@ fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
 /// commits, never corrupt the file. `synchronous=full` in the URL flushes every commit.
 const DEFAULT_SYNCHRONOUS: &str = "NORMAL";
 
-/// Turns `sqlite:path` into a URL that creates the file, and creates its folder. Roster's own
-/// `synchronous=normal|full|extra` parameter is taken out (sqlx does not know it) and
-/// returned as the `PRAGMA synchronous` level.
-fn prepare_sqlite_url(url: &str) -> anyhow::Result<(String, &'static str)> {
-    let (path, query) = sqlite_path(url);
-    let mut synchronous = DEFAULT_SYNCHRONOUS;
-    let mut rest = Vec::new();
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        match pair.split_once('=') {
-            Some(("synchronous", level)) => {
-                synchronous = match level.to_ascii_lowercase().as_str() {
-                    "normal" => "NORMAL",
-                    "full" => "FULL",
-                    "extra" => "EXTRA",
-                    _ => anyhow::bail!("synchronous={level} in the database URL: use normal, full or extra"),
-                };
+/// A SQLite database as its URL names it: `sqlite:path?mode=ro|rw|rwc&synchronous=…`.
+#[derive(Clone, Debug, PartialEq)]
+struct SqliteFile {
+    path: String,
+    /// `PRAGMA synchronous`: `NORMAL`, `FULL` or `EXTRA`.
+    synchronous: &'static str,
+    flags: rusqlite::OpenFlags,
+}
+
+impl SqliteFile {
+    /// Reads the URL, and creates the file's folder when the file may be created.
+    fn parse(url: &str) -> anyhow::Result<Self> {
+        use rusqlite::OpenFlags;
+        let (path, query) = sqlite_path(url);
+        let mut synchronous = DEFAULT_SYNCHRONOUS;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            match pair.split_once('=') {
+                Some(("synchronous", level)) => {
+                    synchronous = match level.to_ascii_lowercase().as_str() {
+                        "normal" => "NORMAL",
+                        "full" => "FULL",
+                        "extra" => "EXTRA",
+                        _ => anyhow::bail!("synchronous={level} in the database URL: use normal, full or extra"),
+                    };
+                }
+                Some(("mode", mode)) => {
+                    flags = match mode {
+                        "ro" => OpenFlags::SQLITE_OPEN_READ_ONLY,
+                        "rw" => OpenFlags::SQLITE_OPEN_READ_WRITE,
+                        "rwc" => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+                        _ => anyhow::bail!("mode={mode} in the database URL: use ro, rw or rwc"),
+                    };
+                }
+                _ => anyhow::bail!("{pair} in the database URL: only mode and synchronous are understood"),
             }
-            _ => rest.push(pair),
         }
+        if path.is_empty() || path == ":memory:" {
+            anyhow::bail!("{url}: name a database file (an in-memory database would differ per connection)");
+        }
+        if flags.contains(OpenFlags::SQLITE_OPEN_CREATE)
+            && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)?;
+        }
+        Ok(Self { path: path.to_owned(), synchronous, flags: flags | OpenFlags::SQLITE_OPEN_NO_MUTEX })
     }
-    if path != ":memory:"
-        && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent)?;
+
+    /// Opens one connection with the per-connection settings: foreign keys, the busy
+    /// timeout, the sync level and the page cache.
+    fn open(&self, cache_mib: Option<u32>) -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open_with_flags(&self.path, self.flags)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", self.synchronous)?;
+        if let Some(mib) = cache_mib {
+            // A negative size is in KiB rather than pages.
+            conn.pragma_update(None, "cache_size", -(i64::from(mib) * 1024))?;
+        }
+        Ok(conn)
     }
-    let query = if rest.is_empty() { "mode=rwc".to_owned() } else { rest.join("&") };
-    Ok((format!("sqlite://{path}?{query}"), synchronous))
 }
 
 /// The file path and the query string of a `sqlite:` URL.
@@ -235,11 +319,12 @@ fn sqlite_path(url: &str) -> (&str, &str) {
 }
 
 /// Reads at most one row of a query with a single text parameter.
-pub async fn fetch_optional_by<T>(conn: &mut Connection, sql: &str, value: &str) -> Result<Option<T>, StoreError>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-{
-    sqlx::query_as(sql).bind(value).fetch_optional(conn).await.map_err(StoreError::from)
+pub async fn fetch_optional_by<T: db::FromRow>(
+    conn: &mut Connection,
+    sql: &str,
+    value: &str,
+) -> Result<Option<T>, StoreError> {
+    Ok(db::query_as(sql).bind(value).fetch_optional(conn).await?)
 }
 
 /// What a store call can fail with: every function of the store returns it.
@@ -250,15 +335,12 @@ pub enum StoreError {
     Duplicate,
     /// Anything else: the connection, the SQL, decoding a row.
     #[error(transparent)]
-    Database(sqlx::Error),
+    Database(db::Error),
 }
 
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
-            _ => StoreError::Database(error),
-        }
+impl From<db::Error> for StoreError {
+    fn from(error: db::Error) -> Self {
+        if error.is_unique_violation() { StoreError::Duplicate } else { StoreError::Database(error) }
     }
 }
 
@@ -282,8 +364,8 @@ impl From<StoreError> for AppError {
 }
 
 /// Commits a change's transaction.
-pub async fn commit(tx: sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
-    tx.commit().await.map_err(StoreError::from)
+pub async fn commit(tx: Transaction) -> Result<(), StoreError> {
+    Ok(tx.commit().await?)
 }
 
 /// The current time in milliseconds since the Unix epoch.
@@ -306,21 +388,27 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_urls_create_the_file() {
-        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), ("sqlite://:memory:?mode=rwc".into(), "NORMAL"));
+    fn sqlite_urls_name_a_file() {
+        assert!(SqliteFile::parse("sqlite::memory:").is_err());
         assert!(Backend::from_url("mysql://x").is_err());
     }
 
     #[test]
-    fn the_sync_level_comes_from_the_url_and_is_not_passed_on() {
+    fn the_sync_level_and_mode_come_from_the_url() {
+        use rusqlite::OpenFlags;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        let (url, level) = prepare_sqlite_url(&format!("sqlite:{}?synchronous=FULL", path.display())).unwrap();
-        assert_eq!((url, level), (format!("sqlite://{}?mode=rwc", path.display()), "FULL"));
-        let (url, level) = prepare_sqlite_url(&format!("sqlite:{}?mode=rw&synchronous=extra", path.display())).unwrap();
-        assert_eq!((url, level), (format!("sqlite://{}?mode=rw", path.display()), "EXTRA"));
-        let error = prepare_sqlite_url("sqlite::memory:?synchronous=off").unwrap_err().to_string();
+        let path = dir.path().join("nested").join("r.db");
+        let file = SqliteFile::parse(&format!("sqlite:{}?synchronous=FULL", path.display())).unwrap();
+        assert_eq!(file.synchronous, "FULL");
+        assert!(file.flags.contains(OpenFlags::SQLITE_OPEN_CREATE));
+        assert!(path.parent().unwrap().is_dir(), "the folder is created");
+        let file = SqliteFile::parse(&format!("sqlite:{}?mode=rw&synchronous=extra", path.display())).unwrap();
+        assert_eq!(file.synchronous, "EXTRA");
+        assert!(!file.flags.contains(OpenFlags::SQLITE_OPEN_CREATE));
+        let error = SqliteFile::parse("sqlite:x.db?synchronous=off").unwrap_err().to_string();
         assert!(error.contains("normal, full or extra"), "{error}");
+        let error = SqliteFile::parse("sqlite:x.db?cache=shared").unwrap_err().to_string();
+        assert!(error.contains("cache=shared"), "{error}");
     }
 
     /// The settings an acknowledged write's durability rests on (see `DEFAULT_SYNCHRONOUS`).
@@ -330,8 +418,8 @@ mod tests {
         for (query, expected) in [("", 1), ("?synchronous=full", 2)] {
             let store = Store::open(&format!("sqlite:{}{query}", dir.path().join("r.db").display())).await.unwrap();
             let mut conn = store.read().await.unwrap();
-            let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
-            let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+            let mode: String = db::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap();
+            let level: i64 = db::query_scalar("PRAGMA synchronous").fetch_one(&mut conn).await.unwrap();
             assert_eq!((mode.as_str(), level), ("wal", expected), "{query}");
         }
     }

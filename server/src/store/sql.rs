@@ -1,37 +1,11 @@
-//! A small builder for dynamic SQL with numbered `$n` placeholders.
-//!
-//! sqlx's own `QueryBuilder` writes `?` placeholders for the `Any` driver, which PostgreSQL
-//! rejects; numbered placeholders work on both engines.
+//! A small builder for dynamic SQL with numbered `$n` placeholders, which both engines
+//! accept.
 
+use crate::store::db::{Param, Query};
 use app::model::{List, ListMetadata, Order, Page};
-use sqlx::Any;
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
 
 /// A value bound to a placeholder.
-#[derive(Clone, Debug)]
-pub enum Value {
-    Text(String),
-    Int(i64),
-}
-
-impl From<&str> for Value {
-    fn from(value: &str) -> Self {
-        Self::Text(value.to_owned())
-    }
-}
-
-impl From<String> for Value {
-    fn from(value: String) -> Self {
-        Self::Text(value)
-    }
-}
-
-impl From<i64> for Value {
-    fn from(value: i64) -> Self {
-        Self::Int(value)
-    }
-}
+pub type Value = Param;
 
 /// SQL text and the values for its placeholders, in order.
 #[derive(Debug, Default)]
@@ -130,11 +104,8 @@ impl SqlBuilder {
     }
 
     /// A query with every value bound.
-    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        self.values.iter().fold(sqlx::query(&self.sql), |query, value| match value {
-            Value::Text(text) => query.bind(text.as_str()),
-            Value::Int(int) => query.bind(*int),
-        })
+    pub fn query(&self) -> Query<'_> {
+        Query::with(&self.sql, self.values.clone())
     }
 }
 

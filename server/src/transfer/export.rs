@@ -3,8 +3,7 @@
 use super::*;
 use crate::store::sql::SqlBuilder;
 use crate::store::{Connection, Store, iso};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use db::Row;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -17,7 +16,7 @@ async fn pages(
     table: &str,
     columns: &str,
     condition: &str,
-    mut each: impl FnMut(Vec<AnyRow>) -> anyhow::Result<()>,
+    mut each: impl FnMut(Vec<Row>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut after = String::new();
     loop {
@@ -40,19 +39,19 @@ fn write_line(out: &mut impl Write, line: &Line) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn time(row: &AnyRow, column: &str) -> anyhow::Result<Option<String>> {
-    Ok(row.try_get::<Option<i64>, _>(column)?.map(iso))
+fn time(row: &Row, column: &str) -> anyhow::Result<Option<String>> {
+    Ok(row.try_get::<Option<i64>>(column)?.map(iso))
 }
 
-fn metadata(row: &AnyRow) -> anyhow::Result<Metadata> {
-    Ok(serde_json::from_str(&row.try_get::<String, _>("metadata")?).unwrap_or_default())
+fn metadata(row: &Row) -> anyhow::Result<Metadata> {
+    Ok(serde_json::from_str(&row.try_get::<String>("metadata")?).unwrap_or_default())
 }
 
 /// Writes every permission, organization, role, user, membership and pending invitation;
 /// answers how many lines were written. `progress` is told of each line.
 pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMut(u64)) -> anyhow::Result<u64> {
     // One read transaction, so the file is one consistent moment of the store.
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_snapshot().await?;
     let conn: &mut Connection = &mut tx;
     let mut written = 0u64;
     let mut emit = |out: &mut dyn FnMut(&Line) -> anyhow::Result<()>, line: Line| -> anyhow::Result<()> {
@@ -80,14 +79,14 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
     .await?;
 
     let mut domains: HashMap<String, Vec<DomainLine>> = HashMap::new();
-    for row in sqlx::query(
+    for row in db::query(
         "SELECT organization_id, domain, state, verification_strategy FROM organization_domains ORDER BY id",
     )
     .fetch_all(&mut *conn)
     .await?
     {
         let text = |column: &str| -> anyhow::Result<serde_json::Value> {
-            Ok(serde_json::Value::String(row.try_get::<String, _>(column)?))
+            Ok(serde_json::Value::String(row.try_get::<String>(column)?))
         };
         domains.entry(row.try_get("organization_id")?).or_default().push(DomainLine {
             domain: row.try_get("domain")?,
@@ -110,7 +109,7 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
                     external_id: row.try_get("external_id")?,
                     metadata: metadata(&row)?,
                     allow_profiles_outside_organization: row
-                        .try_get::<i64, _>("allow_profiles_outside_organization")?
+                        .try_get::<i64>("allow_profiles_outside_organization")?
                         != 0,
                     created_at: time(&row, "created_at")?,
                     updated_at: time(&row, "updated_at")?,
@@ -123,7 +122,7 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
     .await?;
 
     let mut permissions: HashMap<String, Vec<String>> = HashMap::new();
-    for row in sqlx::query("SELECT role_id, permission_slug FROM role_permissions ORDER BY permission_slug")
+    for row in db::query("SELECT role_id, permission_slug FROM role_permissions ORDER BY permission_slug")
         .fetch_all(&mut *conn)
         .await?
     {
@@ -145,7 +144,7 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
                     name: row.try_get("name")?,
                     description: row.try_get("description")?,
                     priority: Some(row.try_get("priority")?),
-                    is_default: row.try_get::<i64, _>("is_default")? != 0,
+                    is_default: row.try_get::<i64>("is_default")? != 0,
                     created_at: time(&row, "created_at")?,
                     updated_at: time(&row, "updated_at")?,
                 });
@@ -166,7 +165,7 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
             for row in rows {
                 let password_hash: Option<String> = row.try_get("password_hash")?;
                 // Roster's own hashes carry no type: they are Argon2id.
-                let password_hash_type = row.try_get::<Option<String>, _>("password_hash_type")?.or_else(|| {
+                let password_hash_type = row.try_get::<Option<String>>("password_hash_type")?.or_else(|| {
                     password_hash
                         .as_deref()
                         .and_then(crate::core::password::foreign::HashType::of)
@@ -175,14 +174,14 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
                 let line = Line::User(UserLine {
                     id: row.try_get("id")?,
                     email: row.try_get("email")?,
-                    email_verified: row.try_get::<i64, _>("email_verified")? != 0,
+                    email_verified: row.try_get::<i64>("email_verified")? != 0,
                     first_name: row.try_get("first_name")?,
                     last_name: row.try_get("last_name")?,
                     locale: row.try_get("locale")?,
                     profile_picture_url: row.try_get("profile_picture_url")?,
                     external_id: row.try_get("external_id")?,
                     metadata: metadata(&row)?,
-                    is_platform_admin: row.try_get::<i64, _>("is_platform_admin")? != 0,
+                    is_platform_admin: row.try_get::<i64>("is_platform_admin")? != 0,
                     password_hash,
                     password_hash_type,
                     last_sign_in_at: time(&row, "last_sign_in_at")?,

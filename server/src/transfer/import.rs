@@ -13,7 +13,6 @@ use crate::store::sql::SqlBuilder;
 use crate::store::{Connection, Store, now_ms};
 use app::error::AppError;
 use app::ids::{InvitationId, MembershipId, OrganizationId, PermissionId, RoleId, UserId};
-use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Write};
 
@@ -37,25 +36,25 @@ struct SearchFill {
 
 impl SearchFill {
     /// Turns the trigger off for the rest of the transaction; `None` where nothing is deferred.
-    async fn defer(tx: &mut sqlx::AnyConnection, backend: crate::store::Backend) -> anyhow::Result<Option<Self>> {
+    async fn defer(tx: &mut crate::store::Connection, backend: crate::store::Backend) -> anyhow::Result<Option<Self>> {
         if backend != crate::store::Backend::Sqlite {
             return Ok(None);
         }
         let rowid_before: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM users").fetch_one(&mut *tx).await?;
-        sqlx::query("UPDATE search_fill_deferral SET deferred = 1").execute(&mut *tx).await?;
+            db::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM users").fetch_one(&mut *tx).await?;
+        db::query("UPDATE search_fill_deferral SET deferred = 1").execute(&mut *tx).await?;
         Ok(Some(Self { rowid_before }))
     }
 
     /// Indexes the batch's rows and turns the trigger back on.
-    async fn complete(self, tx: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
-        sqlx::query(
+    async fn complete(self, tx: &mut crate::store::Connection) -> anyhow::Result<()> {
+        db::query(
             "INSERT INTO user_search (rowid, text) SELECT rowid, email || ' ' || name_key FROM users WHERE rowid > $1",
         )
         .bind(self.rowid_before)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE search_fill_deferral SET deferred = 0").execute(&mut *tx).await?;
+        db::query("UPDATE search_fill_deferral SET deferred = 0").execute(&mut *tx).await?;
         Ok(())
     }
 }
@@ -398,7 +397,7 @@ impl Importer<'_> {
         SqlBuilder::for_engine(self.store.backend(), text)
     }
 
-    async fn begin(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    async fn begin(&self) -> anyhow::Result<crate::store::db::Transaction> {
         Ok(self.store.begin().await?)
     }
 
@@ -437,14 +436,14 @@ impl Importer<'_> {
                 let stored = StoredUser {
                     id: row.try_get("id")?,
                     email: row.try_get("email")?,
-                    email_verified: row.try_get::<i64, _>("email_verified")? != 0,
+                    email_verified: row.try_get::<i64>("email_verified")? != 0,
                     first_name: row.try_get("first_name")?,
                     last_name: row.try_get("last_name")?,
                     locale: row.try_get("locale")?,
                     profile_picture_url: row.try_get("profile_picture_url")?,
                     external_id: row.try_get("external_id")?,
-                    metadata: serde_json::from_str(&row.try_get::<String, _>("metadata")?).unwrap_or_default(),
-                    is_platform_admin: row.try_get::<i64, _>("is_platform_admin")? != 0,
+                    metadata: serde_json::from_str(&row.try_get::<String>("metadata")?).unwrap_or_default(),
+                    is_platform_admin: row.try_get::<i64>("is_platform_admin")? != 0,
                     password_hash: row.try_get("password_hash")?,
                 };
                 taken_ids.insert(stored.id.clone());
@@ -604,7 +603,7 @@ impl Importer<'_> {
                 updated_at: String::new(),
             };
             crate::store::directory::update_user(&mut tx, &record, now).await?;
-            sqlx::query("UPDATE users SET is_platform_admin = $2 WHERE id = $1")
+            db::query("UPDATE users SET is_platform_admin = $2 WHERE id = $1")
                 .bind(id.as_str())
                 .bind(i64::from(user.is_platform_admin))
                 .execute(&mut *tx)
@@ -631,13 +630,13 @@ impl Importer<'_> {
             let mut conn = self.store.read().await?;
             let slugs: Vec<String> = match organization {
                 Some(organization) => {
-                    sqlx::query_scalar("SELECT slug FROM roles WHERE organization_id = $1")
+                    db::query_scalar("SELECT slug FROM roles WHERE organization_id = $1")
                         .bind(organization)
                         .fetch_all(&mut *conn)
                         .await?
                 }
                 None => {
-                    sqlx::query_scalar("SELECT slug FROM roles WHERE organization_id IS NULL")
+                    db::query_scalar("SELECT slug FROM roles WHERE organization_id IS NULL")
                         .fetch_all(&mut *conn)
                         .await?
                 }
@@ -676,7 +675,7 @@ impl Importer<'_> {
                     row.try_get("email")?,
                     row.try_get("name_key")?,
                     row.try_get("last_name_key")?,
-                    row.try_get::<Option<i64>, _>("last_sign_in_at")?.unwrap_or(0),
+                    row.try_get::<Option<i64>>("last_sign_in_at")?.unwrap_or(0),
                 ),
             );
         }
@@ -799,13 +798,13 @@ impl Importer<'_> {
                         sql.query().execute(&mut *tx).await?;
                     }
                     for write in writes.iter().filter(|write| !write.new) {
-                        sqlx::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
+                        db::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
                             .bind(write.id.as_str())
                             .bind(write.status)
                             .bind(write.updated_at)
                             .execute(&mut *tx)
                             .await?;
-                        sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1")
+                        db::query("DELETE FROM membership_roles WHERE membership_id = $1")
                             .bind(write.id.as_str())
                             .execute(&mut *tx)
                             .await?;
@@ -854,7 +853,7 @@ impl Importer<'_> {
         }
         let now = now_ms();
         let mut conn = self.store.read().await?;
-        let stored = sqlx::query("SELECT name, description FROM permissions WHERE slug = $1")
+        let stored = db::query("SELECT name, description FROM permissions WHERE slug = $1")
             .bind(&permission.slug)
             .fetch_optional(&mut *conn)
             .await?;
@@ -866,7 +865,7 @@ impl Importer<'_> {
                     Outcome::Unchanged
                 } else {
                     if !self.dry_run {
-                        sqlx::query(
+                        db::query(
                             "UPDATE permissions SET name = $2, description = $3, updated_at = $4 WHERE slug = $1",
                         )
                         .bind(&permission.slug)
@@ -890,12 +889,12 @@ impl Importer<'_> {
                     let id =
                         permission.id.as_deref().and_then(PermissionId::parse).unwrap_or_else(PermissionId::generate);
                     let mut conn = self.store.read().await?;
-                    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM permissions WHERE id = $1")
+                    let taken: Option<String> = db::query_scalar("SELECT id FROM permissions WHERE id = $1")
                         .bind(id.as_str())
                         .fetch_optional(&mut *conn)
                         .await?;
                     let id = if taken.is_some() { PermissionId::generate() } else { id };
-                    sqlx::query(
+                    db::query(
                         "INSERT INTO permissions (id, slug, name, description, resource_type_slug, system, \
                          created_at, updated_at) VALUES ($1, $2, $3, $4, 'organization', 0, $5, $6)",
                     )
@@ -947,14 +946,14 @@ impl Importer<'_> {
         let mut conn = self.store.read().await?;
         let by_external = match &external_id {
             Some(external) => {
-                sqlx::query_scalar::<_, String>("SELECT id FROM organizations WHERE external_id = $1")
+                db::query_scalar::<String>("SELECT id FROM organizations WHERE external_id = $1")
                     .bind(external)
                     .fetch_optional(&mut *conn)
                     .await?
             }
             None => None,
         };
-        let by_id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")
+        let by_id: Option<String> = db::query_scalar("SELECT id FROM organizations WHERE id = $1")
             .bind(&organization.id)
             .fetch_optional(&mut *conn)
             .await?;
@@ -963,7 +962,7 @@ impl Importer<'_> {
             (Some(found), _, _) => Some(found.clone()),
             (None, Some(found), None) => Some(found.clone()),
             (None, Some(found), Some(_)) => {
-                let stored: Option<String> = sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = $1")
+                let stored: Option<String> = db::query_scalar("SELECT external_id FROM organizations WHERE id = $1")
                     .bind(found)
                     .fetch_one(&mut *conn)
                     .await?;
@@ -976,7 +975,7 @@ impl Importer<'_> {
                 if id != organization.id {
                     self.organizations.insert(organization.id.clone(), id.clone());
                 }
-                let row = sqlx::query(
+                let row = db::query(
                     "SELECT name, external_id, metadata, allow_profiles_outside_organization FROM organizations \
                      WHERE id = $1",
                 )
@@ -984,18 +983,18 @@ impl Importer<'_> {
                 .fetch_one(&mut *conn)
                 .await?;
                 let domains: Vec<String> =
-                    sqlx::query_scalar("SELECT domain FROM organization_domains WHERE organization_id = $1")
+                    db::query_scalar("SELECT domain FROM organization_domains WHERE organization_id = $1")
                         .bind(&id)
                         .fetch_all(&mut *conn)
                         .await?;
                 let missing: Vec<&DomainLine> =
                     organization.domains.iter().filter(|domain| !domains.contains(&domain.domain)).collect();
                 let metadata: Metadata =
-                    serde_json::from_str(&row.try_get::<String, _>("metadata")?).unwrap_or_default();
-                let same = row.try_get::<String, _>("name")? == name
-                    && row.try_get::<Option<String>, _>("external_id")? == external_id
+                    serde_json::from_str(&row.try_get::<String>("metadata")?).unwrap_or_default();
+                let same = row.try_get::<String>("name")? == name
+                    && row.try_get::<Option<String>>("external_id")? == external_id
                     && metadata == organization.metadata
-                    && (row.try_get::<i64, _>("allow_profiles_outside_organization")? != 0)
+                    && (row.try_get::<i64>("allow_profiles_outside_organization")? != 0)
                         == organization.allow_profiles_outside_organization
                     && missing.is_empty();
                 drop(conn);
@@ -1004,7 +1003,7 @@ impl Importer<'_> {
                 } else {
                     if !self.dry_run {
                         let mut tx = self.begin().await?;
-                        sqlx::query(
+                        db::query(
                             "UPDATE organizations SET name = $2, name_key = $3, external_id = $4, metadata = $5, \
                              allow_profiles_outside_organization = $6, updated_at = $7 WHERE id = $1",
                         )
@@ -1036,7 +1035,7 @@ impl Importer<'_> {
                     self.created_organizations.insert(id);
                 } else {
                     let mut tx = self.begin().await?;
-                    sqlx::query(
+                    db::query(
                         "INSERT INTO organizations (id, name, name_key, external_id, metadata, \
                          allow_profiles_outside_organization, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1079,7 +1078,7 @@ impl Importer<'_> {
         let now = now_ms();
         let mut conn = self.store.read().await?;
         if let Some(organization) = &organization {
-            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")
+            let exists: Option<String> = db::query_scalar("SELECT id FROM organizations WHERE id = $1")
                 .bind(organization)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -1116,16 +1115,16 @@ impl Importer<'_> {
         let outcome = match stored {
             Some(row) => {
                 let id: String = row.try_get("id")?;
-                let held: Vec<String> = sqlx::query_scalar(
+                let held: Vec<String> = db::query_scalar(
                     "SELECT permission_slug FROM role_permissions WHERE role_id = $1 ORDER BY permission_slug",
                 )
                 .bind(&id)
                 .fetch_all(&mut *conn)
                 .await?;
-                let same = row.try_get::<String, _>("name")? == role.name
-                    && row.try_get::<Option<String>, _>("description")? == role.description
+                let same = row.try_get::<String>("name")? == role.name
+                    && row.try_get::<Option<String>>("description")? == role.description
                     // A scope always has a default: a line can make a role it, not unmake it.
-                    && (!role.is_default || row.try_get::<i64, _>("is_default")? != 0)
+                    && (!role.is_default || row.try_get::<i64>("is_default")? != 0)
                     && held == permissions;
                 drop(conn);
                 if same {
@@ -1133,7 +1132,7 @@ impl Importer<'_> {
                 } else {
                     if !self.dry_run {
                         let mut tx = self.begin().await?;
-                        sqlx::query("UPDATE roles SET name = $2, description = $3, updated_at = $4 WHERE id = $1")
+                        db::query("UPDATE roles SET name = $2, description = $3, updated_at = $4 WHERE id = $1")
                             .bind(&id)
                             .bind(&role.name)
                             .bind(role.description.as_deref())
@@ -1149,7 +1148,7 @@ impl Importer<'_> {
             }
             None => {
                 let id = role.id.as_deref().and_then(RoleId::parse).unwrap_or_else(RoleId::generate);
-                let taken: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE id = $1")
+                let taken: Option<String> = db::query_scalar("SELECT id FROM roles WHERE id = $1")
                     .bind(id.as_str())
                     .fetch_optional(&mut *conn)
                     .await?;
@@ -1169,7 +1168,7 @@ impl Importer<'_> {
                 if !self.dry_run {
                     let created_at = parse_time("created_at", &role.created_at, now).unwrap_or(now);
                     let mut tx = self.begin().await?;
-                    sqlx::query(
+                    db::query(
                         "INSERT INTO roles (id, slug, organization_id, name, description, priority, is_default, \
                          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
                     )
@@ -1227,7 +1226,7 @@ impl Importer<'_> {
         }
         let mut conn = self.store.read().await?;
         if let Some(organization) = &organization {
-            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")
+            let exists: Option<String> = db::query_scalar("SELECT id FROM organizations WHERE id = $1")
                 .bind(organization)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -1237,16 +1236,16 @@ impl Importer<'_> {
                 return Ok(());
             }
         }
-        let stored = sqlx::query("SELECT id, email, organization_id FROM invitations WHERE id = $1 OR token = $2")
+        let stored = db::query("SELECT id, email, organization_id FROM invitations WHERE id = $1 OR token = $2")
             .bind(&invitation.id)
             .bind(&invitation.token)
             .fetch_optional(&mut *conn)
             .await?;
         let outcome = match stored {
             Some(row) => {
-                let same = row.try_get::<String, _>("id")? == invitation.id
-                    && row.try_get::<String, _>("email")? == email
-                    && row.try_get::<Option<String>, _>("organization_id")? == organization;
+                let same = row.try_get::<String>("id")? == invitation.id
+                    && row.try_get::<String>("email")? == email
+                    && row.try_get::<Option<String>>("organization_id")? == organization;
                 match same {
                     true => Outcome::Unchanged,
                     false => Outcome::Skipped("another invitation has this ID or token".into()),
@@ -1257,7 +1256,7 @@ impl Importer<'_> {
                 let inviter = match inviter {
                     Some(inviter) if self.created_users.contains(&inviter) => Some(inviter),
                     Some(inviter) => {
-                        sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE id = $1")
+                        db::query_scalar::<String>("SELECT id FROM users WHERE id = $1")
                             .bind(&inviter)
                             .fetch_optional(&mut *conn)
                             .await?
@@ -1297,7 +1296,7 @@ async fn insert_domains(
     now: i64,
 ) -> anyhow::Result<()> {
     for domain in domains {
-        sqlx::query(
+        db::query(
             "INSERT INTO organization_domains (id, organization_id, domain, state, verification_strategy, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
@@ -1329,9 +1328,9 @@ async fn write_role_details(
     is_default: bool,
     permissions: &[String],
 ) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1").bind(id).execute(&mut *conn).await?;
+    db::query("DELETE FROM role_permissions WHERE role_id = $1").bind(id).execute(&mut *conn).await?;
     for slug in permissions {
-        sqlx::query("INSERT INTO role_permissions (role_id, permission_slug) VALUES ($1, $2)")
+        db::query("INSERT INTO role_permissions (role_id, permission_slug) VALUES ($1, $2)")
             .bind(id)
             .bind(slug)
             .execute(&mut *conn)

@@ -11,6 +11,7 @@ mod import;
 pub use export::export;
 pub use import::{ImportOptions, Outcome, Report, RowReport, import};
 
+use crate::store::db;
 use app::model::{DomainState, DomainVerificationStrategy, MembershipStatus, Metadata};
 use serde::{Deserialize, Serialize};
 

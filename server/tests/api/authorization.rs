@@ -305,7 +305,7 @@ async fn session_cookie(app: &TestApp, user: &User, organization: &Organization)
 /// The user's latest email verification, with its code.
 async fn latest_email_verification(app: &TestApp, user: &User) -> EmailVerification {
     let mut conn = app.core.store().read().await.unwrap();
-    let id: String = sqlx::query_scalar(
+    let id: String = server::store::db::query_scalar(
         "SELECT id FROM one_time_codes WHERE user_id = $1 AND purpose = 'email_verification' ORDER BY id DESC",
     )
     .bind(user.id.as_str())

@@ -301,23 +301,11 @@ async fn the_default_role_is_given_to_new_members_and_cannot_be_deleted() {
 #[tokio::test]
 async fn the_authorization_migration_carries_existing_roles_and_assignments() {
     use server::store::{ScratchDatabase, Store};
-    use sqlx::Executor;
     let database = ScratchDatabase::new().await.unwrap();
-    sqlx::any::install_default_drivers();
-    let (url, mut migrator) = if database.url.starts_with("postgres") {
-        (database.url.clone(), sqlx::migrate!("./migrations/postgres"))
-    } else {
-        (
-            format!("{}?mode=rwc", database.url.replacen("sqlite:", "sqlite://", 1)),
-            sqlx::migrate!("./migrations/sqlite"),
-        )
-    };
-    migrator.migrations = migrator.migrations.iter().filter(|m| m.version < 7).cloned().collect::<Vec<_>>().into();
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    migrator.run(&pool).await.unwrap();
+    let store = Store::open_migrated_before(&database.url, 7).await.unwrap();
     let org = app::ids::OrganizationId::generate();
     let membership = app::ids::MembershipId::generate();
-    pool.execute(
+    store.read().await.unwrap().execute_script(
         format!(
             "INSERT INTO organizations (id, name, created_at, updated_at) VALUES ('{org}', 'Acme', 1, 1);
              INSERT INTO users (id, email, name_key, last_name_key, created_at, updated_at)
@@ -334,7 +322,7 @@ async fn the_authorization_migration_carries_existing_roles_and_assignments() {
     )
     .await
     .unwrap();
-    pool.close().await;
+    drop(store);
 
     let store = Store::open(&database.url).await.unwrap();
     let core = server::core::Core::new(store, Default::default()).await.unwrap();

@@ -219,7 +219,7 @@ async fn an_expired_challenge_is_refused() {
     let s = setup().await;
     let (_, secret, first) = enroll_bob(&s).await;
     let mut conn = s.app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE auth_challenges SET expires_at = 1 WHERE id = $1")
+    server::store::db::query("UPDATE auth_challenges SET expires_at = 1 WHERE id = $1")
         .bind(&first)
         .execute(&mut *conn)
         .await

@@ -122,20 +122,20 @@ impl TestApp {
 
     /// Makes the user with this email a platform admin, as the bootstrap admin is.
     pub async fn make_platform_admin(&self, email: &str) {
-        sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE email = $1")
+        server::store::db::query("UPDATE users SET is_platform_admin = 1 WHERE email = $1")
             .bind(email)
-            .execute(self.core.store().pool())
+            .execute(&mut *self.core.store().read().await.unwrap())
             .await
             .expect("a platform admin");
     }
 
     /// The newest one-time code (email verification, magic auth) sent for a purpose.
     pub async fn newest_code(&self, purpose: &str) -> String {
-        sqlx::query_scalar(
+        server::store::db::query_scalar(
             "SELECT secret FROM one_time_codes WHERE purpose = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(purpose)
-        .fetch_one(self.core.store().pool())
+        .fetch_one(&mut *self.core.store().read().await.unwrap())
         .await
         .expect("a code")
     }

@@ -326,7 +326,7 @@ async fn names_stored_with_line_breaks_cannot_add_headers() {
     let acme = app.organization("Acme").await;
     // As if written before names were checked: straight into the store.
     let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE organizations SET name = $1 WHERE id = $2")
+    server::store::db::query("UPDATE organizations SET name = $1 WHERE id = $2")
         .bind("Café\r\nBcc: victim@evil.test\r\nX-Injected: yes")
         .bind(acme.id.as_str())
         .execute(&mut *conn)
@@ -563,7 +563,7 @@ async fn without_smtp_the_outbox_page_says_so_and_offers_no_send_again() {
     let acme = app.organization("Acme").await;
     let ops = app.member(&acme, "ops@acme.test", roles::OWNER).await;
     let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
+    server::store::db::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
         .bind(ops.user_id.as_str())
         .execute(&mut *conn)
         .await

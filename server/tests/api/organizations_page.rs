@@ -28,7 +28,7 @@ fn list_body(search: Option<&str>, limit: u32, after: Option<&str>) -> Value {
 /// The rows of the events table named `event`, newest last.
 async fn events(app: &TestApp, event: &str) -> Vec<Value> {
     let mut conn = app.core.store().read().await.unwrap();
-    let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM events WHERE event = $1 ORDER BY id")
+    let rows: Vec<String> = server::store::db::query_scalar("SELECT data FROM events WHERE event = $1 ORDER BY id")
         .bind(event)
         .fetch_all(&mut *conn)
         .await
@@ -38,7 +38,7 @@ async fn events(app: &TestApp, event: &str) -> Vec<Value> {
 
 async fn count(app: &TestApp, sql: &str, organization: &Organization) -> i64 {
     let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query_scalar(sql).bind(organization.id.as_str()).fetch_one(&mut *conn).await.unwrap()
+    server::store::db::query_scalar(sql).bind(organization.id.as_str()).fetch_one(&mut *conn).await.unwrap()
 }
 
 #[tokio::test]

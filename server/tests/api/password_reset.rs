@@ -17,7 +17,7 @@ async fn mailed_token(app: &TestApp, email: &str) -> String {
 
 async fn messages_to(app: &TestApp, email: &str) -> i64 {
     let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE recipient = $1")
+    server::store::db::query_scalar("SELECT COUNT(*) FROM outbox WHERE recipient = $1")
         .bind(email)
         .fetch_one(&mut *conn)
         .await
@@ -91,7 +91,7 @@ async fn unknown_replaced_and_expired_links_get_one_answer() {
     let expired = mailed_token(&app, "ada@acme.test").await;
     {
         let mut conn = app.core.store().read().await.unwrap();
-        sqlx::query("UPDATE one_time_codes SET expires_at = 1 WHERE secret = $1")
+        server::store::db::query("UPDATE one_time_codes SET expires_at = 1 WHERE secret = $1")
             .bind(&expired)
             .execute(&mut *conn)
             .await

@@ -5,7 +5,6 @@
 //! provides on its PostgreSQL pass); without one only the SQLite side is read and checked.
 
 use server::store::{Store, TEST_POSTGRES};
-use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the comparison looks at in one table. Partial indexes are compared by their columns;
@@ -39,7 +38,7 @@ fn engine_specific(schema: &mut Schema) {
 
 async fn sqlite_schema(store: &Store) -> Schema {
     let mut conn = store.read().await.unwrap();
-    let names: Vec<String> = sqlx::query_scalar(
+    let names: Vec<String> = server::store::db::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
     )
     .fetch_all(&mut *conn)
@@ -48,29 +47,29 @@ async fn sqlite_schema(store: &Store) -> Schema {
     let mut schema = Schema::new();
     for name in names {
         let mut table = Table::default();
-        let columns = sqlx::query("SELECT name, \"notnull\" AS not_null, pk FROM pragma_table_info($1) ORDER BY pk")
+        let columns = server::store::db::query("SELECT name, \"notnull\" AS not_null, pk FROM pragma_table_info($1) ORDER BY pk")
             .bind(&name)
             .fetch_all(&mut *conn)
             .await
             .unwrap();
         for column in columns {
-            let column_name: String = column.get("name");
-            let pk: i64 = column.get("pk");
-            let not_null: i64 = column.get("not_null");
+            let column_name: String = column.try_get("name").unwrap();
+            let pk: i64 = column.try_get("pk").unwrap();
+            let not_null: i64 = column.try_get("not_null").unwrap();
             if pk > 0 {
                 table.primary_key.push(column_name.clone());
             }
             table.columns.insert(column_name, not_null != 0 || pk > 0);
         }
-        let indexes = sqlx::query("SELECT name, origin FROM pragma_index_list($1)")
+        let indexes = server::store::db::query("SELECT name, origin FROM pragma_index_list($1)")
             .bind(&name)
             .fetch_all(&mut *conn)
             .await
             .unwrap();
         for index in indexes {
-            let index_name: String = index.get("name");
-            let origin: String = index.get("origin");
-            let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+            let index_name: String = index.try_get("name").unwrap();
+            let origin: String = index.try_get("origin").unwrap();
+            let columns: Vec<String> = server::store::db::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
                 .bind(&index_name)
                 .fetch_all(&mut *conn)
                 .await
@@ -92,7 +91,7 @@ async fn sqlite_schema(store: &Store) -> Schema {
 
 async fn postgres_schema(store: &Store) -> Schema {
     let mut conn = store.read().await.unwrap();
-    let columns = sqlx::query(
+    let columns = server::store::db::query(
         "SELECT table_name::text AS table_name, column_name::text AS column_name, is_nullable::text AS is_nullable \
          FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
     )
@@ -101,11 +100,11 @@ async fn postgres_schema(store: &Store) -> Schema {
     .unwrap();
     let mut schema = Schema::new();
     for column in columns {
-        let table: String = column.get("table_name");
-        let nullable: String = column.get("is_nullable");
-        schema.entry(table).or_default().columns.insert(column.get("column_name"), nullable == "NO");
+        let table: String = column.try_get("table_name").unwrap();
+        let nullable: String = column.try_get("is_nullable").unwrap();
+        schema.entry(table).or_default().columns.insert(column.try_get("column_name").unwrap(), nullable == "NO");
     }
-    let constraints = sqlx::query(
+    let constraints = server::store::db::query(
         "SELECT c.table_name::text AS table_name, c.constraint_type::text AS kind, \
                 string_agg(k.column_name::text, ',' ORDER BY k.ordinal_position) AS columns \
          FROM information_schema.table_constraints c \
@@ -118,9 +117,9 @@ async fn postgres_schema(store: &Store) -> Schema {
     .await
     .unwrap();
     for constraint in constraints {
-        let table = schema.entry(constraint.get("table_name")).or_default();
-        let columns: Vec<String> = constraint.get::<String, _>("columns").split(',').map(str::to_owned).collect();
-        match constraint.get::<String, _>("kind").as_str() {
+        let table = schema.entry(constraint.try_get("table_name").unwrap()).or_default();
+        let columns: Vec<String> = constraint.try_get::<String>("columns").unwrap().split(',').map(str::to_owned).collect();
+        match constraint.try_get::<String>("kind").unwrap().as_str() {
             "PRIMARY KEY" => table.primary_key = columns,
             _ => {
                 table.unique.insert(columns);
@@ -128,7 +127,7 @@ async fn postgres_schema(store: &Store) -> Schema {
         }
     }
     // Indexes created by name: those behind constraints are compared above.
-    let indexes = sqlx::query(
+    let indexes = server::store::db::query(
         "SELECT i.tablename::text AS table_name, i.indexname::text AS index_name, i.indexdef::text AS definition \
          FROM pg_indexes i WHERE i.schemaname = 'public' AND NOT EXISTS \
            (SELECT 1 FROM information_schema.table_constraints c \
@@ -138,7 +137,7 @@ async fn postgres_schema(store: &Store) -> Schema {
     .await
     .unwrap();
     for index in indexes {
-        let definition: String = index.get("definition");
+        let definition: String = index.try_get("definition").unwrap();
         // `… USING btree (a, b COLLATE "C") [WHERE (…)]`: the list after the method.
         let after_method = &definition[definition.find(" USING ").unwrap()..];
         let open = after_method.find('(').unwrap();
@@ -147,7 +146,7 @@ async fn postgres_schema(store: &Store) -> Schema {
             .split(',')
             .map(|column| column.split_whitespace().next().unwrap_or_default().trim_matches('"').to_owned())
             .collect();
-        schema.entry(index.get("table_name")).or_default().indexes.insert(index.get("index_name"), columns);
+        schema.entry(index.try_get("table_name").unwrap()).or_default().indexes.insert(index.try_get("index_name").unwrap(), columns);
     }
     schema
 }

@@ -26,7 +26,7 @@ async fn sign_in(app: &TestApp, api: &Api, email: &str) -> (serde_json::Value, S
     let user = answer["user"]["id"].as_str().unwrap().to_owned();
     let mut conn = app.core.store().read().await.unwrap();
     let session: String =
-        sqlx::query_scalar("SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
+        server::store::db::query_scalar("SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
             .bind(&user)
             .fetch_one(&mut *conn)
             .await
@@ -177,7 +177,7 @@ async fn a_disabled_method_is_refused() {
     let response = app.client().form("/api/login", &[("email", "ada@acme.test"), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), 403);
     let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
+    server::store::db::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
         .bind(boss.user_id.as_str())
         .execute(&mut *conn)
         .await
@@ -203,13 +203,13 @@ async fn lifetimes_apply_to_new_sessions_and_refresh_tokens() {
     .await;
     let (_, session) = sign_in(&app, &api, "ada@acme.test").await;
     let mut conn = app.core.store().read().await.unwrap();
-    let (created, expires): (i64, i64) = sqlx::query_as("SELECT created_at, expires_at FROM sessions WHERE id = $1")
+    let (created, expires): (i64, i64) = server::store::db::query_as("SELECT created_at, expires_at FROM sessions WHERE id = $1")
         .bind(&session)
         .fetch_one(&mut *conn)
         .await
         .unwrap();
     assert_eq!(expires - created, 120 * 60_000);
-    let token_expires: i64 = sqlx::query_scalar("SELECT expires_at FROM refresh_tokens WHERE session_id = $1")
+    let token_expires: i64 = server::store::db::query_scalar("SELECT expires_at FROM refresh_tokens WHERE session_id = $1")
         .bind(&session)
         .fetch_one(&mut *conn)
         .await
@@ -221,7 +221,7 @@ async fn lifetimes_apply_to_new_sessions_and_refresh_tokens() {
     set(&app, SettingsUpdate { refresh_token_lifetime_minutes: Some(600), ..SettingsUpdate::default() }).await;
     let (_, session) = sign_in(&app, &api, "ada@acme.test").await;
     let mut conn = app.core.store().read().await.unwrap();
-    let (expires, token_expires): (i64, i64) = sqlx::query_as(
+    let (expires, token_expires): (i64, i64) = server::store::db::query_as(
         "SELECT s.expires_at, t.expires_at FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = $1",
     )
     .bind(&session)
@@ -234,7 +234,7 @@ async fn lifetimes_apply_to_new_sessions_and_refresh_tokens() {
     // Dashboard sessions take the session lifetime too.
     app.signed_in("ada@acme.test").await;
     let mut conn = app.core.store().read().await.unwrap();
-    let (created, expires): (i64, i64) = sqlx::query_as(
+    let (created, expires): (i64, i64) = server::store::db::query_as(
         "SELECT created_at, expires_at FROM sessions WHERE kind = 'dashboard' ORDER BY created_at DESC LIMIT 1",
     )
     .fetch_one(&mut *conn)
@@ -296,7 +296,7 @@ async fn logout_ends_the_session_and_redirects_only_to_allowed_urls() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("You are signed out"));
     let mut conn = app.core.store().read().await.unwrap();
-    let ended: Option<i64> = sqlx::query_scalar("SELECT ended_at FROM sessions WHERE id = $1")
+    let ended: Option<i64> = server::store::db::query_scalar("SELECT ended_at FROM sessions WHERE id = $1")
         .bind(&session)
         .fetch_one(&mut *conn)
         .await

@@ -254,23 +254,23 @@ async fn assert_search_finds_every_user(store: &Store, imported_email: &str) {
         return;
     }
     let count = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(store.pool()).await.expect("a count")
+        server::store::db::query_scalar::<i64>(sql).fetch_one(&mut *store.read().await.unwrap()).await.expect("a count")
     };
     let matches = |phrase: String| async move {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM user_search WHERE user_search MATCH $1")
+        server::store::db::query_scalar::<i64>("SELECT COUNT(*) FROM user_search WHERE user_search MATCH $1")
             .bind(format!("\"{phrase}\""))
-            .fetch_one(store.pool())
+            .fetch_one(&mut *store.read().await.unwrap())
             .await
             .expect("a search")
     };
     assert_eq!(count("SELECT COUNT(*) FROM user_search").await, count("SELECT COUNT(*) FROM users").await);
     assert_eq!(matches(imported_email.to_owned()).await, 1);
     assert_eq!(count("SELECT deferred FROM search_fill_deferral").await, 0);
-    sqlx::query(
+    server::store::db::query(
         "INSERT INTO users (id, email, email_verified, name_key, last_name_key, metadata, is_platform_admin, \
          created_at, updated_at) VALUES ('user_after_import', 'after.import@example.test', 0, '', '', '{}', 0, 0, 0)",
     )
-    .execute(store.pool())
+    .execute(&mut *store.read().await.unwrap())
     .await
     .expect("a user written after the import");
     assert_eq!(matches("after.import@example.test".into()).await, 1);
@@ -341,7 +341,7 @@ async fn sign_in(app: &TestApp, api: &Api, email: &str, password: &str) -> u16 {
 
 async fn stored_hash(store: &Store, email: &str) -> (String, Option<String>) {
     let mut conn = store.read().await.unwrap();
-    sqlx::query_as("SELECT password_hash, password_hash_type FROM users WHERE email = $1")
+    server::store::db::query_as("SELECT password_hash, password_hash_type FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&mut *conn)
         .await

@@ -42,7 +42,7 @@ async fn share_bob(app: &TestApp, people: &People) {
 async fn platform_admin(app: &TestApp, acme: &Organization) -> Client {
     let membership = app.member(acme, "root@roster.test", roles::MEMBER).await;
     let mut conn = app.core.store().read().await.unwrap();
-    sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
+    server::store::db::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
         .bind(membership.user_id.as_str())
         .execute(&mut *conn)
         .await

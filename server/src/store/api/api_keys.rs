@@ -2,18 +2,20 @@
 
 use super::*;
 
-/// A stored API key.
-#[derive(Debug, Clone, FromRow)]
-pub struct ApiKeyRow {
-    pub id: String,
-    pub client_id: String,
-    pub name: String,
-    pub obfuscated_value: String,
-    pub organization_id: Option<String>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A stored API key.
+    pub struct ApiKeyRow {
+        pub id: String,
+        pub client_id: String,
+        pub name: String,
+        pub obfuscated_value: String,
+        pub organization_id: Option<String>,
+        pub last_used_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 impl From<ApiKeyRow> for ApiKey {
@@ -40,7 +42,7 @@ pub(super) const API_KEY_COLUMNS: &str =
 
 /// Inserts an API key under the hash of its secret.
 pub async fn insert_api_key(conn: &mut Connection, row: &ApiKeyRow, secret_hash: &str) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO api_keys ({API_KEY_COLUMNS}, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     ))
     .bind(&row.id)
@@ -60,7 +62,7 @@ pub async fn insert_api_key(conn: &mut Connection, row: &ApiKeyRow, secret_hash:
 
 /// Every API key, newest first.
 pub async fn list_api_keys(conn: &mut Connection) -> Result<Vec<ApiKeyRow>, StoreError> {
-    sqlx::query_as(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY id DESC"))
+    db::query_as(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY id DESC"))
         .fetch_all(conn)
         .await
         .map_err(StoreError::from)
@@ -89,7 +91,7 @@ pub async fn find_api_key_by_hash(conn: &mut Connection, secret_hash: &str) -> R
 
 /// Marks a key revoked; returns whether it existed.
 pub async fn revoke_api_key(conn: &mut Connection, id: &ApiKeyId, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2), updated_at = $2 WHERE id = $1")
+    let done = db::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2), updated_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
         .execute(conn)
@@ -99,7 +101,7 @@ pub async fn revoke_api_key(conn: &mut Connection, id: &ApiKeyId, now: i64) -> R
 
 /// Records that a key was used, at most once a minute so reads stay cheap.
 pub async fn touch_api_key(conn: &mut Connection, id: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+    db::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(id)
         .bind(now)
         .bind(now - 60_000)

@@ -31,24 +31,26 @@ impl CodePurpose {
     }
 }
 
-/// A stored one-time code.
-#[derive(Debug, Clone, FromRow)]
-pub struct CodeRow {
-    pub id: String,
-    pub user_id: String,
-    pub email: String,
-    pub secret: String,
-    pub consumed_at: Option<i64>,
-    pub expires_at: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A stored one-time code.
+    pub struct CodeRow {
+        pub id: String,
+        pub user_id: String,
+        pub email: String,
+        pub secret: String,
+        pub consumed_at: Option<i64>,
+        pub expires_at: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub(super) const CODE_COLUMNS: &str = "id, user_id, email, secret, consumed_at, expires_at, created_at, updated_at";
 
 /// Stores a one-time code.
 pub async fn insert_code(conn: &mut Connection, purpose: CodePurpose, row: &CodeRow) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO one_time_codes ({CODE_COLUMNS}, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(&row.id)
@@ -67,7 +69,7 @@ pub async fn insert_code(conn: &mut Connection, purpose: CodePurpose, row: &Code
 
 /// Reads a code by ID.
 pub async fn find_code(conn: &mut Connection, purpose: CodePurpose, id: &str) -> Result<Option<CodeRow>, StoreError> {
-    sqlx::query_as(&format!("SELECT {CODE_COLUMNS} FROM one_time_codes WHERE purpose = $1 AND id = $2"))
+    db::query_as(&format!("SELECT {CODE_COLUMNS} FROM one_time_codes WHERE purpose = $1 AND id = $2"))
         .bind(purpose.as_str())
         .bind(id)
         .fetch_optional(conn)
@@ -91,7 +93,7 @@ pub async fn find_live_code(
     if user.is_some() {
         sql.push_str(" AND user_id = $5");
     }
-    let query = sqlx::query_as(&sql).bind(purpose.as_str()).bind(secret).bind(now).bind(max_failures);
+    let query = db::query_as(&sql).bind(purpose.as_str()).bind(secret).bind(now).bind(max_failures);
     let query = match user {
         Some(user) => query.bind(user),
         None => query,
@@ -106,7 +108,7 @@ pub async fn count_code_failure(
     user: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE one_time_codes SET failed_attempts = failed_attempts + 1, updated_at = $3 \
          WHERE purpose = $1 AND user_id = $2 AND consumed_at IS NULL AND expires_at > $3",
     )
@@ -125,7 +127,7 @@ pub async fn consume_codes_of(
     user: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE one_time_codes SET consumed_at = $3, updated_at = $3 \
          WHERE purpose = $1 AND user_id = $2 AND consumed_at IS NULL",
     )
@@ -139,7 +141,7 @@ pub async fn consume_codes_of(
 
 /// Marks a code used; false when another request used it first.
 pub async fn consume_code(conn: &mut Connection, id: &str, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE one_time_codes SET consumed_at = $2, updated_at = $2 WHERE id = $1 AND consumed_at IS NULL",
     )
     .bind(id)

@@ -28,11 +28,11 @@ pub async fn claim_idempotency_key(
 ) -> Result<IdempotencyClaim, StoreError> {
     // Answers are kept for a day: a retry comes within minutes, and an answer can carry
     // secrets (invitation tokens) that should not outlive their use.
-    sqlx::query("DELETE FROM idempotent_responses WHERE created_at <= $1")
+    db::query("DELETE FROM idempotent_responses WHERE created_at <= $1")
         .bind(now - IDEMPOTENCY_TTL_MS)
         .execute(&mut *conn)
         .await?;
-    let inserted = sqlx::query(
+    let inserted = db::query(
         "INSERT INTO idempotent_responses (api_key_id, idempotency_key, request_fingerprint, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (api_key_id, idempotency_key) DO NOTHING",
     )
@@ -45,7 +45,7 @@ pub async fn claim_idempotency_key(
     if inserted.rows_affected() == 1 {
         return Ok(IdempotencyClaim::Claimed);
     }
-    let row = sqlx::query("SELECT request_fingerprint, status, body FROM idempotent_responses WHERE api_key_id = $1 AND idempotency_key = $2")
+    let row = db::query("SELECT request_fingerprint, status, body FROM idempotent_responses WHERE api_key_id = $1 AND idempotency_key = $2")
         .bind(api_key)
         .bind(key)
         .fetch_one(conn)
@@ -68,7 +68,7 @@ pub async fn record_idempotent_answer(
     status: u16,
     body: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE idempotent_responses SET status = $3, body = $4 WHERE api_key_id = $1 AND idempotency_key = $2",
     )
     .bind(api_key)
@@ -82,7 +82,7 @@ pub async fn record_idempotent_answer(
 
 /// Releases a claim whose request failed on the server, so a retry can run it again.
 pub async fn release_idempotency_key(conn: &mut Connection, api_key: &str, key: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM idempotent_responses WHERE api_key_id = $1 AND idempotency_key = $2 AND status IS NULL")
+    db::query("DELETE FROM idempotent_responses WHERE api_key_id = $1 AND idempotency_key = $2 AND status IS NULL")
         .bind(api_key)
         .bind(key)
         .execute(conn)

@@ -5,7 +5,8 @@ use crate::store::sql::{SqlBuilder, finish_page};
 use crate::store::{Connection, StoreError, fetch_optional_by, iso};
 use app::ids::{ApiKeyId, OrganizationId, SessionId};
 use app::model::{ApiKey, ApiKeyOwner, List, OutboxMessage, Page};
-use sqlx::{FromRow, Row};
+use crate::from_row;
+use crate::store::db;
 
 mod api_keys;
 mod codes;

@@ -45,7 +45,7 @@ const COLUMNS: &str = "id, recipient, subject, body, created_at, state, attempts
 
 /// Queues a message for delivery now.
 pub async fn queue_message(conn: &mut Connection, message: &NewMessage, now: i64) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "INSERT INTO outbox (id, recipient, subject, body, html_body, created_at, state, attempts, queued_at, \
          next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $6, $6)",
     )
@@ -60,8 +60,8 @@ pub async fn queue_message(conn: &mut Connection, message: &NewMessage, now: i64
     Ok(())
 }
 
-fn outbox_message(row: &sqlx::any::AnyRow) -> Result<OutboxMessage, sqlx::Error> {
-    let delivery = DeliveryState::parse(&row.try_get::<String, _>("state")?);
+fn outbox_message(row: &db::Row) -> Result<OutboxMessage, db::Error> {
+    let delivery = DeliveryState::parse(&row.try_get::<String>("state")?);
     let attempts: i64 = row.try_get("attempts")?;
     let next_attempt_at: i64 = row.try_get("next_attempt_at")?;
     Ok(OutboxMessage {
@@ -72,11 +72,11 @@ fn outbox_message(row: &sqlx::any::AnyRow) -> Result<OutboxMessage, sqlx::Error>
         created_at: iso(row.try_get("created_at")?),
         delivery,
         attempts,
-        last_attempt_at: row.try_get::<Option<i64>, _>("last_attempt_at")?.map(iso),
+        last_attempt_at: row.try_get::<Option<i64>>("last_attempt_at")?.map(iso),
         // Only a retry has a time of its own; a fresh message goes as soon as a sender looks.
         next_attempt_at: (delivery == DeliveryState::Queued && attempts > 0).then(|| iso(next_attempt_at)),
         last_error: row.try_get("last_error")?,
-        sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(iso),
+        sent_at: row.try_get::<Option<i64>>("sent_at")?.map(iso),
     })
 }
 
@@ -85,20 +85,20 @@ pub async fn list_outbox(conn: &mut Connection, page: &Page) -> Result<List<Outb
     let mut sql = SqlBuilder::new(&format!("SELECT {COLUMNS} FROM outbox WHERE 1 = 1"));
     sql.push_keyset("id", page);
     let rows = sql.query().fetch_all(conn).await?;
-    let messages = rows.iter().map(outbox_message).collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let messages = rows.iter().map(outbox_message).collect::<Result<Vec<_>, db::Error>>()?;
     Ok(finish_page(messages, page, |message| message.id.clone()))
 }
 
 /// One message.
 pub async fn find_message(conn: &mut Connection, id: &str) -> Result<Option<OutboxMessage>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")).bind(id).fetch_optional(conn).await?;
+    let row = db::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")).bind(id).fetch_optional(conn).await?;
     Ok(row.as_ref().map(outbox_message).transpose()?)
 }
 
 /// Puts a message back in line, due now, with its retries renewed. False when there is no
 /// such message.
 pub async fn requeue_message(conn: &mut Connection, id: &str, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'queued', attempts = 0, queued_at = $2, next_attempt_at = $2, lease_until = NULL, \
          last_error = NULL WHERE id = $1",
     )
@@ -113,13 +113,13 @@ pub async fn requeue_message(conn: &mut Connection, id: &str, now: i64) -> Resul
 /// need not take the write lock to claim.
 pub async fn has_undelivered_messages(conn: &mut Connection) -> Result<bool, StoreError> {
     let row =
-        sqlx::query("SELECT id FROM outbox WHERE state IN ('queued', 'sending') LIMIT 1").fetch_optional(conn).await?;
+        db::query("SELECT id FROM outbox WHERE state IN ('queued', 'sending') LIMIT 1").fetch_optional(conn).await?;
     Ok(row.is_some())
 }
 
 /// How many messages wait in the outbox, by state (`queued`, `sending`), for the metrics.
 pub async fn count_undelivered_messages(conn: &mut Connection) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = sqlx::query_as(
+    let rows = db::query_as(
         "SELECT state, COUNT(*) FROM outbox WHERE state IN ('queued', 'sending') GROUP BY state ORDER BY state",
     )
     .fetch_all(conn)
@@ -135,7 +135,7 @@ pub async fn fail_stale_messages(
     reason: &str,
     now: i64,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET state = 'failed', last_error = $2, lease_until = NULL, last_attempt_at = $3 \
          WHERE state = 'queued' AND queued_at < $1",
     )
@@ -170,7 +170,7 @@ pub async fn claim_due_messages(
            ORDER BY next_attempt_at, id LIMIT $3{lock}) \
          RETURNING id, recipient, subject, body, html_body, attempts"
     );
-    let rows = sqlx::query(&sql).bind(now).bind(lease_until).bind(limit).fetch_all(conn).await?;
+    let rows = db::query(&sql).bind(now).bind(lease_until).bind(limit).fetch_all(conn).await?;
     let mut claimed = rows
         .iter()
         .map(|row| {
@@ -183,7 +183,7 @@ pub async fn claim_due_messages(
                 attempt: row.try_get("attempts")?,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, db::Error>>()?;
     claimed.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(claimed)
 }
@@ -197,7 +197,7 @@ pub async fn renew_lease(
     lease_until: i64,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE outbox SET lease_until = $3, last_attempt_at = $4 \
          WHERE id = $1 AND attempts = $2 AND state = 'sending'",
     )
@@ -230,14 +230,14 @@ pub async fn record_attempt(
     now: i64,
 ) -> Result<bool, StoreError> {
     let query = match result {
-        AttemptResult::Sent => sqlx::query(
+        AttemptResult::Sent => db::query(
             "UPDATE outbox SET state = 'sent', sent_at = $3, lease_until = NULL, last_error = NULL \
              WHERE id = $1 AND attempts = $2 AND state = 'sending'",
         )
         .bind(&message.id)
         .bind(message.attempt)
         .bind(now),
-        AttemptResult::RetryAt { at, reason } => sqlx::query(
+        AttemptResult::RetryAt { at, reason } => db::query(
             "UPDATE outbox SET state = 'queued', next_attempt_at = $3, last_error = $4, lease_until = NULL \
              WHERE id = $1 AND attempts = $2 AND state = 'sending'",
         )
@@ -245,7 +245,7 @@ pub async fn record_attempt(
         .bind(message.attempt)
         .bind(*at)
         .bind(reason.as_str()),
-        AttemptResult::Failed { reason } => sqlx::query(
+        AttemptResult::Failed { reason } => db::query(
             "UPDATE outbox SET state = 'failed', last_error = $3, lease_until = NULL \
              WHERE id = $1 AND attempts = $2 AND state = 'sending'",
         )
@@ -258,7 +258,7 @@ pub async fn record_attempt(
 
 /// The newest message to a recipient, for tests: its subject and text part.
 pub async fn latest_message_to(conn: &mut Connection, recipient: &str) -> Result<Option<(String, String)>, StoreError> {
-    let row = sqlx::query("SELECT subject, body FROM outbox WHERE recipient = $1 ORDER BY id DESC LIMIT 1")
+    let row = db::query("SELECT subject, body FROM outbox WHERE recipient = $1 ORDER BY id DESC LIMIT 1")
         .bind(recipient)
         .fetch_optional(conn)
         .await?;
@@ -268,6 +268,6 @@ pub async fn latest_message_to(conn: &mut Connection, recipient: &str) -> Result
 /// Messages per delivery state, for tests and the sender's log.
 pub async fn count_by_state(conn: &mut Connection, state: DeliveryState) -> Result<i64, StoreError> {
     let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE state = $1").bind(state.as_str()).fetch_one(conn).await?;
+        db::query("SELECT COUNT(*) AS n FROM outbox WHERE state = $1").bind(state.as_str()).fetch_one(conn).await?;
     Ok(row.try_get("n")?)
 }

@@ -9,7 +9,7 @@ pub async fn count_attempt(
     now: i64,
     window_ms: i64,
 ) -> Result<(i64, i64), StoreError> {
-    let row = sqlx::query(
+    let row = db::query(
         "INSERT INTO rate_limits (bucket, window_start, attempts) VALUES ($1, $2, 1) \
          ON CONFLICT (bucket) DO UPDATE SET \
            attempts = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.attempts + 1 END, \
@@ -26,7 +26,7 @@ pub async fn count_attempt(
 
 /// Gives back an attempt taken from a bucket, when it turned out not to count (a success).
 pub async fn release_attempt(conn: &mut Connection, bucket: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE rate_limits SET attempts = attempts - 1 WHERE bucket = $1 AND attempts > 0")
+    db::query("UPDATE rate_limits SET attempts = attempts - 1 WHERE bucket = $1 AND attempts > 0")
         .bind(bucket)
         .execute(conn)
         .await?;

@@ -2,12 +2,14 @@
 
 use super::*;
 
-/// A refresh token's session, if the token is known.
-#[derive(Debug, Clone, FromRow)]
-pub struct RefreshTokenRow {
-    pub session_id: String,
-    pub used_at: Option<i64>,
-    pub expires_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A refresh token's session, if the token is known.
+    pub struct RefreshTokenRow {
+        pub session_id: String,
+        pub used_at: Option<i64>,
+        pub expires_at: i64,
+    }
 }
 
 /// Stores a refresh token's hash for a session.
@@ -18,7 +20,7 @@ pub async fn insert_refresh_token(
     expires_at: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+    db::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash)
         .bind(session.as_str())
         .bind(expires_at)
@@ -43,7 +45,7 @@ pub async fn find_refresh_token(
 
 /// Marks a refresh token used; false when another request used it first.
 pub async fn use_refresh_token(conn: &mut Connection, token_hash: &str, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+    let done = db::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
         .bind(token_hash)
         .bind(now)
         .execute(conn)

@@ -5,24 +5,26 @@ use super::*;
 /// Deletes a table's rows that expired: each is short-lived (minutes), and nothing reads it
 /// after it expires. `table` is one of this file's own names, never input.
 async fn forget_expired(conn: &mut Connection, table: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1")).bind(now).execute(&mut *conn).await?;
+    db::query(&format!("DELETE FROM {table} WHERE expires_at <= $1")).bind(now).execute(&mut *conn).await?;
     Ok(())
 }
 
-/// A sign-in waiting for its next step.
-#[derive(Debug, Clone, FromRow)]
-pub struct PendingRow {
-    pub id: String,
-    pub user_id: String,
-    pub audience: String,
-    pub method: String,
-    pub invitation_token: Option<String>,
-    pub organization_id: Option<String>,
-    pub mfa_verified: i64,
-    pub next_step: String,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-    pub created_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A sign-in waiting for its next step.
+    pub struct PendingRow {
+        pub id: String,
+        pub user_id: String,
+        pub audience: String,
+        pub method: String,
+        pub invitation_token: Option<String>,
+        pub organization_id: Option<String>,
+        pub mfa_verified: i64,
+        pub next_step: String,
+        pub expires_at: i64,
+        pub used_at: Option<i64>,
+        pub created_at: i64,
+    }
 }
 
 const PENDING_COLUMNS: &str = "id, user_id, audience, method, invitation_token, organization_id, mfa_verified, \
@@ -31,7 +33,7 @@ const PENDING_COLUMNS: &str = "id, user_id, audience, method, invitation_token, 
 /// Stores a pending authentication under the hash of its token, forgetting expired ones.
 pub async fn insert_pending(conn: &mut Connection, row: &PendingRow, token_hash: &str) -> Result<(), StoreError> {
     forget_expired(conn, "pending_authentications", row.created_at).await?;
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO pending_authentications ({PENDING_COLUMNS}, token_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
@@ -69,28 +71,30 @@ pub async fn use_pending(conn: &mut Connection, id: &str, now: i64) -> Result<bo
 
 /// Runs a conditional update that marks one row used; true when this call was the one.
 async fn spend_once(conn: &mut Connection, sql: &str, key: &str, now: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query(sql).bind(key).bind(now).execute(conn).await?;
+    let done = db::query(sql).bind(key).bind(now).execute(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// A browser's way through the hosted pages.
-#[derive(Debug, Clone, FromRow)]
-pub struct FlowRow {
-    pub id: String,
-    pub browser_hash: String,
-    pub client_id: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub state: Option<String>,
-    pub code_challenge: Option<String>,
-    pub login_hint: Option<String>,
-    pub organization_id: Option<String>,
-    pub invitation_token: Option<String>,
-    pub pending_token: Option<String>,
-    pub enrollment_secret: Option<String>,
-    pub expires_at: i64,
-    pub completed_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A browser's way through the hosted pages.
+    pub struct FlowRow {
+        pub id: String,
+        pub browser_hash: String,
+        pub client_id: Option<String>,
+        pub redirect_uri: Option<String>,
+        pub state: Option<String>,
+        pub code_challenge: Option<String>,
+        pub login_hint: Option<String>,
+        pub organization_id: Option<String>,
+        pub invitation_token: Option<String>,
+        pub pending_token: Option<String>,
+        pub enrollment_secret: Option<String>,
+        pub expires_at: i64,
+        pub completed_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const FLOW_COLUMNS: &str = "id, browser_hash, client_id, redirect_uri, state, code_challenge, login_hint, \
@@ -100,7 +104,7 @@ const FLOW_COLUMNS: &str = "id, browser_hash, client_id, redirect_uri, state, co
 /// Stores a new flow, forgetting expired ones.
 pub async fn insert_flow(conn: &mut Connection, row: &FlowRow) -> Result<(), StoreError> {
     forget_expired(conn, "sign_in_flows", row.created_at).await?;
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO sign_in_flows ({FLOW_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
@@ -131,7 +135,7 @@ pub async fn find_flow(conn: &mut Connection, id: &str) -> Result<Option<FlowRow
 
 /// Points a flow at its next step (a new pending token, no enrollment key yet).
 pub async fn set_flow_pending(conn: &mut Connection, id: &str, token: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE sign_in_flows SET pending_token = $2, enrollment_secret = NULL, login_hint = NULL, updated_at = $3 \
          WHERE id = $1",
     )
@@ -150,7 +154,7 @@ pub async fn keep_enrollment_secret(
     secret: &str,
     now: i64,
 ) -> Result<Option<String>, StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE sign_in_flows SET enrollment_secret = $2, updated_at = $3 WHERE id = $1 AND enrollment_secret IS NULL",
     )
     .bind(id)
@@ -168,19 +172,21 @@ pub async fn complete_flow(conn: &mut Connection, id: &str, now: i64) -> Result<
     spend_once(conn, sql, id, now).await
 }
 
-/// An authorization code, stored under its hash.
-#[derive(Debug, Clone, FromRow)]
-pub struct AuthorizationCodeRow {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub code_challenge: Option<String>,
-    pub user_id: String,
-    pub method: String,
-    pub organization_id: Option<String>,
-    pub invitation_token: Option<String>,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-    pub created_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// An authorization code, stored under its hash.
+    pub struct AuthorizationCodeRow {
+        pub client_id: String,
+        pub redirect_uri: String,
+        pub code_challenge: Option<String>,
+        pub user_id: String,
+        pub method: String,
+        pub organization_id: Option<String>,
+        pub invitation_token: Option<String>,
+        pub expires_at: i64,
+        pub used_at: Option<i64>,
+        pub created_at: i64,
+    }
 }
 
 const AUTHORIZATION_CODE_COLUMNS: &str = "client_id, redirect_uri, code_challenge, user_id, method, organization_id, \
@@ -193,7 +199,7 @@ pub async fn insert_authorization_code(
     row: &AuthorizationCodeRow,
 ) -> Result<(), StoreError> {
     forget_expired(conn, "authorization_codes", row.created_at).await?;
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO authorization_codes ({AUTHORIZATION_CODE_COLUMNS}, code_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))

@@ -4,27 +4,29 @@
 
 use super::*;
 
-/// A recorded event with everything the activity feed needs.
-#[derive(Debug, Clone, FromRow)]
-pub struct EventRow {
-    pub id: String,
-    pub event: String,
-    pub organization_id: Option<String>,
-    /// A user ID, an API key ID, `system`, or none for events recorded without an actor.
-    pub actor_id: Option<String>,
-    /// The user the event is about.
-    pub user_id: Option<String>,
-    /// The object as it was before the change, as JSON.
-    pub previous: Option<String>,
-    pub data: String,
-    pub created_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A recorded event with everything the activity feed needs.
+    pub struct EventRow {
+        pub id: String,
+        pub event: String,
+        pub organization_id: Option<String>,
+        /// A user ID, an API key ID, `system`, or none for events recorded without an actor.
+        pub actor_id: Option<String>,
+        /// The user the event is about.
+        pub user_id: Option<String>,
+        /// The object as it was before the change, as JSON.
+        pub previous: Option<String>,
+        pub data: String,
+        pub created_at: i64,
+    }
 }
 
 const EVENT_COLUMNS: &str = "id, event, organization_id, actor_id, user_id, previous, data, created_at";
 
 /// Records a state change with its actor, subject and previous state.
 pub async fn insert_event_row(conn: &mut Connection, row: &EventRow) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+    db::query(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
         .bind(&row.id)
         .bind(&row.event)
         .bind(row.organization_id.as_deref())
@@ -52,7 +54,7 @@ pub async fn list_user_events(
         sql.push(" AND organization_id = ").bind(organization.as_str());
     }
     sql.push_keyset("id", page);
-    let rows: Vec<EventRow> = sql.query().try_map(|row| EventRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<EventRow> = sql.query().try_map(|mut row| EventRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }
 
@@ -64,7 +66,7 @@ pub async fn user_names(conn: &mut Connection, ids: &[String]) -> Result<HashMap
     }
     let mut sql = SqlBuilder::new(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id IN "));
     sql.bind_list(ids.iter().map(String::as_str));
-    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<UserRow> = sql.query().try_map(|mut row| UserRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -83,8 +85,8 @@ pub async fn api_key_names(conn: &mut Connection, ids: &[String]) -> Result<Hash
     sql.bind_list(ids.iter().map(String::as_str));
     let rows = sql.query().fetch_all(conn).await?;
     rows.into_iter()
-        .map(|row| Ok((row.try_get::<String, _>("id")?, row.try_get::<String, _>("name")?)))
-        .collect::<Result<_, sqlx::Error>>()
+        .map(|row| Ok((row.try_get::<String>("id")?, row.try_get::<String>("name")?)))
+        .collect::<Result<_, db::Error>>()
         .map_err(StoreError::from)
 }
 
@@ -113,9 +115,9 @@ pub async fn list_session_details(
     sql.push_keyset("id", page);
     let rows: Vec<SessionDetailRow> = sql
         .query()
-        .try_map(|row| {
+        .try_map(|mut row| {
             Ok(SessionDetailRow {
-                session: SessionRow::from_row(&row)?,
+                session: SessionRow::from_row(&mut row)?,
                 kind: row.try_get("kind")?,
                 last_active_at: row.try_get("last_active_at")?,
             })
@@ -138,12 +140,12 @@ pub async fn live_sessions_of(
         sql.push(" AND organization_id = ").bind(organization.as_str());
     }
     sql.push(" ORDER BY id");
-    Ok(sql.query().try_map(|row| SessionRow::from_row(&row)).fetch_all(conn).await?)
+    Ok(sql.query().try_map(|mut row| SessionRow::from_row(&mut row)).fetch_all(conn).await?)
 }
 
 /// Marks a session as opened on the dashboard (sessions are application sessions otherwise).
 pub async fn mark_dashboard_session(conn: &mut Connection, id: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET kind = 'dashboard' WHERE id = $1").bind(id).execute(conn).await?;
+    db::query("UPDATE sessions SET kind = 'dashboard' WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
 
@@ -151,7 +153,7 @@ pub async fn mark_dashboard_session(conn: &mut Connection, id: &str) -> Result<(
 /// `fresh_after`: a write per session per interval, not per request. It reads first, because
 /// on SQLite even an UPDATE that matches nothing takes the database's write lock.
 pub async fn touch_session(conn: &mut Connection, id: &str, now: i64, fresh_after: i64) -> Result<(), StoreError> {
-    let last: Option<Option<i64>> = sqlx::query_scalar("SELECT last_active_at FROM sessions WHERE id = $1")
+    let last: Option<Option<i64>> = db::query_scalar("SELECT last_active_at FROM sessions WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -164,7 +166,7 @@ pub async fn touch_session(conn: &mut Connection, id: &str, now: i64, fresh_afte
     if up_to_date {
         return Ok(());
     }
-    sqlx::query(
+    db::query(
         "UPDATE sessions SET last_active_at = $2 WHERE id = $1 AND (last_active_at IS NULL OR last_active_at < $3)",
     )
     .bind(id)

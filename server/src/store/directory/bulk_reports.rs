@@ -3,12 +3,14 @@
 
 use super::*;
 
-/// A kept bulk report: its organization and the report as JSON.
-#[derive(Debug, Clone, FromRow)]
-pub struct BulkReportRow {
-    pub organization_id: String,
-    pub data: String,
-    pub created_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A kept bulk report: its organization and the report as JSON.
+    pub struct BulkReportRow {
+        pub organization_id: String,
+        pub data: String,
+        pub created_at: i64,
+    }
 }
 
 /// Keeps a report, and forgets those created before `forget_before`.
@@ -20,8 +22,8 @@ pub async fn insert_bulk_report(
     now: i64,
     forget_before: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM bulk_reports WHERE created_at < $1").bind(forget_before).execute(&mut *conn).await?;
-    sqlx::query("INSERT INTO bulk_reports (id, organization_id, data, created_at) VALUES ($1, $2, $3, $4)")
+    db::query("DELETE FROM bulk_reports WHERE created_at < $1").bind(forget_before).execute(&mut *conn).await?;
+    db::query("INSERT INTO bulk_reports (id, organization_id, data, created_at) VALUES ($1, $2, $3, $4)")
         .bind(id.as_str())
         .bind(organization.as_str())
         .bind(data)

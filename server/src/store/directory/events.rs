@@ -6,12 +6,12 @@ use super::*;
 
 /// The names of the events recorded, oldest first (for tests and the audit log).
 pub async fn event_names(conn: &mut Connection) -> Result<Vec<String>, StoreError> {
-    sqlx::query_scalar("SELECT event FROM events ORDER BY id").fetch_all(conn).await.map_err(StoreError::from)
+    db::query_scalar("SELECT event FROM events ORDER BY id").fetch_all(conn).await.map_err(StoreError::from)
 }
 
 /// Reads an install-wide setting.
 pub async fn setting(conn: &mut Connection, key: &str) -> Result<Option<String>, StoreError> {
-    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+    db::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(key)
         .fetch_optional(conn)
         .await
@@ -20,7 +20,7 @@ pub async fn setting(conn: &mut Connection, key: &str) -> Result<Option<String>,
 
 /// Writes a setting unless it is already set.
 pub async fn insert_setting_if_absent(conn: &mut Connection, key: &str, value: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+    db::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(key)
         .bind(value)
         .execute(conn)
@@ -30,7 +30,7 @@ pub async fn insert_setting_if_absent(conn: &mut Connection, key: &str, value: &
 
 /// Writes an install-wide setting.
 pub async fn put_setting(conn: &mut Connection, key: &str, value: &str) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
     .bind(key)

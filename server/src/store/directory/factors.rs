@@ -2,20 +2,22 @@
 
 use super::*;
 
-/// A stored factor, secret included: only the core reads the secret, to check codes and to
-/// answer the enrollment.
-#[derive(Debug, Clone, FromRow)]
-pub struct FactorRow {
-    pub id: String,
-    pub user_id: Option<String>,
-    pub organization_id: Option<String>,
-    pub kind: String,
-    pub issuer: String,
-    pub account: String,
-    pub secret: String,
-    pub last_used_step: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A stored factor, secret included: only the core reads the secret, to check codes and to
+    /// answer the enrollment.
+    pub struct FactorRow {
+        pub id: String,
+        pub user_id: Option<String>,
+        pub organization_id: Option<String>,
+        pub kind: String,
+        pub issuer: String,
+        pub account: String,
+        pub secret: String,
+        pub last_used_step: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const FACTOR_COLUMNS: &str =
@@ -35,16 +37,18 @@ impl FactorRow {
     }
 }
 
-/// A stored challenge.
-#[derive(Debug, Clone, FromRow)]
-pub struct ChallengeRow {
-    pub id: String,
-    pub factor_id: String,
-    pub expires_at: i64,
-    pub verified_at: Option<i64>,
-    pub failed_attempts: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A stored challenge.
+    pub struct ChallengeRow {
+        pub id: String,
+        pub factor_id: String,
+        pub expires_at: i64,
+        pub verified_at: Option<i64>,
+        pub failed_attempts: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const CHALLENGE_COLUMNS: &str = "id, factor_id, expires_at, verified_at, failed_attempts, created_at, updated_at";
@@ -64,7 +68,7 @@ impl ChallengeRow {
 
 /// Stores a factor.
 pub async fn insert_factor(conn: &mut Connection, row: &FactorRow) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO auth_factors ({FACTOR_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     ))
     .bind(&row.id)
@@ -92,13 +96,13 @@ pub async fn list_factors_of(conn: &mut Connection, user: &UserId, page: &Page) 
     let mut sql = SqlBuilder::new(&format!("SELECT {FACTOR_COLUMNS} FROM auth_factors WHERE user_id = "));
     sql.bind(user.as_str());
     sql.push_keyset("id", page);
-    let rows: Vec<FactorRow> = sql.query().try_map(|row| FactorRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<FactorRow> = sql.query().try_map(|mut row| FactorRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }
 
 /// Every factor of a user, oldest first.
 pub async fn all_factors_of(conn: &mut Connection, user: &UserId) -> Result<Vec<FactorRow>, StoreError> {
-    sqlx::query_as(&format!("SELECT {FACTOR_COLUMNS} FROM auth_factors WHERE user_id = $1 ORDER BY id"))
+    db::query_as(&format!("SELECT {FACTOR_COLUMNS} FROM auth_factors WHERE user_id = $1 ORDER BY id"))
         .bind(user.as_str())
         .fetch_all(conn)
         .await
@@ -107,7 +111,7 @@ pub async fn all_factors_of(conn: &mut Connection, user: &UserId) -> Result<Vec<
 
 /// Deletes a factor; its challenges go with it (`ON DELETE CASCADE`).
 pub async fn delete_factor(conn: &mut Connection, id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM auth_factors WHERE id = $1").bind(id).execute(conn).await?;
+    db::query("DELETE FROM auth_factors WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
 
@@ -119,7 +123,7 @@ pub async fn use_factor_step(
     step: i64,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE auth_factors SET last_used_step = $2, updated_at = $3 \
          WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
     )
@@ -133,7 +137,7 @@ pub async fn use_factor_step(
 
 /// Stores a challenge.
 pub async fn insert_challenge(conn: &mut Connection, row: &ChallengeRow) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO auth_challenges ({CHALLENGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+    db::query(&format!("INSERT INTO auth_challenges ({CHALLENGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
         .bind(&row.id)
         .bind(&row.factor_id)
         .bind(row.expires_at)
@@ -162,7 +166,7 @@ pub async fn verify_challenge(
     id: &AuthenticationChallengeId,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE auth_challenges SET verified_at = $2, updated_at = $2 \
          WHERE id = $1 AND verified_at IS NULL AND expires_at > $2",
     )
@@ -179,7 +183,7 @@ pub async fn count_challenge_failure(
     id: &AuthenticationChallengeId,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE auth_challenges SET failed_attempts = failed_attempts + 1, updated_at = $2 WHERE id = $1")
+    db::query("UPDATE auth_challenges SET failed_attempts = failed_attempts + 1, updated_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
         .execute(conn)

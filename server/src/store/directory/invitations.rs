@@ -2,22 +2,24 @@
 
 use super::*;
 
-/// A stored invitation; its state is resolved against the clock by the core.
-#[derive(Debug, Clone, FromRow)]
-pub struct InvitationRow {
-    pub id: String,
-    pub organization_id: Option<String>,
-    pub email: String,
-    pub state: String,
-    pub role_slug: Option<String>,
-    pub token: String,
-    pub inviter_user_id: Option<String>,
-    pub accepted_user_id: Option<String>,
-    pub accepted_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub expires_at: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A stored invitation; its state is resolved against the clock by the core.
+    pub struct InvitationRow {
+        pub id: String,
+        pub organization_id: Option<String>,
+        pub email: String,
+        pub state: String,
+        pub role_slug: Option<String>,
+        pub token: String,
+        pub inviter_user_id: Option<String>,
+        pub accepted_user_id: Option<String>,
+        pub accepted_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+        pub expires_at: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub(super) const INVITATION_COLUMNS: &str = "id, organization_id, email, state, role_slug, token, inviter_user_id, \
@@ -25,7 +27,7 @@ pub(super) const INVITATION_COLUMNS: &str = "id, organization_id, email, state, 
 
 /// Inserts an invitation.
 pub async fn insert_invitation(conn: &mut Connection, row: &InvitationRow) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(&row.id)
@@ -48,7 +50,7 @@ pub async fn insert_invitation(conn: &mut Connection, row: &InvitationRow) -> Re
 
 /// Overwrites an invitation's mutable fields.
 pub async fn update_invitation(conn: &mut Connection, row: &InvitationRow) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE invitations SET state = $2, token = $3, accepted_user_id = $4, accepted_at = $5, \
          revoked_at = $6, expires_at = $7, updated_at = $8 WHERE id = $1",
     )
@@ -107,6 +109,6 @@ pub async fn list_invitations(
         sql.push(" AND email = ").bind(email);
     }
     sql.push_keyset("id", page);
-    let rows: Vec<InvitationRow> = sql.query().try_map(|row| InvitationRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<InvitationRow> = sql.query().try_map(|mut row| InvitationRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }

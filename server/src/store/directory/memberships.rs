@@ -6,15 +6,17 @@ pub(super) const MEMBERSHIP_COLUMNS: &str = "m.id AS membership_id, m.user_id, m
     o.name AS organization_name, m.status, m.created_at AS membership_created_at, \
     m.updated_at AS membership_updated_at";
 
-#[derive(Debug, FromRow)]
-pub(super) struct MembershipRow {
-    membership_id: String,
-    user_id: String,
-    organization_id: String,
-    organization_name: String,
-    status: String,
-    membership_created_at: i64,
-    membership_updated_at: i64,
+from_row! {
+    #[derive(Debug)]
+    pub(super) struct MembershipRow {
+        membership_id: String,
+        user_id: String,
+        organization_id: String,
+        organization_name: String,
+        status: String,
+        membership_created_at: i64,
+        membership_updated_at: i64,
+    }
 }
 
 impl MembershipRow {
@@ -88,7 +90,7 @@ pub async fn insert_membership(
     now: i64,
 ) -> Result<(), StoreError> {
     // The membership carries its user's search and sort keys (see `copy_user_keys`).
-    sqlx::query(
+    db::query(
         "INSERT INTO memberships (id, organization_id, user_id, status, created_at, updated_at, \
          user_email, user_name_key, user_last_name_key, user_last_sign_in_at) \
          SELECT $1, $2, $3, $4, $5, $5, email, name_key, last_name_key, COALESCE(last_sign_in_at, 0) \
@@ -111,7 +113,7 @@ pub(super) async fn write_roles(
 ) -> Result<(), StoreError> {
     for (position, slug) in role_slugs.iter().enumerate() {
         // The organization is copied from the membership, for the role filter's index.
-        sqlx::query(
+        db::query(
             "INSERT INTO membership_roles (membership_id, role_slug, position, organization_id) \
              SELECT $1, $2, $3, organization_id FROM memberships WHERE id = $1",
         )
@@ -131,13 +133,13 @@ pub async fn replace_roles(
     role_slugs: &[String],
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM membership_roles WHERE membership_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    db::query("DELETE FROM membership_roles WHERE membership_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
     write_roles(conn, id, role_slugs).await?;
     touch_membership(conn, id, now).await
 }
 
 pub(super) async fn touch_membership(conn: &mut Connection, id: &MembershipId, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE memberships SET updated_at = $2 WHERE id = $1")
+    db::query("UPDATE memberships SET updated_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
         .execute(conn)
@@ -152,7 +154,7 @@ pub async fn set_membership_status(
     status: MembershipStatus,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
+    db::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(status.as_str())
         .bind(now)
@@ -163,7 +165,7 @@ pub async fn set_membership_status(
 
 /// Deletes a membership.
 pub async fn delete_membership(conn: &mut Connection, id: &MembershipId) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM memberships WHERE id = $1").bind(id.as_str()).execute(conn).await?;
+    db::query("DELETE FROM memberships WHERE id = $1").bind(id.as_str()).execute(conn).await?;
     Ok(())
 }
 
@@ -172,7 +174,7 @@ pub async fn find_membership(
     conn: &mut Connection,
     id: &MembershipId,
 ) -> Result<Option<OrganizationMembership>, StoreError> {
-    let row: Option<MembershipRow> = sqlx::query_as(&format!(
+    let row: Option<MembershipRow> = db::query_as(&format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id WHERE m.id = $1"
     ))
     .bind(id.as_str())
@@ -187,7 +189,7 @@ pub async fn find_membership_of(
     organization: &OrganizationId,
     user: &UserId,
 ) -> Result<Option<OrganizationMembership>, StoreError> {
-    let row: Option<MembershipRow> = sqlx::query_as(&format!(
+    let row: Option<MembershipRow> = db::query_as(&format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id \
          WHERE m.organization_id = $1 AND m.user_id = $2"
     ))
@@ -204,7 +206,7 @@ pub async fn find_active_membership_by_email(
     organization: &OrganizationId,
     email: &str,
 ) -> Result<bool, StoreError> {
-    let found: Option<String> = sqlx::query_scalar(
+    let found: Option<String> = db::query_scalar(
         "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.organization_id = $1 AND u.email = $2 AND m.status = 'active'",
     )
@@ -217,7 +219,7 @@ pub async fn find_active_membership_by_email(
 
 /// Counts an organization's active owners.
 pub async fn count_active_owners(conn: &mut Connection, organization: &OrganizationId) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
+    db::query_scalar(
         "SELECT COUNT(*) FROM memberships m JOIN membership_roles r ON r.membership_id = m.id \
          WHERE m.organization_id = $1 AND m.status = 'active' AND r.role_slug = $2",
     )
@@ -250,7 +252,7 @@ pub async fn list_memberships(
     }
     sql.push_keyset("m.id", page);
     let rows: Vec<MembershipRow> =
-        sql.query().try_map(|row| MembershipRow::from_row(&row)).fetch_all(&mut *conn).await?;
+        sql.query().try_map(|mut row| MembershipRow::from_row(&mut row)).fetch_all(&mut *conn).await?;
     let list = finish_page(rows, page, |row| row.membership_id.clone());
     let data = with_roles(conn, list.data).await?;
     Ok(List { data, list_metadata: list.list_metadata })
@@ -261,7 +263,7 @@ pub async fn active_memberships_of(
     conn: &mut Connection,
     user: &UserId,
 ) -> Result<Vec<OrganizationMembership>, StoreError> {
-    let rows: Vec<MembershipRow> = sqlx::query_as(&format!(
+    let rows: Vec<MembershipRow> = db::query_as(&format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m JOIN organizations o ON o.id = m.organization_id \
          WHERE m.user_id = $1 AND m.status = 'active' ORDER BY o.name, m.id"
     ))
@@ -337,7 +339,7 @@ pub async fn list_members(
     };
     let rows = sql
         .query()
-        .try_map(|row| Ok((MembershipRow::from_row(&row)?, UserRow::from_row(&row)?)))
+        .try_map(|mut row| Ok((MembershipRow::from_row(&mut row)?, UserRow::from_row(&mut row)?)))
         .fetch_all(&mut *conn)
         .await?;
     let list = finish_page(rows, page, |(membership, user)| SortCursor::of(filter.sort, membership, user));
@@ -366,8 +368,8 @@ impl SortCursor {
         let (id, value) = raw.split_once('~')?;
         let value = match sort {
             MemberSort::Created => return None,
-            MemberSort::Email => Value::Text(value.to_owned()),
-            MemberSort::LastSignIn => Value::Int(value.parse().ok()?),
+            MemberSort::Email => Value::from(value),
+            MemberSort::LastSignIn => Value::from(value.parse::<i64>().ok()?),
         };
         Some((id.to_owned(), value))
     }

@@ -8,7 +8,8 @@ use crate::store::{Connection, StoreError, fetch_optional_by, iso};
 use app::directory::UserStanding;
 use app::ids::*;
 use app::model::*;
-use sqlx::{FromRow, Row};
+use crate::from_row;
+use crate::store::db::{self, FromRow};
 use std::collections::HashMap;
 
 mod activity;

@@ -2,28 +2,32 @@
 
 use super::*;
 
-#[derive(Debug, FromRow)]
-pub(super) struct OrganizationRow {
-    id: String,
-    name: String,
-    allow_profiles_outside_organization: i64,
-    stripe_customer_id: Option<String>,
-    external_id: Option<String>,
-    metadata: String,
-    created_at: i64,
-    updated_at: i64,
+from_row! {
+    #[derive(Debug)]
+    pub(super) struct OrganizationRow {
+        id: String,
+        name: String,
+        allow_profiles_outside_organization: i64,
+        stripe_customer_id: Option<String>,
+        external_id: Option<String>,
+        metadata: String,
+        created_at: i64,
+        updated_at: i64,
+    }
 }
 
-#[derive(Debug, FromRow)]
-pub(super) struct DomainRow {
-    id: String,
-    organization_id: String,
-    domain: String,
-    state: String,
-    verification_strategy: String,
-    verification_token: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+from_row! {
+    #[derive(Debug)]
+    pub(super) struct DomainRow {
+        id: String,
+        organization_id: String,
+        domain: String,
+        state: String,
+        verification_strategy: String,
+        verification_token: Option<String>,
+        created_at: i64,
+        updated_at: i64,
+    }
 }
 
 impl From<DomainRow> for OrganizationDomain {
@@ -57,7 +61,7 @@ pub async fn insert_organization(
     organization: &Organization,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "INSERT INTO organizations (id, name, name_key, external_id, metadata, created_at, updated_at) \
          VALUES ($1, $2, $6, $3, $4, $5, $5)",
     )
@@ -90,7 +94,7 @@ fn wire_name(value: impl serde::Serialize) -> Option<String> {
 
 /// Inserts one domain of an organization.
 pub async fn insert_domain(conn: &mut Connection, domain: &OrganizationDomain, now: i64) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "INSERT INTO organization_domains \
          (id, organization_id, domain, state, verification_strategy, verification_token, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -130,7 +134,7 @@ pub async fn domain_verified_elsewhere(
     domain: &str,
     organization: &OrganizationId,
 ) -> Result<bool, StoreError> {
-    let found: Option<String> = sqlx::query_scalar(
+    let found: Option<String> = db::query_scalar(
         "SELECT id FROM organization_domains WHERE domain = $1 AND organization_id <> $2 AND state = 'verified'",
     )
     .bind(domain)
@@ -147,7 +151,7 @@ pub async fn organization_claims_domain(
     organization: &OrganizationId,
 ) -> Result<bool, StoreError> {
     let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM organization_domains WHERE domain = $1 AND organization_id = $2")
+        db::query_scalar("SELECT id FROM organization_domains WHERE domain = $1 AND organization_id = $2")
             .bind(domain)
             .bind(organization.as_str())
             .fetch_optional(conn)
@@ -162,7 +166,7 @@ pub async fn set_domain_state(
     state: DomainState,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE organization_domains SET state = $2, updated_at = $3 WHERE id = $1")
+    db::query("UPDATE organization_domains SET state = $2, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(wire_name(state))
         .bind(now)
@@ -177,7 +181,7 @@ pub async fn set_domain_verified_manually(
     id: &OrganizationDomainId,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE organization_domains SET state = 'verified', verification_strategy = 'manual', updated_at = $2 \
          WHERE id = $1",
     )
@@ -190,7 +194,7 @@ pub async fn set_domain_verified_manually(
 
 /// Deletes one domain.
 pub async fn delete_domain(conn: &mut Connection, id: &OrganizationDomainId) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM organization_domains WHERE id = $1").bind(id.as_str()).execute(conn).await?;
+    db::query("DELETE FROM organization_domains WHERE id = $1").bind(id.as_str()).execute(conn).await?;
     Ok(())
 }
 
@@ -203,7 +207,7 @@ pub(super) async fn attach_domains(
         let mut sql =
             SqlBuilder::new(&format!("SELECT {DOMAIN_COLUMNS} FROM organization_domains WHERE organization_id IN "));
         sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
-        let found: Vec<DomainRow> = sql.query().try_map(|row| DomainRow::from_row(&row)).fetch_all(conn).await?;
+        let found: Vec<DomainRow> = sql.query().try_map(|mut row| DomainRow::from_row(&mut row)).fetch_all(conn).await?;
         for domain in found {
             domains.entry(domain.organization_id.clone()).or_default().push(domain.into());
         }
@@ -227,7 +231,7 @@ pub(super) async fn attach_domains(
 /// Reads an organization with its domains.
 pub async fn find_organization(conn: &mut Connection, id: &OrganizationId) -> Result<Option<Organization>, StoreError> {
     let row: Option<OrganizationRow> =
-        sqlx::query_as(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"))
+        db::query_as(&format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE o.id = $1"))
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
@@ -242,7 +246,7 @@ pub async fn find_organization_by_external_id(
     conn: &mut Connection,
     external_id: &str,
 ) -> Result<Option<Organization>, StoreError> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE external_id = $1")
+    let id: Option<String> = db::query_scalar("SELECT id FROM organizations WHERE external_id = $1")
         .bind(external_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -259,7 +263,7 @@ pub async fn update_organization(
     replace_domains: bool,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE organizations SET name = $2, name_key = $7, external_id = $3, stripe_customer_id = $4, metadata = $5, \
          updated_at = $6 WHERE id = $1",
     )
@@ -273,7 +277,7 @@ pub async fn update_organization(
     .execute(&mut *conn)
     .await?;
     if replace_domains {
-        sqlx::query("DELETE FROM organization_domains WHERE organization_id = $1")
+        db::query("DELETE FROM organization_domains WHERE organization_id = $1")
             .bind(organization.id.as_str())
             .execute(&mut *conn)
             .await?;
@@ -284,7 +288,7 @@ pub async fn update_organization(
 
 /// Deletes an organization; memberships, domains and invitations go with it.
 pub async fn delete_organization(conn: &mut Connection, id: &OrganizationId) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
+    Ok(db::query("DELETE FROM organizations WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
 }
 
 /// Lists organizations, optionally only one, or those claiming one of `domains`.
@@ -305,7 +309,7 @@ pub async fn list_organizations(
     }
     sql.push_keyset("o.id", page);
     let rows: Vec<OrganizationRow> =
-        sql.query().try_map(|row| OrganizationRow::from_row(&row)).fetch_all(&mut *conn).await?;
+        sql.query().try_map(|mut row| OrganizationRow::from_row(&mut row)).fetch_all(&mut *conn).await?;
     let list = finish_page(rows, page, |row| row.id.clone());
     let data = attach_domains(conn, list.data).await?;
     Ok(List { data, list_metadata: list.list_metadata })
@@ -358,7 +362,7 @@ pub async fn search_organizations(
     }
     sql.push_keyset("o.id", page);
     let rows: Vec<OrganizationRow> =
-        sql.query().try_map(|row| OrganizationRow::from_row(&row)).fetch_all(&mut *conn).await?;
+        sql.query().try_map(|mut row| OrganizationRow::from_row(&mut row)).fetch_all(&mut *conn).await?;
     let list = finish_page(rows, page, |row| row.id.clone());
     let data = attach_domains(conn, list.data).await?;
     Ok(List { data, list_metadata: list.list_metadata })

@@ -8,17 +8,19 @@ use super::*;
 
 const ROLE_COLUMNS: &str = "id, slug, organization_id, name, description, priority, is_default, created_at, updated_at";
 
-#[derive(Debug, FromRow)]
-pub(super) struct RoleRow {
-    id: String,
-    slug: String,
-    organization_id: Option<String>,
-    name: String,
-    description: Option<String>,
-    priority: i64,
-    is_default: i64,
-    created_at: i64,
-    updated_at: i64,
+from_row! {
+    #[derive(Debug)]
+    pub(super) struct RoleRow {
+        id: String,
+        slug: String,
+        organization_id: Option<String>,
+        name: String,
+        description: Option<String>,
+        priority: i64,
+        is_default: i64,
+        created_at: i64,
+        updated_at: i64,
+    }
 }
 
 impl RoleRow {
@@ -96,14 +98,14 @@ async fn roles_with_permissions(conn: &mut Connection, rows: Vec<RoleRow>) -> Re
 }
 
 async fn fetch_roles(conn: &mut Connection, sql: &SqlBuilder) -> Result<Vec<Role>, StoreError> {
-    let rows: Vec<RoleRow> = sql.query().try_map(|row| RoleRow::from_row(&row)).fetch_all(&mut *conn).await?;
+    let rows: Vec<RoleRow> = sql.query().try_map(|mut row| RoleRow::from_row(&mut row)).fetch_all(&mut *conn).await?;
     roles_with_permissions(conn, rows).await
 }
 
 /// Inserts an environment role unless one with its slug exists, and gives it its built-in
 /// permissions (which it keeps: the core refuses to take them away).
 pub async fn ensure_environment_role(conn: &mut Connection, role: &RoleRecord, now: i64) -> Result<(), StoreError> {
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE slug = $1 AND organization_id IS NULL")
+    let exists: Option<String> = db::query_scalar("SELECT id FROM roles WHERE slug = $1 AND organization_id IS NULL")
         .bind(role.slug)
         .fetch_optional(&mut *conn)
         .await?;
@@ -111,7 +113,7 @@ pub async fn ensure_environment_role(conn: &mut Connection, role: &RoleRecord, n
         Some(id) => id,
         None => {
             let id = RoleId::generate().to_string();
-            sqlx::query(
+            db::query(
                 "INSERT INTO roles (id, slug, organization_id, name, description, priority, is_default, created_at, \
                  updated_at) VALUES ($1, $2, NULL, $3, $4, $5, 0, $6, $6)",
             )
@@ -128,7 +130,7 @@ pub async fn ensure_environment_role(conn: &mut Connection, role: &RoleRecord, n
     };
     for permission in role.permissions {
         ensure_system_permission(conn, permission, now).await?;
-        sqlx::query(
+        db::query(
             "INSERT INTO role_permissions (role_id, permission_slug) VALUES ($1, $2) \
              ON CONFLICT (role_id, permission_slug) DO NOTHING",
         )
@@ -142,7 +144,7 @@ pub async fn ensure_environment_role(conn: &mut Connection, role: &RoleRecord, n
 
 /// Adds a built-in permission to the catalog, or marks an existing one as built in.
 async fn ensure_system_permission(conn: &mut Connection, slug: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "INSERT INTO permissions (id, slug, name, description, resource_type_slug, system, created_at, updated_at) \
          VALUES ($1, $2, $3, NULL, 'organization', 1, $4, $4) ON CONFLICT (slug) DO UPDATE SET system = 1",
     )
@@ -162,7 +164,7 @@ pub async fn name_unnamed_permission(
     name: &str,
     description: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE permissions SET name = $1, description = $2 WHERE slug = $3 AND name = slug")
+    db::query("UPDATE permissions SET name = $1, description = $2 WHERE slug = $3 AND name = slug")
         .bind(name)
         .bind(description)
         .bind(slug)
@@ -174,7 +176,7 @@ pub async fn name_unnamed_permission(
 /// Locks the environment's default role, so changes to the environment's roles (which may
 /// move the default) happen one at a time.
 pub async fn lock_environment_roles(conn: &mut Connection) -> Result<(), StoreError> {
-    sqlx::query("UPDATE roles SET updated_at = updated_at WHERE organization_id IS NULL AND is_default = 1")
+    db::query("UPDATE roles SET updated_at = updated_at WHERE organization_id IS NULL AND is_default = 1")
         .execute(conn)
         .await?;
     Ok(())
@@ -183,11 +185,11 @@ pub async fn lock_environment_roles(conn: &mut Connection) -> Result<(), StoreEr
 /// Makes `slug` the environment's default role when the environment has none.
 pub async fn ensure_environment_default(conn: &mut Connection, slug: &str) -> Result<(), StoreError> {
     let has: Option<String> =
-        sqlx::query_scalar("SELECT id FROM roles WHERE organization_id IS NULL AND is_default = 1")
+        db::query_scalar("SELECT id FROM roles WHERE organization_id IS NULL AND is_default = 1")
             .fetch_optional(&mut *conn)
             .await?;
     if has.is_none() {
-        sqlx::query("UPDATE roles SET is_default = 1 WHERE organization_id IS NULL AND slug = $1")
+        db::query("UPDATE roles SET is_default = 1 WHERE organization_id IS NULL AND slug = $1")
             .bind(slug)
             .execute(conn)
             .await?;
@@ -231,7 +233,7 @@ pub async fn find_role(
 /// True when some organization has a role with this slug.
 pub async fn organization_role_slug_exists(conn: &mut Connection, slug: &str) -> Result<bool, StoreError> {
     let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM roles WHERE organization_id IS NOT NULL AND slug = $1 LIMIT 1")
+        db::query_scalar("SELECT id FROM roles WHERE organization_id IS NOT NULL AND slug = $1 LIMIT 1")
             .bind(slug)
             .fetch_optional(conn)
             .await?;
@@ -253,7 +255,7 @@ pub async fn next_priority(conn: &mut Connection, organization: Option<&Organiza
 /// Inserts a role without permissions.
 pub async fn insert_role(conn: &mut Connection, role: &RoleInsert<'_>, now: i64) -> Result<RoleId, StoreError> {
     let id = RoleId::generate();
-    sqlx::query(
+    db::query(
         "INSERT INTO roles (id, slug, organization_id, name, description, priority, is_default, created_at, \
          updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
     )
@@ -278,7 +280,7 @@ pub async fn update_role(
     priority: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE roles SET name = $1, description = $2, priority = $3, updated_at = $4 WHERE id = $5")
+    db::query("UPDATE roles SET name = $1, description = $2, priority = $3, updated_at = $4 WHERE id = $5")
         .bind(name)
         .bind(description)
         .bind(priority)
@@ -301,7 +303,7 @@ pub async fn set_default_role(
     push_scope(&mut sql, organization);
     sql.query().execute(&mut *conn).await?;
     if let Some(role) = role {
-        sqlx::query("UPDATE roles SET is_default = 1, updated_at = $1 WHERE id = $2")
+        db::query("UPDATE roles SET is_default = 1, updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(role.as_str())
             .execute(conn)
@@ -312,8 +314,8 @@ pub async fn set_default_role(
 
 /// Deletes a role and its permissions.
 pub async fn delete_role(conn: &mut Connection, id: &RoleId) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM roles WHERE id = $1").bind(id.as_str()).execute(conn).await?;
+    db::query("DELETE FROM role_permissions WHERE role_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    db::query("DELETE FROM roles WHERE id = $1").bind(id.as_str()).execute(conn).await?;
     Ok(())
 }
 
@@ -340,28 +342,30 @@ pub async fn replace_role_permissions(
     permissions: &[String],
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1").bind(role.as_str()).execute(&mut *conn).await?;
+    db::query("DELETE FROM role_permissions WHERE role_id = $1").bind(role.as_str()).execute(&mut *conn).await?;
     for permission in permissions {
-        sqlx::query("INSERT INTO role_permissions (role_id, permission_slug) VALUES ($1, $2)")
+        db::query("INSERT INTO role_permissions (role_id, permission_slug) VALUES ($1, $2)")
             .bind(role.as_str())
             .bind(permission)
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("UPDATE roles SET updated_at = $1 WHERE id = $2").bind(now).bind(role.as_str()).execute(conn).await?;
+    db::query("UPDATE roles SET updated_at = $1 WHERE id = $2").bind(now).bind(role.as_str()).execute(conn).await?;
     Ok(())
 }
 
-#[derive(Debug, FromRow)]
-struct PermissionRow {
-    id: String,
-    slug: String,
-    name: String,
-    description: Option<String>,
-    resource_type_slug: String,
-    system: i64,
-    created_at: i64,
-    updated_at: i64,
+from_row! {
+    #[derive(Debug)]
+    struct PermissionRow {
+        id: String,
+        slug: String,
+        name: String,
+        description: Option<String>,
+        resource_type_slug: String,
+        system: i64,
+        created_at: i64,
+        updated_at: i64,
+    }
 }
 
 impl From<PermissionRow> for Permission {
@@ -385,7 +389,7 @@ const PERMISSION_COLUMNS: &str = "id, slug, name, description, resource_type_slu
 pub async fn list_permissions(conn: &mut Connection, page: &Page) -> Result<List<Permission>, StoreError> {
     let mut sql = SqlBuilder::new(&format!("SELECT {PERMISSION_COLUMNS} FROM permissions WHERE 1 = 1"));
     sql.push_keyset("id", page);
-    let rows: Vec<PermissionRow> = sql.query().try_map(|row| PermissionRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<PermissionRow> = sql.query().try_map(|mut row| PermissionRow::from_row(&mut row)).fetch_all(conn).await?;
     let list = finish_page(rows, page, |row| row.id.clone());
     Ok(List { data: list.data.into_iter().map(Permission::from).collect(), list_metadata: list.list_metadata })
 }
@@ -416,7 +420,7 @@ pub async fn insert_permission(
     description: Option<&str>,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "INSERT INTO permissions (id, slug, name, description, resource_type_slug, system, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'organization', 0, $5, $5)",
     )
@@ -438,7 +442,7 @@ pub async fn update_permission(
     description: Option<&str>,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE permissions SET name = $1, description = $2, updated_at = $3 WHERE slug = $4")
+    db::query("UPDATE permissions SET name = $1, description = $2, updated_at = $3 WHERE slug = $4")
         .bind(name)
         .bind(description)
         .bind(now)
@@ -450,15 +454,15 @@ pub async fn update_permission(
 
 /// Deletes a permission and takes it from every role.
 pub async fn delete_permission(conn: &mut Connection, slug: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE roles SET updated_at = $1 WHERE id IN (SELECT role_id FROM role_permissions WHERE permission_slug = $2)",
     )
     .bind(now)
     .bind(slug)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM role_permissions WHERE permission_slug = $1").bind(slug).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM permissions WHERE slug = $1").bind(slug).execute(conn).await?;
+    db::query("DELETE FROM role_permissions WHERE permission_slug = $1").bind(slug).execute(&mut *conn).await?;
+    db::query("DELETE FROM permissions WHERE slug = $1").bind(slug).execute(conn).await?;
     Ok(())
 }
 
@@ -483,7 +487,7 @@ pub async fn roles_using_permission(
 /// The role new members of an organization get: the organization's default role, else the
 /// environment's.
 pub async fn default_role_slug(conn: &mut Connection, organization: &OrganizationId) -> Result<String, StoreError> {
-    let slug: Option<String> = sqlx::query_scalar(
+    let slug: Option<String> = db::query_scalar(
         "SELECT slug FROM roles WHERE is_default = 1 AND (organization_id = $1 OR organization_id IS NULL) \
          ORDER BY organization_id IS NULL, priority LIMIT 1",
     )
@@ -493,13 +497,15 @@ pub async fn default_role_slug(conn: &mut Connection, organization: &Organizatio
     Ok(slug.unwrap_or_else(|| app::model::roles::MEMBER.into()))
 }
 
-#[derive(Debug, FromRow)]
-struct AssignmentRow {
-    id: String,
-    membership_id: String,
-    role_slug: String,
-    organization_id: String,
-    created_at: i64,
+from_row! {
+    #[derive(Debug)]
+    struct AssignmentRow {
+        id: String,
+        membership_id: String,
+        role_slug: String,
+        organization_id: String,
+        created_at: i64,
+    }
 }
 
 impl From<AssignmentRow> for RoleAssignment {
@@ -531,7 +537,7 @@ pub async fn list_role_assignments(
     let mut sql = SqlBuilder::new(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM membership_roles WHERE membership_id = "));
     sql.bind(membership.as_str());
     sql.push_keyset("id", page);
-    let rows: Vec<AssignmentRow> = sql.query().try_map(|row| AssignmentRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<AssignmentRow> = sql.query().try_map(|mut row| AssignmentRow::from_row(&mut row)).fetch_all(conn).await?;
     let list = finish_page(rows, page, |row| row.id.clone());
     Ok(List { data: list.data.into_iter().map(RoleAssignment::from).collect(), list_metadata: list.list_metadata })
 }
@@ -549,7 +555,7 @@ pub async fn find_role_assignment(
         AssignmentKey::Id(id) => sql.push(" AND id = ").bind(id.as_str()),
     };
     let row: Option<AssignmentRow> =
-        sql.query().try_map(|row| AssignmentRow::from_row(&row)).fetch_optional(conn).await?;
+        sql.query().try_map(|mut row| AssignmentRow::from_row(&mut row)).fetch_optional(conn).await?;
     Ok(row.map(RoleAssignment::from))
 }
 

@@ -2,19 +2,21 @@
 
 use super::*;
 
-/// A stored session.
-#[derive(Debug, Clone, FromRow)]
-pub struct SessionRow {
-    pub id: String,
-    pub user_id: String,
-    pub organization_id: Option<String>,
-    pub auth_method: String,
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub expires_at: i64,
-    pub ended_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug, Clone)]
+    /// A stored session.
+    pub struct SessionRow {
+        pub id: String,
+        pub user_id: String,
+        pub organization_id: Option<String>,
+        pub auth_method: String,
+        pub ip_address: Option<String>,
+        pub user_agent: Option<String>,
+        pub expires_at: i64,
+        pub ended_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub(super) const SESSION_COLUMNS: &str =
@@ -46,7 +48,7 @@ impl SessionRow {
 
 /// Inserts a session under the hash of its token; signing in is its first use.
 pub async fn insert_session(conn: &mut Connection, row: &SessionRow, token_hash: &str) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    db::query(&format!(
         "INSERT INTO sessions ({SESSION_COLUMNS}, token_hash, last_active_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9)"
     ))
@@ -92,13 +94,13 @@ pub async fn list_sessions(
         sql.push(" AND organization_id = ").bind(organization.as_str());
     }
     sql.push_keyset("id", page);
-    let rows: Vec<SessionRow> = sql.query().try_map(|row| SessionRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<SessionRow> = sql.query().try_map(|mut row| SessionRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }
 
 /// Ends every live session of a user.
 pub async fn end_sessions_of(conn: &mut Connection, user: &UserId, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE user_id = $1 AND ended_at IS NULL")
+    db::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE user_id = $1 AND ended_at IS NULL")
         .bind(user.as_str())
         .bind(now)
         .execute(conn)
@@ -108,7 +110,7 @@ pub async fn end_sessions_of(conn: &mut Connection, user: &UserId, now: i64) -> 
 
 /// Ends a session.
 pub async fn end_session(conn: &mut Connection, id: &SessionId, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL")
+    db::query("UPDATE sessions SET ended_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL")
         .bind(id.as_str())
         .bind(now)
         .execute(conn)
@@ -123,7 +125,7 @@ pub async fn set_session_organization(
     organization: &OrganizationId,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET organization_id = $2, updated_at = $3 WHERE id = $1")
+    db::query("UPDATE sessions SET organization_id = $2, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(organization.as_str())
         .bind(now)
@@ -135,7 +137,7 @@ pub async fn set_session_organization(
 /// True when a session of the user ended after `since` (ms): what revokes the widget tokens
 /// issued outside any session.
 pub async fn sessions_ended_since(conn: &mut Connection, user: &UserId, since: i64) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sessions WHERE user_id = $1 AND ended_at > $2 LIMIT 1")
+    let found: Option<i64> = db::query_scalar("SELECT 1 FROM sessions WHERE user_id = $1 AND ended_at > $2 LIMIT 1")
         .bind(user.as_str())
         .bind(since)
         .fetch_optional(conn)
@@ -149,7 +151,7 @@ pub async fn latest_live_session_of(
     user: &UserId,
     now: i64,
 ) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar(
+    Ok(db::query_scalar(
         "SELECT id FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 \
          ORDER BY COALESCE(last_active_at, created_at) DESC, id DESC LIMIT 1",
     )

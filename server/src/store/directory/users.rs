@@ -7,21 +7,23 @@ pub(super) const USER_COLUMNS: &str = "u.id, u.email, u.email_verified, u.first_
     u.profile_picture_url, u.locale, u.external_id, u.metadata, u.last_sign_in_at, \
     u.created_at, u.updated_at";
 
-/// A stored user.
-#[derive(Debug, FromRow)]
-pub struct UserRow {
-    pub id: String,
-    pub email: String,
-    pub email_verified: i64,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub profile_picture_url: Option<String>,
-    pub locale: Option<String>,
-    pub external_id: Option<String>,
-    pub metadata: String,
-    pub last_sign_in_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+from_row! {
+    #[derive(Debug)]
+    /// A stored user.
+    pub struct UserRow {
+        pub id: String,
+        pub email: String,
+        pub email_verified: i64,
+        pub first_name: Option<String>,
+        pub last_name: Option<String>,
+        pub profile_picture_url: Option<String>,
+        pub locale: Option<String>,
+        pub external_id: Option<String>,
+        pub metadata: String,
+        pub last_sign_in_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 impl From<UserRow> for User {
@@ -68,7 +70,7 @@ pub fn name_keys(first: Option<&str>, last: Option<&str>) -> (String, String) {
 
 /// Records the algorithm of an imported password hash.
 pub async fn set_password_hash_type(conn: &mut Connection, id: &UserId, hash_type: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET password_hash_type = $2 WHERE id = $1")
+    db::query("UPDATE users SET password_hash_type = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(hash_type)
         .execute(conn)
@@ -79,7 +81,7 @@ pub async fn set_password_hash_type(conn: &mut Connection, id: &UserId, hash_typ
 /// Inserts a user.
 pub async fn insert_user(conn: &mut Connection, user: &UserRecord) -> Result<(), StoreError> {
     let (name_key, last_name_key) = name_keys(user.first_name.as_deref(), user.last_name.as_deref());
-    sqlx::query(
+    db::query(
         "INSERT INTO users (id, email, email_verified, first_name, last_name, name_key, last_name_key, \
          locale, external_id, metadata, password_hash, is_platform_admin, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -172,7 +174,7 @@ pub async fn insert_seed_members(conn: &mut Connection, members: &[SeedMember]) 
 /// Overwrites a user's profile fields (not the password).
 pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) -> Result<(), StoreError> {
     let (name_key, last_name_key) = name_keys(user.first_name.as_deref(), user.last_name.as_deref());
-    sqlx::query(
+    db::query(
         "UPDATE users SET email = $2, email_verified = $3, first_name = $4, last_name = $5, \
          name_key = $6, last_name_key = $7, locale = $8, external_id = $9, metadata = $10, \
          updated_at = $11, profile_picture_url = $12 WHERE id = $1",
@@ -197,7 +199,7 @@ pub async fn update_user(conn: &mut Connection, user: &User, updated_at: i64) ->
 /// Copies a user's search and sort keys onto their memberships, which the users table
 /// filters and orders by within one organization.
 pub(super) async fn copy_user_keys(conn: &mut Connection, user: &UserId) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE memberships SET user_email = u.email, user_name_key = u.name_key, \
          user_last_name_key = u.last_name_key, user_last_sign_in_at = COALESCE(u.last_sign_in_at, 0) \
          FROM users u WHERE u.id = $1 AND memberships.user_id = u.id",
@@ -211,7 +213,7 @@ pub(super) async fn copy_user_keys(conn: &mut Connection, user: &UserId) -> Resu
 /// Sets a user's password hash.
 pub async fn set_password_hash(conn: &mut Connection, id: &UserId, hash: &str, now: i64) -> Result<(), StoreError> {
     // A hash set here is Roster's own until an import names its type afterwards.
-    sqlx::query("UPDATE users SET password_hash = $2, password_hash_type = NULL, updated_at = $3 WHERE id = $1")
+    db::query("UPDATE users SET password_hash = $2, password_hash_type = NULL, updated_at = $3 WHERE id = $1")
         .bind(id.as_str())
         .bind(hash)
         .bind(now)
@@ -229,7 +231,7 @@ pub async fn replace_password_hash(
     new: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE users SET password_hash = $3, password_hash_type = NULL, updated_at = $4 \
          WHERE id = $1 AND password_hash = $2",
     )
@@ -258,7 +260,7 @@ pub async fn users_by_id(
             .bind(organization.as_str())
             .push(")");
     }
-    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<UserRow> = sql.query().try_map(|mut row| UserRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(rows.into_iter().map(User::from).collect())
 }
 
@@ -280,12 +282,14 @@ pub async fn find_user(conn: &mut Connection, id: &UserId) -> Result<Option<User
         .map(User::from))
 }
 
-/// What sign-in needs to know about a user.
-#[derive(Debug, FromRow)]
-pub struct Credentials {
-    pub id: String,
-    pub password_hash: Option<String>,
-    pub is_platform_admin: i64,
+from_row! {
+    #[derive(Debug)]
+    /// What sign-in needs to know about a user.
+    pub struct Credentials {
+        pub id: String,
+        pub password_hash: Option<String>,
+        pub is_platform_admin: i64,
+    }
 }
 
 /// Reads the credentials of the user with this (normalized) email.
@@ -295,7 +299,7 @@ pub async fn find_credentials_by_email(conn: &mut Connection, email: &str) -> Re
 
 /// True when the user may manage every organization.
 pub async fn is_platform_admin(conn: &mut Connection, id: &UserId) -> Result<bool, StoreError> {
-    let flag: Option<i64> = sqlx::query_scalar("SELECT is_platform_admin FROM users WHERE id = $1")
+    let flag: Option<i64> = db::query_scalar("SELECT is_platform_admin FROM users WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(conn)
         .await?;
@@ -306,7 +310,7 @@ pub async fn is_platform_admin(conn: &mut Connection, id: &UserId) -> Result<boo
 /// whether they manage the platform.
 pub async fn user_standing(conn: &mut Connection, id: &UserId) -> Result<UserStanding, StoreError> {
     let organizations: Vec<String> =
-        sqlx::query_scalar("SELECT organization_id FROM memberships WHERE user_id = $1 ORDER BY organization_id")
+        db::query_scalar("SELECT organization_id FROM memberships WHERE user_id = $1 ORDER BY organization_id")
             .bind(id.as_str())
             .fetch_all(&mut *conn)
             .await?;
@@ -318,7 +322,7 @@ pub async fn user_standing(conn: &mut Connection, id: &UserId) -> Result<UserSta
 
 /// Records a successful sign-in.
 pub async fn touch_last_sign_in(conn: &mut Connection, id: &UserId, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
+    db::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
         .execute(&mut *conn)
@@ -328,7 +332,7 @@ pub async fn touch_last_sign_in(conn: &mut Connection, id: &UserId, now: i64) ->
 
 /// Deletes a user; memberships and sessions go with them.
 pub async fn delete_user(conn: &mut Connection, id: &UserId) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
+    Ok(db::query("DELETE FROM users WHERE id = $1").bind(id.as_str()).execute(conn).await?.rows_affected())
 }
 
 /// Lists users, optionally only those with an email or a membership of an organization.
@@ -354,7 +358,7 @@ pub async fn list_users(
         sql.push(" AND u.email = ").bind(email);
     }
     sql.push_keyset(order_column, page);
-    let rows: Vec<UserRow> = sql.query().try_map(|row| UserRow::from_row(&row)).fetch_all(conn).await?;
+    let rows: Vec<UserRow> = sql.query().try_map(|mut row| UserRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()).map(User::from))
 }
 
@@ -363,7 +367,7 @@ pub async fn list_users(
 /// writers; PostgreSQL needs the row lock). Returns whether the row exists.
 pub async fn lock_row(conn: &mut Connection, table: Lockable, id: &str) -> Result<bool, StoreError> {
     let sql = format!("UPDATE {} SET updated_at = updated_at WHERE id = $1", table.table());
-    let done = sqlx::query(&sql).bind(id).execute(conn).await?;
+    let done = db::query(&sql).bind(id).execute(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -385,7 +389,7 @@ impl Lockable {
 
 /// The user's password hash, if they have a password.
 pub async fn password_hash_of(conn: &mut Connection, id: &UserId) -> Result<Option<String>, StoreError> {
-    let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+    let hash: Option<Option<String>> = db::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(conn)
         .await?;

@@ -1,0 +1,800 @@
+//! The store's one seam onto the two engines: SQLite through `rusqlite` on connection
+//! threads, PostgreSQL through sqlx.
+//!
+//! Queries are written once, in portable SQL with `$n` placeholders, and read through the
+//! sqlx-shaped calls here ([`query`], [`query_as`], [`query_scalar`]). A SQLite connection
+//! lives on a thread of its own: a query is one job sent to it and one answer back, with every
+//! row read, decoded into owned [`Cell`]s and collected there, so a query costs one hand-off
+//! whatever its rows (sqlx's SQLite driver hands each row across separately). SQLite blocks
+//! only that thread, never the async runtime.
+
+use rusqlite::types::ValueRef;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{Column as _, Postgres, Row as _, TypeInfo as _};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+/// A boxed, sendable future.
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a database call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite refused or failed the statement.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL (or the connection to it) failed.
+    #[error(transparent)]
+    Postgres(#[from] sqlx::Error),
+    /// `fetch_one` found no row.
+    #[error("the query returned no row")]
+    RowNotFound,
+    /// A column held a value the reading type cannot take.
+    #[error("column {column}: {problem}")]
+    Decode { column: String, problem: String },
+    /// No connection came free in time.
+    #[error("no database connection came free within {0:?}")]
+    PoolTimedOut(Duration),
+    /// A connection thread is gone (it only stops when its pool is dropped).
+    #[error("the database connection thread stopped")]
+    ConnectionClosed,
+}
+
+impl Error {
+    /// True when a unique constraint (or primary key) refused the write.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => matches!(
+                failure.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            Error::Postgres(sqlx::Error::Database(db)) => db.is_unique_violation(),
+            _ => false,
+        }
+    }
+
+    fn decode(column: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Decode { column: column.into(), problem: problem.into() }
+    }
+}
+
+/// A value bound to a placeholder. Nulls keep their type: PostgreSQL is told each
+/// parameter's type, and a text null cannot go into a `BIGINT` column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+}
+
+macro_rules! param_from {
+    ($($from:ty => |$value:ident| $variant:ident($make:expr)),* $(,)?) => {$(
+        impl From<$from> for Param {
+            fn from($value: $from) -> Self {
+                Param::$variant(Some($make))
+            }
+        }
+        impl From<Option<$from>> for Param {
+            fn from(value: Option<$from>) -> Self {
+                Param::$variant(value.map(|$value| $make))
+            }
+        }
+    )*};
+}
+
+param_from! {
+    i64 => |value| Int(value),
+    i32 => |value| Int(i64::from(value)),
+    u32 => |value| Int(i64::from(value)),
+    bool => |value| Int(i64::from(value)),
+    f64 => |value| Real(value),
+    String => |value| Text(value),
+    &str => |value| Text(value.to_owned()),
+    &String => |value| Text(value.clone()),
+}
+
+impl From<&Option<String>> for Param {
+    fn from(value: &Option<String>) -> Self {
+        Param::Text(value.clone())
+    }
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(match self {
+            Param::Int(Some(value)) => ValueRef::Integer(*value),
+            Param::Real(Some(value)) => ValueRef::Real(*value),
+            Param::Text(Some(value)) => ValueRef::Text(value.as_bytes()),
+            Param::Int(None) | Param::Real(None) | Param::Text(None) => ValueRef::Null,
+        }))
+    }
+}
+
+/// One value of a row, owned.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Cell {
+    #[default]
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl Cell {
+    fn from_sqlite(value: ValueRef<'_>) -> Self {
+        match value {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(value) => Cell::Int(value),
+            ValueRef::Real(value) => Cell::Real(value),
+            ValueRef::Text(text) | ValueRef::Blob(text) => Cell::Text(String::from_utf8_lossy(text).into_owned()),
+        }
+    }
+
+    /// Reads column `index` of a PostgreSQL row by its type; the schema uses `BIGINT` and
+    /// `TEXT`, expressions may give other integer types, booleans or numerics.
+    fn from_postgres(row: &PgRow, index: usize) -> Result<Self, Error> {
+        let column = row.column(index);
+        let cell = match column.type_info().name() {
+            "INT8" => row.try_get::<Option<i64>, _>(index)?.map(Cell::Int),
+            "INT4" => row.try_get::<Option<i32>, _>(index)?.map(|value| Cell::Int(value.into())),
+            "INT2" => row.try_get::<Option<i16>, _>(index)?.map(|value| Cell::Int(value.into())),
+            "BOOL" => row.try_get::<Option<bool>, _>(index)?.map(|value| Cell::Int(value.into())),
+            "FLOAT8" => row.try_get::<Option<f64>, _>(index)?.map(Cell::Real),
+            "FLOAT4" => row.try_get::<Option<f32>, _>(index)?.map(|value| Cell::Real(value.into())),
+            "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" | "UNKNOWN" => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
+            other => return Err(Error::decode(column.name(), format!("the PostgreSQL type {other} is not read"))),
+        };
+        Ok(cell.unwrap_or(Cell::Null))
+    }
+}
+
+/// A type a column can be read as.
+pub trait Decode: Sized {
+    /// Takes the value out of a cell.
+    fn decode(cell: Cell) -> Result<Self, String>;
+}
+
+impl Decode for i64 {
+    fn decode(cell: Cell) -> Result<Self, String> {
+        match cell {
+            Cell::Int(value) => Ok(value),
+            other => Err(format!("expected an integer, found {other:?}")),
+        }
+    }
+}
+
+impl Decode for f64 {
+    fn decode(cell: Cell) -> Result<Self, String> {
+        match cell {
+            Cell::Real(value) => Ok(value),
+            Cell::Int(value) => Ok(value as f64),
+            other => Err(format!("expected a number, found {other:?}")),
+        }
+    }
+}
+
+impl Decode for bool {
+    fn decode(cell: Cell) -> Result<Self, String> {
+        i64::decode(cell).map(|value| value != 0)
+    }
+}
+
+impl Decode for String {
+    fn decode(cell: Cell) -> Result<Self, String> {
+        match cell {
+            Cell::Text(text) => Ok(text),
+            other => Err(format!("expected text, found {other:?}")),
+        }
+    }
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode(cell: Cell) -> Result<Self, String> {
+        match cell {
+            Cell::Null => Ok(None),
+            cell => T::decode(cell).map(Some),
+        }
+    }
+}
+
+/// One row: the statement's column names and this row's values.
+#[derive(Debug)]
+pub struct Row {
+    columns: Arc<[String]>,
+    cells: Vec<Cell>,
+}
+
+/// Names a column of a [`Row`]: by name or by position.
+pub trait ColumnIndex {
+    /// The column's position in `row`.
+    fn position(&self, row: &Row) -> Result<usize, Error>;
+}
+
+impl ColumnIndex for &str {
+    fn position(&self, row: &Row) -> Result<usize, Error> {
+        row.columns.iter().position(|column| column == self).ok_or_else(|| Error::decode(*self, "no such column"))
+    }
+}
+
+impl ColumnIndex for usize {
+    fn position(&self, row: &Row) -> Result<usize, Error> {
+        if *self < row.cells.len() { Ok(*self) } else { Err(Error::decode(self.to_string(), "no such column")) }
+    }
+}
+
+impl Row {
+    /// Reads a column, leaving the row as it was.
+    pub fn try_get<T: Decode>(&self, column: impl ColumnIndex) -> Result<T, Error> {
+        let position = column.position(self)?;
+        T::decode(self.cells[position].clone()).map_err(|problem| Error::decode(&self.columns[position], problem))
+    }
+
+    /// Moves a column's value out (a second read finds a null).
+    pub fn take<T: Decode>(&mut self, column: impl ColumnIndex) -> Result<T, Error> {
+        let position = column.position(self)?;
+        T::decode(std::mem::take(&mut self.cells[position]))
+            .map_err(|problem| Error::decode(&self.columns[position], problem))
+    }
+}
+
+/// A type built from a whole row: the structs of [`from_row!`](crate::from_row) and tuples.
+pub trait FromRow: Sized {
+    /// Builds the value, moving the cells it reads out of the row (so two types can be read
+    /// from one row of a join, each taking its own columns).
+    fn from_row(row: &mut Row) -> Result<Self, Error>;
+}
+
+macro_rules! tuple_from_row {
+    ($($name:ident: $index:tt),+) => {
+        impl<$($name: Decode),+> FromRow for ($($name,)+) {
+            fn from_row(row: &mut Row) -> Result<Self, Error> {
+                Ok(($(row.take::<$name>($index as usize)?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_row!(A: 0);
+tuple_from_row!(A: 0, B: 1);
+tuple_from_row!(A: 0, B: 1, C: 2);
+tuple_from_row!(A: 0, B: 1, C: 2, D: 3);
+tuple_from_row!(A: 0, B: 1, C: 2, D: 3, E: 4);
+tuple_from_row!(A: 0, B: 1, C: 2, D: 3, E: 4, F: 5);
+
+/// Declares a struct read from a row by its field names (each a column of the query).
+#[macro_export]
+macro_rules! from_row {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $type:ty),* $(,)? }) => {
+        $(#[$meta])*
+        $vis struct $name { $($(#[$field_meta])* $field_vis $field: $type),* }
+
+        impl $crate::store::db::FromRow for $name {
+            fn from_row(row: &mut $crate::store::db::Row) -> Result<Self, $crate::store::db::Error> {
+                Ok(Self { $($field: row.take(stringify!($field))?),* })
+            }
+        }
+    };
+}
+
+/// What a statement changed.
+#[derive(Clone, Copy, Debug)]
+pub struct Done {
+    rows_affected: u64,
+}
+
+impl Done {
+    /// How many rows it inserted, updated or deleted.
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+}
+
+/// A statement with its parameters.
+#[must_use = "a query does nothing until it is run"]
+pub struct Query<'q> {
+    sql: &'q str,
+    params: Vec<Param>,
+}
+
+/// Starts a statement.
+pub fn query(sql: &str) -> Query<'_> {
+    Query { sql, params: Vec::new() }
+}
+
+/// Starts a statement whose rows are read as `T`.
+pub fn query_as<T: FromRow>(sql: &str) -> QueryAs<'_, T> {
+    QueryAs { query: query(sql), row: PhantomData }
+}
+
+/// Starts a statement whose first column is read as `T`.
+pub fn query_scalar<T: Decode>(sql: &str) -> QueryScalar<'_, T> {
+    QueryScalar { query: query(sql), value: PhantomData }
+}
+
+/// How many rows a run reads at most.
+#[derive(Clone, Copy)]
+enum Rows {
+    None,
+    One,
+    All,
+}
+
+impl<'q> Query<'q> {
+    /// Starts a statement with its parameters already gathered.
+    pub fn with(sql: &'q str, params: Vec<Param>) -> Self {
+        Self { sql, params }
+    }
+
+    /// Binds the next placeholder.
+    pub fn bind(mut self, value: impl Into<Param>) -> Self {
+        self.params.push(value.into());
+        self
+    }
+
+    /// Runs a statement for its effect.
+    pub async fn execute(self, conn: &mut Connection) -> Result<Done, Error> {
+        Ok(conn.run(self, Rows::None).await?.1)
+    }
+
+    /// Reads every row.
+    pub async fn fetch_all(self, conn: &mut Connection) -> Result<Vec<Row>, Error> {
+        Ok(conn.run(self, Rows::All).await?.0)
+    }
+
+    /// Reads the first row, if any.
+    pub async fn fetch_optional(self, conn: &mut Connection) -> Result<Option<Row>, Error> {
+        Ok(conn.run(self, Rows::One).await?.0.into_iter().next())
+    }
+
+    /// Reads the first row, which must exist.
+    pub async fn fetch_one(self, conn: &mut Connection) -> Result<Row, Error> {
+        self.fetch_optional(conn).await?.ok_or(Error::RowNotFound)
+    }
+}
+
+impl<'q> Query<'q> {
+    /// Reads each row with `map`.
+    pub fn try_map<T, F: FnMut(Row) -> Result<T, Error>>(self, map: F) -> QueryMap<'q, F> {
+        QueryMap { query: self, map }
+    }
+}
+
+/// A statement whose rows are read by a function.
+#[must_use = "a query does nothing until it is run"]
+pub struct QueryMap<'q, F> {
+    query: Query<'q>,
+    map: F,
+}
+
+impl<T, F: FnMut(Row) -> Result<T, Error>> QueryMap<'_, F> {
+    /// Reads every row.
+    pub async fn fetch_all(self, conn: &mut Connection) -> Result<Vec<T>, Error> {
+        self.query.fetch_all(conn).await?.into_iter().map(self.map).collect()
+    }
+
+    /// Reads the first row, if any.
+    pub async fn fetch_optional(mut self, conn: &mut Connection) -> Result<Option<T>, Error> {
+        self.query.fetch_optional(conn).await?.map(&mut self.map).transpose()
+    }
+}
+
+/// A statement whose rows are read as `T`.
+#[must_use = "a query does nothing until it is run"]
+pub struct QueryAs<'q, T> {
+    query: Query<'q>,
+    row: PhantomData<fn() -> T>,
+}
+
+impl<T: FromRow> QueryAs<'_, T> {
+    /// Binds the next placeholder.
+    pub fn bind(mut self, value: impl Into<Param>) -> Self {
+        self.query.params.push(value.into());
+        self
+    }
+
+    /// Reads every row.
+    pub async fn fetch_all(self, conn: &mut Connection) -> Result<Vec<T>, Error> {
+        self.query.fetch_all(conn).await?.iter_mut().map(T::from_row).collect()
+    }
+
+    /// Reads the first row, if any.
+    pub async fn fetch_optional(self, conn: &mut Connection) -> Result<Option<T>, Error> {
+        self.query.fetch_optional(conn).await?.as_mut().map(T::from_row).transpose()
+    }
+
+    /// Reads the first row, which must exist.
+    pub async fn fetch_one(self, conn: &mut Connection) -> Result<T, Error> {
+        T::from_row(&mut self.query.fetch_one(conn).await?)
+    }
+}
+
+/// A statement whose first column is read as `T`.
+#[must_use = "a query does nothing until it is run"]
+pub struct QueryScalar<'q, T> {
+    query: Query<'q>,
+    value: PhantomData<fn() -> T>,
+}
+
+impl<T: Decode> QueryScalar<'_, T> {
+    /// Binds the next placeholder.
+    pub fn bind(mut self, value: impl Into<Param>) -> Self {
+        self.query.params.push(value.into());
+        self
+    }
+
+    /// Reads the first column of every row.
+    pub async fn fetch_all(self, conn: &mut Connection) -> Result<Vec<T>, Error> {
+        self.query.fetch_all(conn).await?.into_iter().map(|mut row| row.take(0)).collect()
+    }
+
+    /// Reads the first column of the first row, if any.
+    pub async fn fetch_optional(self, conn: &mut Connection) -> Result<Option<T>, Error> {
+        self.query.fetch_optional(conn).await?.map(|mut row| row.take(0)).transpose()
+    }
+
+    /// Reads the first column of the first row, which must exist.
+    pub async fn fetch_one(self, conn: &mut Connection) -> Result<T, Error> {
+        self.query.fetch_one(conn).await?.take(0)
+    }
+}
+
+/// A connection to either engine, borrowed from its pool.
+pub enum Connection {
+    Sqlite(SqliteConnection),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+    /// A PostgreSQL connection inside a transaction, which sqlx rolls back if it is dropped.
+    PostgresTransaction(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Connection {
+    fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        match self {
+            Connection::Sqlite(_) => None,
+            Connection::Postgres(conn) => Some(&mut **conn),
+            Connection::PostgresTransaction(tx) => Some(&mut **tx),
+        }
+    }
+
+    /// Runs a statement. Boxed: the future's type then names no sqlx executor lifetime, which
+    /// the `Send` check of the callers' futures cannot otherwise see through.
+    fn run<'a>(&'a mut self, query: Query<'a>, rows: Rows) -> BoxFuture<'a, Result<(Vec<Row>, Done), Error>> {
+        Box::pin(self.run_unboxed(query, rows))
+    }
+
+    async fn run_unboxed(&mut self, query: Query<'_>, rows: Rows) -> Result<(Vec<Row>, Done), Error> {
+        let Some(conn) = self.postgres() else {
+            let Connection::Sqlite(conn) = self else { unreachable!("not PostgreSQL") };
+            let Query { sql, params } = query;
+            let sql = sql.to_owned();
+            return conn.call(move |state| state.run(&sql, &params, rows)).await;
+        };
+        let sqlx_query = query.params.into_iter().fold(sqlx::query::<Postgres>(query.sql), bind_postgres);
+        match rows {
+            Rows::None => {
+                let done = sqlx_query.execute(conn).await?;
+                Ok((Vec::new(), Done { rows_affected: done.rows_affected() }))
+            }
+            Rows::One => {
+                let row = sqlx_query.fetch_optional(conn).await?;
+                Ok((row.iter().map(postgres_row).collect::<Result<_, _>>()?, Done { rows_affected: 0 }))
+            }
+            Rows::All => {
+                let found = sqlx_query.fetch_all(conn).await?;
+                let Some(columns) = found.first().map(postgres_columns) else {
+                    return Ok((Vec::new(), Done { rows_affected: 0 }));
+                };
+                let rows = found
+                    .iter()
+                    .map(|row| Ok(Row { columns: columns.clone(), cells: postgres_cells(row)? }))
+                    .collect::<Result<_, Error>>()?;
+                Ok((rows, Done { rows_affected: 0 }))
+            }
+        }
+    }
+
+    /// Runs a script of statements without parameters (schema changes, pragmas).
+    pub fn execute_script<'a>(&'a mut self, script: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.execute_script_unboxed(script))
+    }
+
+    async fn execute_script_unboxed(&mut self, script: &str) -> Result<(), Error> {
+        match self.postgres() {
+            Some(conn) => {
+                sqlx::Executor::execute(conn, script).await?;
+            }
+            None => {
+                let Connection::Sqlite(conn) = self else { unreachable!("not PostgreSQL") };
+                let script = script.to_owned();
+                conn.call(move |state| Ok(state.conn.execute_batch(&script)?)).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bind_postgres<'q>(
+    query: sqlx::query::Query<'q, Postgres, PgArguments>,
+    param: Param,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    match param {
+        Param::Int(value) => query.bind(value),
+        Param::Real(value) => query.bind(value),
+        Param::Text(value) => query.bind(value),
+    }
+}
+
+fn postgres_columns(row: &PgRow) -> Arc<[String]> {
+    row.columns().iter().map(|column| column.name().to_owned()).collect()
+}
+
+fn postgres_cells(row: &PgRow) -> Result<Vec<Cell>, Error> {
+    (0..row.len()).map(|index| Cell::from_postgres(row, index)).collect()
+}
+
+fn postgres_row(row: &PgRow) -> Result<Row, Error> {
+    Ok(Row { columns: postgres_columns(row), cells: postgres_cells(row)? })
+}
+
+/// A connection from a pool: returned to it when dropped.
+pub struct PoolConnection(pub(super) Connection);
+
+impl Deref for PoolConnection {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+/// An open transaction: rolled back if dropped before [`commit`](Self::commit).
+pub struct Transaction {
+    /// `None` only once committed.
+    conn: Option<Connection>,
+}
+
+impl Transaction {
+    /// Opens a transaction on a SQLite connection with `begin`.
+    pub(super) async fn begin_sqlite(conn: Connection, begin: &'static str) -> Result<Self, Error> {
+        // Built before the statement runs: if this future is dropped while BEGIN is on its
+        // way, dropping the transaction still rolls back whatever it started.
+        let mut tx = Transaction { conn: Some(conn) };
+        tx.execute_script(begin).await?;
+        Ok(tx)
+    }
+
+    /// Opens a transaction on PostgreSQL with `begin`.
+    pub(super) async fn begin_postgres(pool: &sqlx::PgPool, begin: &'static str) -> Result<Self, Error> {
+        Ok(Transaction { conn: Some(Connection::PostgresTransaction(pool.begin_with(begin).await?)) })
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(mut self) -> Result<(), Error> {
+        match self.conn.take() {
+            Some(Connection::PostgresTransaction(tx)) => tx.commit().await?,
+            Some(mut conn) => {
+                let committed = conn.execute_script("COMMIT").await;
+                // Still open if COMMIT failed: put it back so dropping rolls it back.
+                self.conn = Some(conn);
+                committed?;
+                self.conn = None;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+impl Deref for Transaction {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("a transaction is used only until it commits")
+    }
+}
+
+impl DerefMut for Transaction {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("a transaction is used only until it commits")
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        // Queued before the connection goes back to its pool, so its next user finds it
+        // clean: the thread runs jobs in order. (sqlx rolls back its own transactions.)
+        if let Some(Connection::Sqlite(conn)) = &self.conn {
+            conn.send(Box::new(|state| {
+                if !state.conn.is_autocommit() {
+                    let _ = state.conn.execute_batch("ROLLBACK");
+                }
+            }));
+        }
+    }
+}
+
+/// A job for a SQLite connection thread.
+type Job = Box<dyn FnOnce(&mut SqliteState) + Send>;
+
+/// What a connection thread owns.
+pub struct SqliteState {
+    conn: rusqlite::Connection,
+    /// Column names by statement text, so a query does not build them again each time.
+    columns: HashMap<String, Arc<[String]>>,
+}
+
+/// How many statements each SQLite connection keeps prepared.
+const STATEMENT_CACHE: usize = 256;
+
+impl SqliteState {
+    fn run(&mut self, sql: &str, params: &[Param], rows: Rows) -> Result<(Vec<Row>, Done), Error> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        bind_sqlite(&mut statement, params)?;
+        let columns = match self.columns.get(sql) {
+            Some(columns) => columns.clone(),
+            None => {
+                let columns: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
+                if self.columns.len() >= STATEMENT_CACHE * 4 {
+                    self.columns.clear();
+                }
+                self.columns.insert(sql.to_owned(), columns.clone());
+                columns
+            }
+        };
+        let width = columns.len();
+        let mut found = Vec::new();
+        let mut raw = statement.raw_query();
+        while let Some(row) = raw.next()? {
+            if let Rows::None = rows {
+                continue;
+            }
+            let cells = (0..width).map(|index| row.get_ref(index).map(Cell::from_sqlite)).collect::<Result<_, _>>()?;
+            found.push(Row { columns: columns.clone(), cells });
+            if let Rows::One = rows {
+                break;
+            }
+        }
+        drop(raw);
+        let rows_affected = self.conn.changes();
+        Ok((found, Done { rows_affected }))
+    }
+}
+
+/// Binds `params` to a statement's placeholders: plain `?` ones by position, `$n` ones by
+/// their number (SQLite numbers named placeholders in order of first use, so `$2` may come
+/// first).
+fn bind_sqlite(statement: &mut rusqlite::CachedStatement<'_>, params: &[Param]) -> Result<(), Error> {
+    let count = statement.parameter_count();
+    for index in 1..=count {
+        let param = match statement.parameter_name(index) {
+            None => params.get(index - 1),
+            Some(name) => name.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).and_then(|n| params.get(n - 1)),
+        };
+        let param = param.ok_or_else(|| Error::decode(format!("parameter {index}"), "no value bound"))?;
+        statement.raw_bind_parameter(index, param)?;
+    }
+    Ok(())
+}
+
+/// One SQLite connection on its own thread.
+pub struct SqliteConnection {
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    pool: Arc<SqlitePoolInner>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl SqliteConnection {
+    fn send(&self, job: Job) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(job);
+        }
+    }
+
+    /// Runs `work` on the connection's thread and waits for its answer.
+    async fn call<R: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&mut SqliteState) -> Result<R, Error> + Send + 'static,
+    ) -> Result<R, Error> {
+        let (answer, answered) = oneshot::channel();
+        let jobs = self.jobs.as_ref().ok_or(Error::ConnectionClosed)?;
+        jobs.send(Box::new(move |state| {
+            let _ = answer.send(work(state));
+        }))
+        .map_err(|_| Error::ConnectionClosed)?;
+        answered.await.map_err(|_| Error::ConnectionClosed)?
+    }
+}
+
+impl SqliteConnection {
+    /// Runs `work` with the raw connection on its thread (migrations, whole-file work).
+    pub async fn with<R: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&mut rusqlite::Connection) -> anyhow::Result<R> + Send + 'static,
+    ) -> anyhow::Result<R> {
+        self.call(move |state| Ok(work(&mut state.conn))).await?
+    }
+}
+
+impl Drop for SqliteConnection {
+    fn drop(&mut self) {
+        if let Some(jobs) = self.jobs.take() {
+            self.pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(jobs);
+        }
+    }
+}
+
+struct SqlitePoolInner {
+    idle: Mutex<Vec<std::sync::mpsc::Sender<Job>>>,
+    permits: Arc<Semaphore>,
+    size: usize,
+}
+
+/// A fixed set of SQLite connection threads.
+#[derive(Clone)]
+pub struct SqlitePool {
+    inner: Arc<SqlitePoolInner>,
+}
+
+impl std::fmt::Debug for SqlitePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlitePool").field("size", &self.inner.size).finish()
+    }
+}
+
+/// How long a caller waits for a free connection before giving up.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl SqlitePool {
+    /// Starts `size` connection threads, each opened by `open`.
+    pub fn start(
+        size: usize,
+        name: &str,
+        open: impl Fn() -> rusqlite::Result<rusqlite::Connection>,
+    ) -> Result<Self, Error> {
+        let mut idle = Vec::with_capacity(size);
+        for index in 0..size {
+            let conn = open()?;
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name(format!("{name}-{index}"))
+                .spawn(move || {
+                    let mut state = SqliteState { conn, columns: HashMap::new() };
+                    while let Ok(job) = receiver.recv() {
+                        // A panicking job loses its answer (its caller sees the connection
+                        // closed), not the connection.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut state)));
+                    }
+                })
+                .map_err(|error| Error::decode(name, format!("starting a connection thread: {error}")))?;
+            idle.push(jobs);
+        }
+        let inner = SqlitePoolInner { idle: Mutex::new(idle), permits: Arc::new(Semaphore::new(size)), size };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// Borrows a connection, waiting up to [`ACQUIRE_TIMEOUT`] for one to come free.
+    pub async fn acquire(&self) -> Result<Connection, Error> {
+        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.inner.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| Error::PoolTimedOut(ACQUIRE_TIMEOUT))?
+            .map_err(|_| Error::ConnectionClosed)?;
+        let jobs = self.inner.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        let jobs = jobs.ok_or(Error::ConnectionClosed)?;
+        Ok(Connection::Sqlite(SqliteConnection { jobs: Some(jobs), pool: self.inner.clone(), _permit: permit }))
+    }
+
+    /// How many connections it has, and how many are idle.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.inner.size, self.inner.permits.available_permits())
+    }
+}
