@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# REST load benchmark: list users, get one user and password sign-in under load, against a
-# bare axum hello-world measured in the same run, plus the raw Argon2id rate of this machine.
+# REST load benchmark: a route that reads nothing (the JWKS: the cost of the middleware
+# stack), list users (page 1, page 1,000 through its cursor, one organization's), get one
+# user and password sign-in under load, against a bare axum hello-world measured in the same
+# run, plus the raw Argon2id rate of this machine.
 #
 #   bash server/benches/rest_load.sh            (from anywhere in the repository)
 #
@@ -32,6 +34,23 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/sso/jwks/client_load" >
 BASE="http://127.0.0.1:$PORT"
 USER_ID=$(curl -sf -H "Authorization: Bearer $KEY" "$BASE/user_management/users?limit=1" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+ORG_ID=$(curl -sf -H "Authorization: Bearer $KEY" "$BASE/organizations?limit=1" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+# The cursor that opens page 1,000 of ten: the last of the first 9,990 users.
+DEEP_CURSOR=$(python3 - "$BASE" "$KEY" <<'PY'
+import json, sys, urllib.request
+base, key = sys.argv[1:]
+after, seen = "", 0
+while seen < 9990:
+    limit = min(100, 9990 - seen)
+    url = f"{base}/user_management/users?limit={limit}" + (f"&after={after}" if after else "")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    page = json.load(urllib.request.urlopen(request))
+    seen += len(page["data"])
+    after = page["list_metadata"]["after"]
+print(after)
+PY
+)
 
 # Users who can sign in: enough distinct emails to stay under each one's limit of ten
 # attempts a minute.
@@ -68,7 +87,10 @@ PY
 
 AUTH=(-H "Authorization: Bearer $KEY")
 read -r hello_rps hello_p50 hello_p99 _ < <(measure "$CONNECTIONS" "http://127.0.0.1:$HELLO_PORT/")
+read -r jwks_rps jwks_p50 jwks_p99 jwks_bad < <(measure "$CONNECTIONS" "$BASE/sso/jwks/client_load")
 read -r list_rps list_p50 list_p99 list_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users?limit=10")
+read -r deep_rps deep_p50 deep_p99 deep_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users?limit=10&after=$DEEP_CURSOR")
+read -r org_rps org_p50 org_p99 org_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users?limit=10&organization_id=$ORG_ID")
 read -r get_rps get_p50 get_p99 get_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users/$USER_ID")
 read -r login_rps login_p50 login_p99 login_bad < <(measure 8 -s "$WORK/login.lua" "$BASE")
 argon2_rate=$(cargo bench -q -p server --bench argon2_rate 2>/dev/null | awk -F': ' '/verifications/ { print $2 }')
@@ -78,6 +100,9 @@ echo
 echo "| endpoint | requests/s | p50 | p99 | ratio to baseline | errors |"
 echo "|---|---|---|---|---|---|"
 echo "| baseline: bare axum hello-world | $hello_rps | ${hello_p50} ms | ${hello_p99} ms | 1.00 | 0 |"
+echo "| GET /sso/jwks/{client} (reads nothing: the middleware stack) | $jwks_rps | ${jwks_p50} ms | ${jwks_p99} ms | $(ratio "$jwks_rps" "$hello_rps") | $jwks_bad |"
 echo "| GET /user_management/users?limit=10 | $list_rps | ${list_p50} ms | ${list_p99} ms | $(ratio "$list_rps" "$hello_rps") | $list_bad |"
+echo "| … page 1,000 (\`after\` cursor) | $deep_rps | ${deep_p50} ms | ${deep_p99} ms | $(ratio "$deep_rps" "$hello_rps") ($(ratio "$deep_rps" "$list_rps") of page 1) | $deep_bad |"
+echo "| … one organization's (\`organization_id\`) | $org_rps | ${org_p50} ms | ${org_p99} ms | $(ratio "$org_rps" "$hello_rps") | $org_bad |"
 echo "| GET /user_management/users/{id} | $get_rps | ${get_p50} ms | ${get_p99} ms | $(ratio "$get_rps" "$hello_rps") | $get_bad |"
 echo "| POST /user_management/authenticate (password, 8 connections) | $login_rps | ${login_p50} ms | ${login_p99} ms | $(ratio "$login_rps" "$argon2_rate") of raw argon2id ($argon2_rate/s) | $login_bad |"

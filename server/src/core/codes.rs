@@ -376,10 +376,11 @@ mod tests {
         let admin = fx.system();
         fx.core.send_email_verification(&admin, &user.id).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
-        let code: String = crate::store::db::query_scalar("SELECT secret FROM one_time_codes WHERE purpose = 'email_verification'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+        let code: String =
+            crate::store::db::query_scalar("SELECT secret FROM one_time_codes WHERE purpose = 'email_verification'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
         let (_, body) = crate::store::api::latest_message_to(&mut conn, "ada@acme.test").await.unwrap().unwrap();
         assert!(body.contains(&code));
         drop(conn);
@@ -416,11 +417,13 @@ mod tests {
         fx.core.request_password_reset("nobody@acme.test", Some("192.0.2.1")).await.unwrap();
         fx.core.request_password_reset("ada@acme.test", Some("192.0.2.1")).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
-        let token: String = crate::store::db::query_scalar("SELECT secret FROM one_time_codes WHERE purpose = 'password_reset'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        let messages: i64 = crate::store::db::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *conn).await.unwrap();
+        let token: String =
+            crate::store::db::query_scalar("SELECT secret FROM one_time_codes WHERE purpose = 'password_reset'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        let messages: i64 =
+            crate::store::db::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *conn).await.unwrap();
         assert_eq!(messages, 1, "a message only to the account's address");
         drop(conn);
 

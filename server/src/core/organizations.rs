@@ -390,11 +390,12 @@ mod tests {
         assert_eq!((before.member_count, before.invitation_count), (2, 1), "Ada and the owner who tried");
         fx.core.delete_organization(&fx.system(), &acme.id).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
-        let data: String =
-            crate::store::db::query_scalar("SELECT data FROM events WHERE event = 'organization.deleted' ORDER BY id DESC")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+        let data: String = crate::store::db::query_scalar(
+            "SELECT data FROM events WHERE event = 'organization.deleted' ORDER BY id DESC",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
         let data: serde_json::Value = serde_json::from_str(&data).unwrap();
         assert_eq!(data["id"], acme.id.as_str());
         assert_eq!((data["memberships_removed"].as_u64(), data["invitations_removed"].as_u64()), (Some(2), Some(1)));

@@ -377,7 +377,8 @@ mod tests {
         };
         fx.core.sign_in(login).await.unwrap();
         let mut conn = fx.core.store().read().await.unwrap();
-        let stored: String = crate::store::db::query_scalar("SELECT password_hash FROM users").fetch_one(&mut *conn).await.unwrap();
+        let stored: String =
+            crate::store::db::query_scalar("SELECT password_hash FROM users").fetch_one(&mut *conn).await.unwrap();
         assert!(crate::core::password::is_current(&stored), "rehashed to today's parameters: {stored}");
     }
 

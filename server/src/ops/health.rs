@@ -130,10 +130,12 @@ mod tests {
     async fn not_ready_while_a_migration_is_missing() {
         let database = crate::store::ScratchDatabase::new().await.unwrap();
         let store = Store::open(&database.url).await.unwrap();
-        crate::store::db::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
-            .execute(&mut *store.read().await.unwrap())
-            .await
-            .unwrap();
+        crate::store::db::query(
+            "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+        )
+        .execute(&mut *store.read().await.unwrap())
+        .await
+        .unwrap();
         let app = router(store, Readiness::default());
         let unavailable = serde_json::json!({"status": "unavailable"});
         assert_eq!(get(&app, "/readyz").await, (StatusCode::SERVICE_UNAVAILABLE, "no-store".into(), unavailable));

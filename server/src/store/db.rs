@@ -13,9 +13,9 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{Column as _, Postgres, Row as _, TypeInfo as _};
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
@@ -147,7 +147,9 @@ impl Cell {
             "BOOL" => row.try_get::<Option<bool>, _>(index)?.map(|value| Cell::Int(value.into())),
             "FLOAT8" => row.try_get::<Option<f64>, _>(index)?.map(Cell::Real),
             "FLOAT4" => row.try_get::<Option<f32>, _>(index)?.map(|value| Cell::Real(value.into())),
-            "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" | "UNKNOWN" => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
+            "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" | "UNKNOWN" => {
+                row.try_get::<Option<String>, _>(index)?.map(Cell::Text)
+            }
             other => return Err(Error::decode(column.name(), format!("the PostgreSQL type {other} is not read"))),
         };
         Ok(cell.unwrap_or(Cell::Null))
@@ -445,31 +447,94 @@ impl<T: Decode> QueryScalar<'_, T> {
 }
 
 /// A connection to either engine, borrowed from its pool.
-pub enum Connection {
+pub struct Connection {
+    engine: Engine,
+    /// Set by [`record_plans`](Self::record_plans): statements are explained, not run.
+    plans: Option<Vec<String>>,
+}
+
+/// The engine-specific connection.
+pub(super) enum Engine {
     Sqlite(SqliteConnection),
     Postgres(sqlx::pool::PoolConnection<Postgres>),
     /// A PostgreSQL connection inside a transaction, which sqlx rolls back if it is dropped.
     PostgresTransaction(sqlx::Transaction<'static, Postgres>),
 }
 
+impl From<Engine> for Connection {
+    fn from(engine: Engine) -> Self {
+        Connection { engine, plans: None }
+    }
+}
+
 impl Connection {
     fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
-        match self {
-            Connection::Sqlite(_) => None,
-            Connection::Postgres(conn) => Some(&mut **conn),
-            Connection::PostgresTransaction(tx) => Some(&mut **tx),
+        match &mut self.engine {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(conn) => Some(&mut **conn),
+            Engine::PostgresTransaction(tx) => Some(&mut **tx),
         }
+    }
+
+    fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
+        match &mut self.engine {
+            Engine::Sqlite(conn) => Some(conn),
+            _ => None,
+        }
+    }
+
+    /// From now on, statements on this connection are not run: each one's query plan is
+    /// recorded instead (SQLite's `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN`) and it reads
+    /// no rows. For checking that the store's queries use their indexes.
+    pub fn record_plans(&mut self) {
+        self.plans.get_or_insert_with(Vec::new);
+    }
+
+    /// The plans recorded so far, each the statement followed by its plan, one step a line.
+    pub fn take_plans(&mut self) -> Vec<String> {
+        self.plans.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Explains a statement into `plans` instead of running it.
+    async fn explain(&mut self, query: Query<'_>) -> Result<(Vec<Row>, Done), Error> {
+        let postgres = self.postgres().is_some();
+        let explain = if postgres {
+            format!("EXPLAIN (COSTS OFF) {}", query.sql)
+        } else {
+            format!("EXPLAIN QUERY PLAN {}", query.sql)
+        };
+        let steps = self.run_unboxed(Query::with(&explain, query.params), Rows::All).await?.0;
+        let mut plan = query.sql.to_owned();
+        // SQLite gives each step with its parent's id; PostgreSQL indents its text itself.
+        let mut depth: HashMap<i64, usize> = HashMap::new();
+        for step in steps {
+            let line = if postgres {
+                step.try_get::<String>(0)?
+            } else {
+                let (id, parent): (i64, i64) = (step.try_get("id")?, step.try_get("parent")?);
+                let level = depth.get(&parent).map_or(0, |level| level + 1);
+                depth.insert(id, level);
+                format!("{}{}", "  ".repeat(level), step.try_get::<String>("detail")?)
+            };
+            plan.push_str("\n  ");
+            plan.push_str(&line);
+        }
+        self.plans.get_or_insert_with(Vec::new).push(plan);
+        Ok((Vec::new(), Done { rows_affected: 0 }))
     }
 
     /// Runs a statement. Boxed: the future's type then names no sqlx executor lifetime, which
     /// the `Send` check of the callers' futures cannot otherwise see through.
     fn run<'a>(&'a mut self, query: Query<'a>, rows: Rows) -> BoxFuture<'a, Result<(Vec<Row>, Done), Error>> {
+        if self.plans.is_some() {
+            return Box::pin(self.explain(query));
+        }
         Box::pin(self.run_unboxed(query, rows))
     }
 
     async fn run_unboxed(&mut self, query: Query<'_>, rows: Rows) -> Result<(Vec<Row>, Done), Error> {
         let Some(conn) = self.postgres() else {
-            let Connection::Sqlite(conn) = self else { unreachable!("not PostgreSQL") };
+            let conn = self.sqlite().expect("SQLite when not PostgreSQL");
             let Query { sql, params } = query;
             let sql = sql.to_owned();
             return conn.call(move |state| state.run(&sql, &params, rows)).await;
@@ -509,7 +574,7 @@ impl Connection {
                 sqlx::Executor::execute(conn, script).await?;
             }
             None => {
-                let Connection::Sqlite(conn) = self else { unreachable!("not PostgreSQL") };
+                let conn = self.sqlite().expect("SQLite when not PostgreSQL");
                 let script = script.to_owned();
                 conn.call(move |state| Ok(state.conn.execute_batch(&script)?)).await?;
             }
@@ -575,13 +640,13 @@ impl Transaction {
 
     /// Opens a transaction on PostgreSQL with `begin`.
     pub(super) async fn begin_postgres(pool: &sqlx::PgPool, begin: &'static str) -> Result<Self, Error> {
-        Ok(Transaction { conn: Some(Connection::PostgresTransaction(pool.begin_with(begin).await?)) })
+        Ok(Transaction { conn: Some(Engine::PostgresTransaction(pool.begin_with(begin).await?).into()) })
     }
 
     /// Commits the transaction.
     pub async fn commit(mut self) -> Result<(), Error> {
         match self.conn.take() {
-            Some(Connection::PostgresTransaction(tx)) => tx.commit().await?,
+            Some(Connection { engine: Engine::PostgresTransaction(tx), .. }) => tx.commit().await?,
             Some(mut conn) => {
                 let committed = conn.execute_script("COMMIT").await;
                 // Still open if COMMIT failed: put it back so dropping rolls it back.
@@ -612,7 +677,7 @@ impl Drop for Transaction {
     fn drop(&mut self) {
         // Queued before the connection goes back to its pool, so its next user finds it
         // clean: the thread runs jobs in order. (sqlx rolls back its own transactions.)
-        if let Some(Connection::Sqlite(conn)) = &self.conn {
+        if let Some(Connection { engine: Engine::Sqlite(conn), .. }) = &self.conn {
             conn.send(Box::new(|state| {
                 if !state.conn.is_autocommit() {
                     let _ = state.conn.execute_batch("ROLLBACK");
@@ -784,13 +849,18 @@ impl SqlitePool {
 
     /// Borrows a connection, waiting up to [`ACQUIRE_TIMEOUT`] for one to come free.
     pub async fn acquire(&self) -> Result<Connection, Error> {
+        Ok(Engine::Sqlite(self.acquire_thread().await?).into())
+    }
+
+    /// Like [`acquire`](Self::acquire), for work on the raw connection.
+    pub async fn acquire_thread(&self) -> Result<SqliteConnection, Error> {
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.inner.permits.clone().acquire_owned())
             .await
             .map_err(|_| Error::PoolTimedOut(ACQUIRE_TIMEOUT))?
             .map_err(|_| Error::ConnectionClosed)?;
         let jobs = self.inner.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
         let jobs = jobs.ok_or(Error::ConnectionClosed)?;
-        Ok(Connection::Sqlite(SqliteConnection { jobs: Some(jobs), pool: self.inner.clone(), _permit: permit }))
+        Ok(SqliteConnection { jobs: Some(jobs), pool: self.inner.clone(), _permit: permit })
     }
 
     /// How many connections it has, and how many are idle.

@@ -36,7 +36,9 @@ pub(super) fn sqlite(conn: &mut rusqlite::Connection, migrations: &[Migration]) 
     let known: HashMap<i64, &[u8]> =
         migrations.iter().map(|migration| (migration.version, migration.checksum.as_ref())).collect();
     if let Some(version) = applied.keys().filter(|version| !known.contains_key(version)).max() {
-        bail!("the database has migration {version}, which this build does not carry: it was written by a newer Roster");
+        bail!(
+            "the database has migration {version}, which this build does not carry: it was written by a newer Roster"
+        );
     }
     for migration in migrations.iter().filter(|migration| !migration.migration_type.is_down_migration()) {
         match applied.get(&migration.version) {

@@ -67,7 +67,10 @@ enum Pools {
     /// Connection threads for reads (and single statements), and one for transactions:
     /// SQLite lets one writer in at a time, so writers queue for the writer instead of
     /// spinning on the file lock.
-    Sqlite { readers: SqlitePool, writer: SqlitePool },
+    Sqlite {
+        readers: SqlitePool,
+        writer: SqlitePool,
+    },
     Postgres(sqlx::PgPool),
 }
 
@@ -154,14 +157,12 @@ impl Store {
             migrator(self.backend).iter().filter(|migration| migration.version < version).cloned().collect();
         match &self.pools {
             Pools::Sqlite { writer, .. } => {
-                let Connection::Sqlite(mut conn) = writer.acquire().await? else { unreachable!("a SQLite pool") };
+                let mut conn = writer.acquire_thread().await?;
                 conn.with(move |conn| migrate::sqlite(conn, &migrations)).await
             }
             Pools::Postgres(pool) => {
-                let migrator = sqlx::migrate::Migrator {
-                    migrations: migrations.into(),
-                    ..sqlx::migrate::Migrator::DEFAULT
-                };
+                let migrator =
+                    sqlx::migrate::Migrator { migrations: migrations.into(), ..sqlx::migrate::Migrator::DEFAULT };
                 Ok(migrator.run(pool).await?)
             }
         }
@@ -208,7 +209,9 @@ impl Store {
     /// PostgreSQL the core locks the rows it checks instead.
     pub async fn begin(&self) -> Result<Transaction, StoreError> {
         Ok(match &self.pools {
-            Pools::Sqlite { writer, .. } => Transaction::begin_sqlite(writer.acquire().await?, "BEGIN IMMEDIATE").await?,
+            Pools::Sqlite { writer, .. } => {
+                Transaction::begin_sqlite(writer.acquire().await?, "BEGIN IMMEDIATE").await?
+            }
             Pools::Postgres(pool) => Transaction::begin_postgres(pool, "BEGIN").await?,
         })
     }
@@ -228,7 +231,7 @@ impl Store {
     pub async fn read(&self) -> Result<PoolConnection, StoreError> {
         Ok(PoolConnection(match &self.pools {
             Pools::Sqlite { readers, .. } => readers.acquire().await?,
-            Pools::Postgres(pool) => Connection::Postgres(pool.acquire().await.map_err(db::Error::from)?),
+            Pools::Postgres(pool) => db::Engine::Postgres(pool.acquire().await.map_err(db::Error::from)?).into(),
         }))
     }
 }

@@ -79,11 +79,10 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
     .await?;
 
     let mut domains: HashMap<String, Vec<DomainLine>> = HashMap::new();
-    for row in db::query(
-        "SELECT organization_id, domain, state, verification_strategy FROM organization_domains ORDER BY id",
-    )
-    .fetch_all(&mut *conn)
-    .await?
+    for row in
+        db::query("SELECT organization_id, domain, state, verification_strategy FROM organization_domains ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
     {
         let text = |column: &str| -> anyhow::Result<serde_json::Value> {
             Ok(serde_json::Value::String(row.try_get::<String>(column)?))
@@ -108,8 +107,7 @@ pub async fn export(store: &Store, out: &mut impl Write, mut progress: impl FnMu
                     name: row.try_get("name")?,
                     external_id: row.try_get("external_id")?,
                     metadata: metadata(&row)?,
-                    allow_profiles_outside_organization: row
-                        .try_get::<i64>("allow_profiles_outside_organization")?
+                    allow_profiles_outside_organization: row.try_get::<i64>("allow_profiles_outside_organization")?
                         != 0,
                     created_at: time(&row, "created_at")?,
                     updated_at: time(&row, "updated_at")?,

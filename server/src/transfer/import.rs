@@ -989,8 +989,7 @@ impl Importer<'_> {
                         .await?;
                 let missing: Vec<&DomainLine> =
                     organization.domains.iter().filter(|domain| !domains.contains(&domain.domain)).collect();
-                let metadata: Metadata =
-                    serde_json::from_str(&row.try_get::<String>("metadata")?).unwrap_or_default();
+                let metadata: Metadata = serde_json::from_str(&row.try_get::<String>("metadata")?).unwrap_or_default();
                 let same = row.try_get::<String>("name")? == name
                     && row.try_get::<Option<String>>("external_id")? == external_id
                     && metadata == organization.metadata

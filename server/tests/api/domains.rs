@@ -81,7 +81,11 @@ async fn a_claim_without_its_record_for_thirty_days_fails_and_verifying_again_re
     let verify = format!("/organization_domains/{}/verify", domain["id"].as_str().unwrap());
     let mut conn = app.core.store().read().await.unwrap();
     let month_ago = server::store::now_ms() - 31 * 24 * 3600 * 1000;
-    server::store::db::query("UPDATE organization_domains SET updated_at = $1").bind(month_ago).execute(&mut *conn).await.unwrap();
+    server::store::db::query("UPDATE organization_domains SET updated_at = $1")
+        .bind(month_ago)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     drop(conn);
     assert_eq!(api.send(Method::POST, &verify, json!({})).await.1["state"], "failed");
     assert_eq!(api.send(Method::POST, &verify, json!({})).await.1["state"], "pending", "a new window");

@@ -93,7 +93,10 @@ async fn a_code_works_once_for_its_own_client_with_its_secret_and_not_after_it_e
     assert_eq!((status, foreign["error"].as_str()), (400, Some("invalid_grant")), "another client: {foreign}");
 
     let code = code_for(&app, &api, "", "ada@acme.test").await;
-    server::store::db::query("UPDATE authorization_codes SET expires_at = 0").execute(&mut *app.core.store().read().await.unwrap()).await.unwrap();
+    server::store::db::query("UPDATE authorization_codes SET expires_at = 0")
+        .execute(&mut *app.core.store().read().await.unwrap())
+        .await
+        .unwrap();
     let (status, expired) = exchange(&api, grant(&code, &api)).await;
     assert_eq!((status, expired["error"].as_str()), (400, Some("invalid_grant")), "an expired code: {expired}");
 }

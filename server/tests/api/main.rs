@@ -13,6 +13,7 @@ mod openapi;
 mod ops;
 mod organizations_page;
 mod password_reset;
+mod plans;
 mod rest;
 mod schema;
 mod server_functions;

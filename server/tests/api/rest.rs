@@ -370,8 +370,10 @@ async fn answers_that_carry_credentials_are_never_replayed_and_others_expire_aft
     let (_, second) = answer(reset().await.unwrap()).await;
     assert_ne!(first["id"], second["id"], "a reset link is issued again, not replayed from the store");
     let mut conn = app.core.store().read().await.unwrap();
-    let stored: i64 =
-        server::store::db::query_scalar("SELECT COUNT(*) FROM idempotent_responses").fetch_one(&mut *conn).await.unwrap();
+    let stored: i64 = server::store::db::query_scalar("SELECT COUNT(*) FROM idempotent_responses")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
     assert_eq!(stored, 0, "no credential is kept for replays");
     drop(conn);
 
@@ -384,7 +386,11 @@ async fn answers_that_carry_credentials_are_never_replayed_and_others_expire_aft
     let (_, original) = answer(create().await.unwrap()).await;
     let mut conn = app.core.store().read().await.unwrap();
     let day_ago = server::store::now_ms() - server::store::api::IDEMPOTENCY_TTL_MS - 1;
-    server::store::db::query("UPDATE idempotent_responses SET created_at = $1").bind(day_ago).execute(&mut *conn).await.unwrap();
+    server::store::db::query("UPDATE idempotent_responses SET created_at = $1")
+        .bind(day_ago)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     drop(conn);
     let (status, renewed) = answer(create().await.unwrap()).await;
     assert_eq!(status, 201);

@@ -47,11 +47,12 @@ async fn sqlite_schema(store: &Store) -> Schema {
     let mut schema = Schema::new();
     for name in names {
         let mut table = Table::default();
-        let columns = server::store::db::query("SELECT name, \"notnull\" AS not_null, pk FROM pragma_table_info($1) ORDER BY pk")
-            .bind(&name)
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
+        let columns =
+            server::store::db::query("SELECT name, \"notnull\" AS not_null, pk FROM pragma_table_info($1) ORDER BY pk")
+                .bind(&name)
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
         for column in columns {
             let column_name: String = column.try_get("name").unwrap();
             let pk: i64 = column.try_get("pk").unwrap();
@@ -69,11 +70,12 @@ async fn sqlite_schema(store: &Store) -> Schema {
         for index in indexes {
             let index_name: String = index.try_get("name").unwrap();
             let origin: String = index.try_get("origin").unwrap();
-            let columns: Vec<String> = server::store::db::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
-                .bind(&index_name)
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap();
+            let columns: Vec<String> =
+                server::store::db::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                    .bind(&index_name)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .unwrap();
             match origin.as_str() {
                 "c" => {
                     table.indexes.insert(index_name, columns);
@@ -118,7 +120,8 @@ async fn postgres_schema(store: &Store) -> Schema {
     .unwrap();
     for constraint in constraints {
         let table = schema.entry(constraint.try_get("table_name").unwrap()).or_default();
-        let columns: Vec<String> = constraint.try_get::<String>("columns").unwrap().split(',').map(str::to_owned).collect();
+        let columns: Vec<String> =
+            constraint.try_get::<String>("columns").unwrap().split(',').map(str::to_owned).collect();
         match constraint.try_get::<String>("kind").unwrap().as_str() {
             "PRIMARY KEY" => table.primary_key = columns,
             _ => {
@@ -146,7 +149,11 @@ async fn postgres_schema(store: &Store) -> Schema {
             .split(',')
             .map(|column| column.split_whitespace().next().unwrap_or_default().trim_matches('"').to_owned())
             .collect();
-        schema.entry(index.try_get("table_name").unwrap()).or_default().indexes.insert(index.try_get("index_name").unwrap(), columns);
+        schema
+            .entry(index.try_get("table_name").unwrap())
+            .or_default()
+            .indexes
+            .insert(index.try_get("index_name").unwrap(), columns);
     }
     schema
 }

@@ -25,12 +25,13 @@ async fn sign_in(app: &TestApp, api: &Api, email: &str) -> (serde_json::Value, S
     assert_eq!(status, 200, "{answer}");
     let user = answer["user"]["id"].as_str().unwrap().to_owned();
     let mut conn = app.core.store().read().await.unwrap();
-    let session: String =
-        server::store::db::query_scalar("SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
-            .bind(&user)
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let session: String = server::store::db::query_scalar(
+        "SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(&user)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
     (answer, session)
 }
 
@@ -203,17 +204,19 @@ async fn lifetimes_apply_to_new_sessions_and_refresh_tokens() {
     .await;
     let (_, session) = sign_in(&app, &api, "ada@acme.test").await;
     let mut conn = app.core.store().read().await.unwrap();
-    let (created, expires): (i64, i64) = server::store::db::query_as("SELECT created_at, expires_at FROM sessions WHERE id = $1")
-        .bind(&session)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+    let (created, expires): (i64, i64) =
+        server::store::db::query_as("SELECT created_at, expires_at FROM sessions WHERE id = $1")
+            .bind(&session)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
     assert_eq!(expires - created, 120 * 60_000);
-    let token_expires: i64 = server::store::db::query_scalar("SELECT expires_at FROM refresh_tokens WHERE session_id = $1")
-        .bind(&session)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+    let token_expires: i64 =
+        server::store::db::query_scalar("SELECT expires_at FROM refresh_tokens WHERE session_id = $1")
+            .bind(&session)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
     assert!((token_expires - created - 15 * 60_000).abs() < 5_000, "{}", token_expires - created);
 
     // A refresh token never outlives its session.

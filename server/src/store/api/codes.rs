@@ -141,12 +141,11 @@ pub async fn consume_codes_of(
 
 /// Marks a code used; false when another request used it first.
 pub async fn consume_code(conn: &mut Connection, id: &str, now: i64) -> Result<bool, StoreError> {
-    let done = db::query(
-        "UPDATE one_time_codes SET consumed_at = $2, updated_at = $2 WHERE id = $1 AND consumed_at IS NULL",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let done =
+        db::query("UPDATE one_time_codes SET consumed_at = $2, updated_at = $2 WHERE id = $1 AND consumed_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -68,15 +68,13 @@ pub async fn record_idempotent_answer(
     status: u16,
     body: &str,
 ) -> Result<(), StoreError> {
-    db::query(
-        "UPDATE idempotent_responses SET status = $3, body = $4 WHERE api_key_id = $1 AND idempotency_key = $2",
-    )
-    .bind(api_key)
-    .bind(key)
-    .bind(i64::from(status))
-    .bind(body)
-    .execute(conn)
-    .await?;
+    db::query("UPDATE idempotent_responses SET status = $3, body = $4 WHERE api_key_id = $1 AND idempotency_key = $2")
+        .bind(api_key)
+        .bind(key)
+        .bind(i64::from(status))
+        .bind(body)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

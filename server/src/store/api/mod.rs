@@ -1,12 +1,12 @@
 //! The SQL behind the REST API, one file per table: API keys, refresh tokens, idempotent
 //! replays, rate limits, and one-time codes with the outbox.
 
+use crate::from_row;
+use crate::store::db;
 use crate::store::sql::{SqlBuilder, finish_page};
 use crate::store::{Connection, StoreError, fetch_optional_by, iso};
 use app::ids::{ApiKeyId, OrganizationId, SessionId};
 use app::model::{ApiKey, ApiKeyOwner, List, OutboxMessage, Page};
-use crate::from_row;
-use crate::store::db;
 
 mod api_keys;
 mod codes;

@@ -68,21 +68,19 @@ impl ChallengeRow {
 
 /// Stores a factor.
 pub async fn insert_factor(conn: &mut Connection, row: &FactorRow) -> Result<(), StoreError> {
-    db::query(&format!(
-        "INSERT INTO auth_factors ({FACTOR_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(&row.id)
-    .bind(row.user_id.as_deref())
-    .bind(row.organization_id.as_deref())
-    .bind(&row.kind)
-    .bind(&row.issuer)
-    .bind(&row.account)
-    .bind(&row.secret)
-    .bind(row.last_used_step)
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .execute(conn)
-    .await?;
+    db::query(&format!("INSERT INTO auth_factors ({FACTOR_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        .bind(&row.id)
+        .bind(row.user_id.as_deref())
+        .bind(row.organization_id.as_deref())
+        .bind(&row.kind)
+        .bind(&row.issuer)
+        .bind(&row.account)
+        .bind(&row.secret)
+        .bind(row.last_used_step)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -109,6 +109,7 @@ pub async fn list_invitations(
         sql.push(" AND email = ").bind(email);
     }
     sql.push_keyset("id", page);
-    let rows: Vec<InvitationRow> = sql.query().try_map(|mut row| InvitationRow::from_row(&mut row)).fetch_all(conn).await?;
+    let rows: Vec<InvitationRow> =
+        sql.query().try_map(|mut row| InvitationRow::from_row(&mut row)).fetch_all(conn).await?;
     Ok(finish_page(rows, page, |row| row.id.clone()))
 }

@@ -139,11 +139,7 @@ pub async fn replace_roles(
 }
 
 pub(super) async fn touch_membership(conn: &mut Connection, id: &MembershipId, now: i64) -> Result<(), StoreError> {
-    db::query("UPDATE memberships SET updated_at = $2 WHERE id = $1")
-        .bind(id.as_str())
-        .bind(now)
-        .execute(conn)
-        .await?;
+    db::query("UPDATE memberships SET updated_at = $2 WHERE id = $1").bind(id.as_str()).bind(now).execute(conn).await?;
     Ok(())
 }
 

@@ -2,14 +2,14 @@
 //! (and the users-table query), invitations, roles, sessions, events and settings. Rules live
 //! in `core`; this module only reads and writes rows.
 
+use crate::from_row;
 use crate::store::Backend;
+use crate::store::db::{self, FromRow};
 use crate::store::sql::{SqlBuilder, Value, finish_page};
 use crate::store::{Connection, StoreError, fetch_optional_by, iso};
 use app::directory::UserStanding;
 use app::ids::*;
 use app::model::*;
-use crate::from_row;
-use crate::store::db::{self, FromRow};
 use std::collections::HashMap;
 
 mod activity;

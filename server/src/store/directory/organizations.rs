@@ -207,7 +207,8 @@ pub(super) async fn attach_domains(
         let mut sql =
             SqlBuilder::new(&format!("SELECT {DOMAIN_COLUMNS} FROM organization_domains WHERE organization_id IN "));
         sql.bind_list(rows.iter().map(|row| row.id.as_str())).push(" ORDER BY id");
-        let found: Vec<DomainRow> = sql.query().try_map(|mut row| DomainRow::from_row(&mut row)).fetch_all(conn).await?;
+        let found: Vec<DomainRow> =
+            sql.query().try_map(|mut row| DomainRow::from_row(&mut row)).fetch_all(conn).await?;
         for domain in found {
             domains.entry(domain.organization_id.clone()).or_default().push(domain.into());
         }

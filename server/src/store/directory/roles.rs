@@ -184,10 +184,9 @@ pub async fn lock_environment_roles(conn: &mut Connection) -> Result<(), StoreEr
 
 /// Makes `slug` the environment's default role when the environment has none.
 pub async fn ensure_environment_default(conn: &mut Connection, slug: &str) -> Result<(), StoreError> {
-    let has: Option<String> =
-        db::query_scalar("SELECT id FROM roles WHERE organization_id IS NULL AND is_default = 1")
-            .fetch_optional(&mut *conn)
-            .await?;
+    let has: Option<String> = db::query_scalar("SELECT id FROM roles WHERE organization_id IS NULL AND is_default = 1")
+        .fetch_optional(&mut *conn)
+        .await?;
     if has.is_none() {
         db::query("UPDATE roles SET is_default = 1 WHERE organization_id IS NULL AND slug = $1")
             .bind(slug)
@@ -389,7 +388,8 @@ const PERMISSION_COLUMNS: &str = "id, slug, name, description, resource_type_slu
 pub async fn list_permissions(conn: &mut Connection, page: &Page) -> Result<List<Permission>, StoreError> {
     let mut sql = SqlBuilder::new(&format!("SELECT {PERMISSION_COLUMNS} FROM permissions WHERE 1 = 1"));
     sql.push_keyset("id", page);
-    let rows: Vec<PermissionRow> = sql.query().try_map(|mut row| PermissionRow::from_row(&mut row)).fetch_all(conn).await?;
+    let rows: Vec<PermissionRow> =
+        sql.query().try_map(|mut row| PermissionRow::from_row(&mut row)).fetch_all(conn).await?;
     let list = finish_page(rows, page, |row| row.id.clone());
     Ok(List { data: list.data.into_iter().map(Permission::from).collect(), list_metadata: list.list_metadata })
 }
@@ -537,7 +537,8 @@ pub async fn list_role_assignments(
     let mut sql = SqlBuilder::new(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM membership_roles WHERE membership_id = "));
     sql.bind(membership.as_str());
     sql.push_keyset("id", page);
-    let rows: Vec<AssignmentRow> = sql.query().try_map(|mut row| AssignmentRow::from_row(&mut row)).fetch_all(conn).await?;
+    let rows: Vec<AssignmentRow> =
+        sql.query().try_map(|mut row| AssignmentRow::from_row(&mut row)).fetch_all(conn).await?;
     let list = finish_page(rows, page, |row| row.id.clone());
     Ok(List { data: list.data.into_iter().map(RoleAssignment::from).collect(), list_metadata: list.list_metadata })
 }
