@@ -4,6 +4,7 @@
 //! cargo bench -p server --bench list_users                        # 100,000 users, one organization, SQLite
 //! ROSTER_BENCH_USERS=1000000 ROSTER_BENCH_ORGS=10000 cargo bench …  # the 1M-user case
 //! ROSTER_TEST_POSTGRES=postgres://user@host:port cargo bench …     # on a fresh PostgreSQL database
+//! ROSTER_BENCH_PLANS=1 cargo bench …                                # also print each case's query plan
 //! ```
 //!
 //! It seeds through the bulk path, then times the users-table call (one organization's
@@ -16,6 +17,7 @@ use app::ids::OrganizationId;
 use app::model::{MemberFilter, MemberSort, MembershipStatus, Order, Page, SearchMatch};
 use server::core::{Core, CoreSettings};
 use server::seed::seed_bulk;
+use server::store::directory::{list_members, list_users};
 use server::store::{ScratchDatabase, Store};
 use std::time::{Duration, Instant};
 
@@ -74,6 +76,23 @@ impl Case {
                 list.list_metadata.after
             }
         }
+    }
+
+    /// The query plans of one page after `cursor`, read from the store's own statements.
+    async fn plans(&self, store: &Store, after: Option<String>) -> Vec<String> {
+        let mut conn = store.read().await.expect("a connection");
+        conn.record_plans();
+        match self {
+            Case::Members { organization, filter, order } => {
+                let page = Page { limit: PAGE, after, before: None, order: *order };
+                list_members(&mut conn, store.backend(), organization, filter, &page).await.expect("members");
+            }
+            Case::Users { organization } => {
+                let page = Page { limit: PAGE, after, ..Page::default() };
+                list_users(&mut conn, None, organization.as_ref(), &page).await.expect("users");
+            }
+        }
+        conn.take_plans()
     }
 
     /// The cursor of page `number` (1-based), walked untimed in pages of 100.
@@ -192,8 +211,10 @@ async fn main() {
         ms(baseline.p50),
         ms(baseline.p99)
     );
+    let mut plans = Vec::new();
     for (name, case, page) in cases {
         let cursor = case.cursor_of_page(&core, page).await;
+        plans.push((name.clone(), case.plans(&store, cursor.clone()).await));
         let samples = if name.contains("contains") { samples / 4 } else { samples };
         let figures = measure(samples, || {
             let (case, cursor, core) = (case.clone(), cursor.clone(), &core);
@@ -209,6 +230,18 @@ async fn main() {
             ratio(figures.p50, baseline.p50),
             ratio(figures.p99, baseline.p99)
         );
+    }
+    if std::env::var_os("ROSTER_BENCH_PLANS").is_some() {
+        println!();
+        for (name, plans) in plans {
+            println!("{name}:");
+            for plan in plans {
+                // The statement's first line is enough to tell which one it is.
+                let mut lines = plan.lines();
+                println!("  {}…", lines.next().unwrap_or_default().chars().take(100).collect::<String>());
+                lines.for_each(|step| println!("  {step}"));
+            }
+        }
     }
 }
 

@@ -868,3 +868,72 @@ impl SqlitePool {
         (self.inner.size, self.inner.permits.available_permits())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ScratchDatabase, Store};
+
+    async fn store() -> (ScratchDatabase, Store) {
+        let database = ScratchDatabase::new().await.unwrap();
+        let store = Store::open(&database.url).await.unwrap();
+        (database, store)
+    }
+
+    #[tokio::test]
+    async fn numbered_placeholders_bind_by_number_whatever_their_order() {
+        let (_database, store) = store().await;
+        let mut conn = store.read().await.unwrap();
+        let (text, number): (String, i64) =
+            query_as("SELECT $2 || '', $1 + 0").bind(7_i64).bind("seven").fetch_one(&mut conn).await.unwrap();
+        assert_eq!((text.as_str(), number), ("seven", 7));
+        let missing = query("SELECT $1, $2").bind(1_i64).execute(&mut conn).await;
+        assert!(missing.is_err(), "an unbound placeholder is an error, not a null");
+    }
+
+    #[tokio::test]
+    async fn unique_violations_are_told_apart_and_dropped_transactions_roll_back() {
+        let (_database, store) = store().await;
+        let insert = || query("INSERT INTO settings (key, value) VALUES ('k', 'v')");
+        let mut tx = store.begin().await.unwrap();
+        insert().execute(&mut tx).await.unwrap();
+        assert!(insert().execute(&mut tx).await.unwrap_err().is_unique_violation());
+        drop(tx);
+        let mut conn = store.read().await.unwrap();
+        let count: i64 =
+            query_scalar("SELECT COUNT(*) FROM settings WHERE key = 'k'").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(count, 0, "the dropped transaction's insert is gone");
+        let mut tx = store.begin().await.unwrap();
+        insert().execute(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let count: i64 =
+            query_scalar("SELECT COUNT(*) FROM settings WHERE key = 'k'").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(count, 1);
+    }
+
+    #[tokio::test]
+    async fn a_value_of_the_wrong_type_names_its_column() {
+        let (_database, store) = store().await;
+        let mut conn = store.read().await.unwrap();
+        let error = query_scalar::<i64>("SELECT 'text' AS label").fetch_one(&mut conn).await.unwrap_err().to_string();
+        assert!(error.contains("label") && error.contains("integer"), "{error}");
+        let absent: Option<i64> = query_scalar("SELECT NULL AS absent").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(absent, None);
+    }
+
+    /// With STAT4, binding a new value to a range condition re-plans the statement at its next
+    /// step: every cursor page would pay for planning again (`LIBSQLITE3_FLAGS` turns it off).
+    #[tokio::test]
+    async fn sqlite_is_built_without_stat4() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(options.iter().any(|option| option == "ENABLE_FTS5"), "{options:?}");
+        assert!(!options.iter().any(|option| option.contains("STAT4")), "{options:?}");
+    }
+}
