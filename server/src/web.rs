@@ -88,7 +88,7 @@ pub fn router(core: Arc<Core>, leptos_options: LeptosOptions, settings: WebSetti
         .merge(health)
         .route("/embed/theme.css", axum::routing::get(crate::widgets::embed_theme))
         .layer(axum::Extension(cookie_settings));
-    with_middleware(app, settings).layer(middleware::from_fn_with_state(embedding, crate::widgets::allow_embedding))
+    with_middleware(app, settings, Some(embedding))
 }
 
 /// Turns on `hash_files` when the build next to this binary content-hashed the site's files
@@ -159,23 +159,79 @@ async fn cache_site_files(State(caching): State<Arc<SiteCaching>>, request: Requ
     response
 }
 
-/// Wraps `routes` in the middleware every response passes through; from the outside in:
-/// request IDs, tracing, metrics, security headers, the panic catcher, client addresses, the
-/// cross-origin check, and the statuses of errors.
-fn with_middleware(routes: Router, settings: WebSettings) -> Router {
-    let security = Arc::new(SecurityHeaders::new(&settings));
-    let settings = Arc::new(settings);
+/// Wraps `routes` in the middleware every response passes through: request IDs, tracing,
+/// then [`every_request`]. With `embedding`, the embedded users table may be framed by the
+/// origins its settings allow (see [`crate::widgets::allow_embedding`]).
+fn with_middleware(routes: Router, settings: WebSettings, embedding: Option<SharedDirectory>) -> Router {
+    let every = Arc::new(EveryRequest { security: SecurityHeaders::new(&settings), settings, embedding });
     routes
-        .layer(middleware::from_fn(crate::rest::json_not_found))
-        .layer(middleware::from_fn(status_from_error))
-        .layer(middleware::from_fn_with_state(settings.clone(), refuse_cross_origin))
-        .layer(middleware::from_fn_with_state(settings, record_client_address))
-        .layer(middleware::from_fn(catch_panics))
-        .layer(middleware::from_fn_with_state(security, add_security_headers))
-        .layer(middleware::from_fn(crate::ops::metrics::track_http))
+        .layer(middleware::from_fn_with_state(every, every_request))
         .layer(TraceLayer::new_for_http().make_span_with(crate::ops::logging::request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(UlidRequestId))
+}
+
+/// What [`every_request`] needs, fixed at start-up.
+struct EveryRequest {
+    security: SecurityHeaders,
+    settings: WebSettings,
+    embedding: Option<SharedDirectory>,
+}
+
+/// The steps every request passes through, in one middleware: as layers of their own, each
+/// would clone the route's boxed service and box a future on every request. From the outside
+/// in: metrics, the embedding policy, security headers (and the page's nonce), the panic
+/// catcher, the client's address, the cross-origin check, the statuses of server-function
+/// errors and the JSON 404 of unknown API paths.
+async fn every_request(State(every): State<Arc<EveryRequest>>, mut request: Request, next: Next) -> Response {
+    let timing = crate::ops::metrics::HttpTiming::start(&request);
+    let embedded = request.uri().path().starts_with("/embed/");
+    // Leptos's `nonce` feature, which provides this, is turned on by leptos_axum.
+    let nonce = Nonce::new();
+    request.extensions_mut().insert(nonce.clone());
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    if let Some(address) = client_address(request.headers(), peer, every.settings.trust_forwarded_for) {
+        request.extensions_mut().insert(ClientAddress(address));
+    }
+    let mut response = match refuse_cross_origin(&every.settings, &request) {
+        Some(refusal) => refusal,
+        None => {
+            let is_server_fn = request.uri().path().starts_with(app::SERVER_FN_PREFIX);
+            let is_api = crate::rest::is_api_path(request.uri().path());
+            let response = catch_panics(request, next).await;
+            let response = if is_server_fn { status_from_error(response).await } else { response };
+            if is_api { crate::rest::json_not_found(response) } else { response }
+        }
+    };
+    every.security.apply(response.headers_mut(), &nonce);
+    if embedded && let Some(directory) = &every.embedding {
+        crate::widgets::allow_embedding(directory, &mut response).await;
+    }
+    timing.finish(&response);
+    response
+}
+
+/// Allows an origin when the environment's settings list it, read per request so that a change
+/// applies at once on every replica.
+pub(crate) fn origin_allowed_by_settings(directory: SharedDirectory) -> tower_http::cors::AllowOrigin {
+    tower_http::cors::AllowOrigin::async_predicate(move |origin: HeaderValue, _: &Parts| {
+        let directory = directory.clone();
+        async move {
+            match origin.to_str() {
+                Ok(origin) => directory.allows_cors_origin(origin).await.unwrap_or(false),
+                Err(_) => false,
+            }
+        }
+    })
+}
+
+/// Answers `request` through `cors` (a layer built once) around the rest of the stack.
+pub(crate) async fn with_cors(cors: &tower_http::cors::CorsLayer, request: Request, next: Next) -> Response {
+    use tower::ServiceExt;
+    match cors.layer(next).oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
 }
 
 /// Request IDs are ULIDs, like every other ID here.
@@ -246,22 +302,7 @@ impl SecurityHeaders {
     }
 }
 
-/// Gives each request a fresh nonce, for [`provide_request_nonce`] to put on the page's
-/// scripts, and adds the security headers, with a policy naming that nonce, to its response.
-async fn add_security_headers(
-    State(security): State<Arc<SecurityHeaders>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    // Leptos's `nonce` feature, which provides this, is turned on by leptos_axum.
-    let nonce = Nonce::new();
-    request.extensions_mut().insert(nonce.clone());
-    let mut response = next.run(request).await;
-    security.apply(response.headers_mut(), &nonce);
-    response
-}
-
-/// Makes the request's nonce (see [`add_security_headers`]) the one Leptos puts on its
+/// Makes the request's nonce (see [`every_request`]) the one Leptos puts on its
 /// scripts. leptos_axum provides a fresh nonce of its own before this context runs, which the
 /// `Content-Security-Policy` header could not name.
 fn provide_request_nonce() {
@@ -276,12 +317,8 @@ fn provide_request_nonce() {
 /// tower-http's `CatchPanicLayer` does the catching too, but its handler never sees the
 /// request, so its answer could not name it.
 async fn catch_panics(request: Request, next: Next) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    // Reference counts, not copies: they are read only if the request panics.
+    let request_id = request.extensions().get::<RequestId>().cloned();
     let path = crate::ops::logging::loggable_path(&request);
     let mut handling = std::pin::pin!(next.run(request));
     // A panic unwinds out of the `poll` that hit it; the future is never polled again.
@@ -299,7 +336,8 @@ async fn catch_panics(request: Request, next: Next) -> Response {
                 .copied()
                 .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("(no message)");
-            tracing::error!(request_id, path, panic = message, "a request panicked");
+            let request_id = request_id.as_ref().and_then(|id| id.header_value().to_str().ok()).unwrap_or_default();
+            tracing::error!(request_id, %path, panic = message, "a request panicked");
             let body = serde_json::json!({
                 "code": "server_error",
                 "message": AppError::Internal.to_string(),
@@ -356,14 +394,14 @@ fn is_cross_origin(headers: &HeaderMap, settings: &WebSettings) -> bool {
 
 /// Refuses state-changing calls from other sites, so a page elsewhere cannot act with a
 /// signed-in admin's cookie. The REST API (bearer keys, no cookies) is not affected.
-async fn refuse_cross_origin(State(settings): State<Arc<WebSettings>>, request: Request, next: Next) -> Response {
+fn refuse_cross_origin(settings: &WebSettings, request: &Request) -> Option<Response> {
     let guarded = changes_state(request.method()) && request.uri().path().starts_with(app::SERVER_FN_PREFIX);
-    if guarded && is_cross_origin(request.headers(), &settings) {
-        tracing::warn!(path = %request.uri().path(), origin = ?request.headers().get(header::ORIGIN), "refused a cross-origin call");
-        let error = AppError::Forbidden("Cross-origin requests are not allowed.".into());
-        return server_fn_error(StatusCode::FORBIDDEN, &error);
+    if !guarded || !is_cross_origin(request.headers(), settings) {
+        return None;
     }
-    next.run(request).await
+    tracing::warn!(path = %request.uri().path(), origin = ?request.headers().get(header::ORIGIN), "refused a cross-origin call");
+    let error = AppError::Forbidden("Cross-origin requests are not allowed.".into());
+    Some(server_fn_error(StatusCode::FORBIDDEN, &error))
 }
 
 /// Gives every failed server-function call the status of its [`AppError`].
@@ -371,10 +409,8 @@ async fn refuse_cross_origin(State(settings): State<Arc<WebSettings>>, request: 
 /// Server functions answer errors with 500 unless told otherwise, and some errors (a missing
 /// or malformed argument) happen before the function body runs; reading the status off the
 /// error itself covers them all in one place.
-async fn status_from_error(request: Request, next: Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with(app::SERVER_FN_PREFIX);
-    let response = next.run(request).await;
-    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+async fn status_from_error(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -399,15 +435,6 @@ fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for
         .filter(|address| !address.is_empty())
         .map(str::to_owned);
     forwarded.or_else(|| peer.map(|ip| ip.to_string()))
-}
-
-/// Puts the client's address where server functions find it.
-async fn record_client_address(State(settings): State<Arc<WebSettings>>, mut request: Request, next: Next) -> Response {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    if let Some(address) = client_address(request.headers(), peer, settings.trust_forwarded_for) {
-        request.extensions_mut().insert(ClientAddress(address));
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]
@@ -507,7 +534,7 @@ mod tests {
         use tower::ServiceExt;
         let panicking = Router::new().route("/boom", axum::routing::get(buggy_handler));
         let request = http::Request::get("/boom").body(Body::empty()).unwrap();
-        let response = with_middleware(panicking, WebSettings::default()).oneshot(request).await.unwrap();
+        let response = with_middleware(panicking, WebSettings::default(), None).oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");

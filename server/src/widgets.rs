@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{self, MethodRouter};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tower_http::cors::CorsLayer;
 
 /// Every widget route, registered once: the router serves them and [`route_table`] lists them
 /// for the authorization matrix.
@@ -73,7 +74,7 @@ pub fn router(directory: SharedDirectory) -> Router {
     // Unknown `/_widgets/` paths get the JSON 404 of `rest::json_not_found`.
     router
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(directory.clone(), widget_cors))
+        .layer(axum::middleware::from_fn_with_state(widget_cors_layer(directory.clone()), widget_cors))
         .with_state(directory)
 }
 
@@ -146,22 +147,13 @@ mod tests {
 }
 
 /// Lets the applications of the environment's allowed origins frame the embedded users table
-/// (`/embed/…`): its `frame-ancestors` names them instead of `'none'`, and it drops
-/// `X-Frame-Options: DENY`. Every other page stays unframeable.
-pub async fn allow_embedding(
-    State(directory): State<SharedDirectory>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let embedded = request.uri().path().starts_with("/embed/");
-    let mut response = next.run(request).await;
-    if !embedded {
-        return response;
-    }
+/// (`/embed/…`, whose `response` this is): its `frame-ancestors` names them instead of
+/// `'none'`, and it drops `X-Frame-Options: DENY`. Every other page stays unframeable.
+pub async fn allow_embedding(directory: &SharedDirectory, response: &mut Response) {
     let origins = directory.embedding_origins().await.unwrap_or_default();
     let headers = response.headers_mut();
     if origins.is_empty() {
-        return response;
+        return;
     }
     headers.remove(header::X_FRAME_OPTIONS);
     let policy = headers.get(header::CONTENT_SECURITY_POLICY).and_then(|value| value.to_str().ok());
@@ -170,7 +162,6 @@ pub async fn allow_embedding(
     if let Some(value) = framed.and_then(|policy| HeaderValue::from_str(&policy).ok()) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    response
 }
 
 /// The headers the widgets send.
@@ -179,30 +170,21 @@ const ALLOWED_HEADERS: [&str; 5] =
 
 /// CORS for the widgets: an origin is allowed when the environment's settings list it (read
 /// per request). No cookies are involved, so no credentials are allowed.
+fn widget_cors_layer(directory: SharedDirectory) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(crate::web::origin_allowed_by_settings(directory))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers(ALLOWED_HEADERS.map(HeaderName::from_static))
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Applies `cors` (built once, at start-up) to a widget call.
 async fn widget_cors(
-    State(directory): State<SharedDirectory>,
+    State(cors): State<CorsLayer>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    use tower::{Layer, ServiceExt};
-    use tower_http::cors::{AllowOrigin, CorsLayer};
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _parts: &Parts| {
-            let directory = directory.clone();
-            async move {
-                match origin.to_str() {
-                    Ok(origin) => directory.allows_cors_origin(origin).await.unwrap_or(false),
-                    Err(_) => false,
-                }
-            }
-        }))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers(ALLOWED_HEADERS.map(HeaderName::from_static))
-        .max_age(std::time::Duration::from_secs(600));
-    match cors.layer(next).oneshot(request).await {
-        Ok(response) => response.into_response(),
-        Err(never) => match never {},
-    }
+    crate::web::with_cors(&cors, request, next).await
 }
 
 /// A call holding a valid widget token.

@@ -72,10 +72,24 @@ pub fn request_span(request: &Request) -> tracing::Span {
 
 /// The path of a request as logs may show it: never the query, and for a route whose path
 /// carries a secret (`/user_management/invitations/by_token/{token}`), the route's template.
-pub fn loggable_path(request: &Request) -> String {
-    match request.extensions().get::<MatchedPath>() {
-        Some(route) if carries_secret(route.as_str()) => route.as_str().to_owned(),
-        _ => request.uri().path().to_owned(),
+/// Formatted only when a log line is written.
+pub fn loggable_path(request: &Request) -> LoggablePath {
+    LoggablePath { route: request.extensions().get::<MatchedPath>().cloned(), uri: request.uri().clone() }
+}
+
+/// A request's path, as [`loggable_path`] shows it; holding it costs two reference counts.
+#[derive(Clone, Debug)]
+pub struct LoggablePath {
+    route: Option<MatchedPath>,
+    uri: axum::http::Uri,
+}
+
+impl std::fmt::Display for LoggablePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.route {
+            Some(route) if carries_secret(route.as_str()) => f.write_str(route.as_str()),
+            _ => f.write_str(self.uri.path()),
+        }
     }
 }
 
@@ -103,11 +117,11 @@ mod tests {
     #[tokio::test]
     async fn secret_paths_are_logged_as_their_template_and_queries_never() {
         use tower::ServiceExt;
-        let echo = || axum::routing::get(|request: Request| async move { loggable_path(&request) });
+        let echo = || axum::routing::get(|request: Request| async move { loggable_path(&request).to_string() });
         let app = axum::Router::new()
             .route("/user_management/invitations/by_token/{token}", echo())
             .route("/user_management/users/{id}", echo())
-            .fallback(|request: Request| async move { loggable_path(&request) });
+            .fallback(|request: Request| async move { loggable_path(&request).to_string() });
         let logged = |path: &'static str| {
             let app = app.clone();
             async move {

@@ -94,15 +94,33 @@ fn describe() {
 /// Counts and times every request, labelled with its route template (never the address
 /// itself, whose IDs would make a series per user).
 pub async fn track_http(request: Request, next: Next) -> Response {
-    let route = route_label(&request);
-    let method = method_label(request.method());
-    let started = Instant::now();
+    let timing = HttpTiming::start(&request);
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route.clone())
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!(HTTP_REQUESTS, "method" => method, "route" => route, "status" => status).increment(1);
+    timing.finish(&response);
     response
+}
+
+/// One request's metrics, from its start to its response.
+pub struct HttpTiming {
+    method: &'static str,
+    route: String,
+    started: Instant,
+}
+
+impl HttpTiming {
+    /// Starts timing `request`.
+    pub fn start(request: &Request) -> Self {
+        Self { method: method_label(request.method()), route: route_label(request), started: Instant::now() }
+    }
+
+    /// Records the duration and the count under the response's status.
+    pub fn finish(self, response: &Response) {
+        let status = response.status().as_u16().to_string();
+        metrics::histogram!(HTTP_DURATION, "method" => self.method, "route" => self.route.clone())
+            .record(self.started.elapsed().as_secs_f64());
+        metrics::counter!(HTTP_REQUESTS, "method" => self.method, "route" => self.route, "status" => status)
+            .increment(1);
+    }
 }
 
 /// The route template a request matched, or a fixed label.

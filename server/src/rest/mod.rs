@@ -126,13 +126,14 @@ impl Routes {
 
 /// The REST routes.
 pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router {
+    let cors = browser_cors_layer(directory.clone());
     let state = RestState { directory, store };
     routes()
         .router
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), remember_responses))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), browser_cors))
+        .layer(axum::middleware::from_fn_with_state(cors, browser_cors))
         .with_state(state)
 }
 
@@ -146,37 +147,27 @@ fn is_browser_route(path: &str) -> bool {
 
 /// CORS for the browser routes: an origin is allowed when the environment's settings list it
 /// (read per request, so a change applies at once on every replica).
-async fn browser_cors(
-    State(state): State<RestState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    use tower::{Layer, ServiceExt};
-    use tower_http::cors::{AllowOrigin, CorsLayer};
-    if !is_browser_route(request.uri().path()) {
-        return next.run(request).await;
-    }
-    let directory = state.directory.clone();
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _parts: &Parts| {
-            let directory = directory.clone();
-            async move {
-                match origin.to_str() {
-                    Ok(origin) => directory.allows_cors_origin(origin).await.unwrap_or(false),
-                    Err(_) => false,
-                }
-            }
-        }))
+fn browser_cors_layer(directory: SharedDirectory) -> tower_http::cors::CorsLayer {
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(crate::web::origin_allowed_by_settings(directory))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         // authkit-js sends its code exchange with credentials outside development; the origins
         // are an explicit allow-list, never a wildcard, so this is allowed and safe.
         .allow_credentials(true)
-        .max_age(std::time::Duration::from_secs(600));
-    match cors.layer(next).oneshot(request).await {
-        Ok(response) => response.into_response(),
-        Err(never) => match never {},
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Applies `cors` (built once, at start-up) to the browser routes.
+async fn browser_cors(
+    State(cors): State<tower_http::cors::CorsLayer>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !is_browser_route(request.uri().path()) {
+        return next.run(request).await;
     }
+    crate::web::with_cors(&cors, request, next).await
 }
 
 /// The path prefixes of the API.
@@ -191,14 +182,17 @@ const API_PREFIXES: [&str; 8] = [
     "/_widgets/",
 ];
 
-/// Answers unknown API paths with a JSON 404 (the SDKs parse every error body as JSON)
-/// rather than the dashboard's "page not found".
-pub async fn json_not_found(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let is_api = API_PREFIXES.iter().any(|prefix| request.uri().path().starts_with(prefix));
-    let response = next.run(request).await;
+/// True for a path of the API.
+pub fn is_api_path(path: &str) -> bool {
+    API_PREFIXES.iter().any(|prefix| path.starts_with(prefix))
+}
+
+/// Answers an unknown API path (a 404 that is not already JSON) with a JSON 404, as the SDKs
+/// parse every error body as JSON, rather than the dashboard's "page not found".
+pub fn json_not_found(response: Response) -> Response {
     let is_json =
         response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_api && response.status() == StatusCode::NOT_FOUND && !is_json {
+    if response.status() == StatusCode::NOT_FOUND && !is_json {
         return ApiError(AppError::NotFound("The requested path".into())).into_response();
     }
     response

@@ -132,7 +132,11 @@ impl Cell {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(value) => Cell::Int(value),
             ValueRef::Real(value) => Cell::Real(value),
-            ValueRef::Text(text) | ValueRef::Blob(text) => Cell::Text(String::from_utf8_lossy(text).into_owned()),
+            ValueRef::Text(text) | ValueRef::Blob(text) => Cell::Text(match std::str::from_utf8(text) {
+                Ok(text) => text.to_owned(),
+                // SQLite stores what it is given; Roster only ever gives it UTF-8.
+                Err(_) => String::from_utf8_lossy(text).into_owned(),
+            }),
         }
     }
 
