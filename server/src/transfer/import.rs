@@ -432,7 +432,7 @@ impl Importer<'_> {
             if !external.is_empty() {
                 sql.push(" OR external_id IN ").bind_list(external);
             }
-            for row in sql.query().fetch_all(&mut *conn).await? {
+            for row in sql.query().fetch_all(&mut conn).await? {
                 let stored = StoredUser {
                     id: row.try_get("id")?,
                     email: row.try_get("email")?,
@@ -581,7 +581,7 @@ impl Importer<'_> {
                 bind_int(&mut sql, user.last_sign_in_at);
                 sql.push(", ").bind(user.created_at).push(", ").bind(user.updated_at).push(")");
             }
-            sql.query().execute(&mut *tx).await?;
+            sql.query().execute(&mut tx).await?;
         }
         if let Some(search_fill) = search_fill {
             search_fill.complete(&mut tx).await?;
@@ -606,7 +606,7 @@ impl Importer<'_> {
             db::query("UPDATE users SET is_platform_admin = $2 WHERE id = $1")
                 .bind(id.as_str())
                 .bind(i64::from(user.is_platform_admin))
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             if let Some((hash, kind)) = &user.password
                 && Some(hash) != stored.password_hash.as_ref()
@@ -632,12 +632,12 @@ impl Importer<'_> {
                 Some(organization) => {
                     db::query_scalar("SELECT slug FROM roles WHERE organization_id = $1")
                         .bind(organization)
-                        .fetch_all(&mut *conn)
+                        .fetch_all(&mut conn)
                         .await?
                 }
                 None => {
                     db::query_scalar("SELECT slug FROM roles WHERE organization_id IS NULL")
-                        .fetch_all(&mut *conn)
+                        .fetch_all(&mut conn)
                         .await?
                 }
             };
@@ -668,7 +668,7 @@ impl Importer<'_> {
         let mut sql = self.sql("SELECT id, email, name_key, last_name_key, last_sign_in_at FROM users WHERE id IN ");
         sql.bind_list(lines.iter().map(|(_, _, user, _)| user.as_str()));
         let mut users: HashMap<String, (String, String, String, i64)> = HashMap::new();
-        for row in sql.query().fetch_all(&mut *conn).await? {
+        for row in sql.query().fetch_all(&mut conn).await? {
             users.insert(
                 row.try_get("id")?,
                 (
@@ -682,13 +682,13 @@ impl Importer<'_> {
         let mut sql = self.sql("SELECT id FROM organizations WHERE id IN ");
         sql.bind_list(lines.iter().map(|(_, _, _, organization)| organization.as_str()));
         let organizations: HashSet<String> =
-            sql.query().fetch_all(&mut *conn).await?.iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?;
+            sql.query().fetch_all(&mut conn).await?.iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?;
         let mut sql = self.sql("SELECT id, organization_id, user_id, status FROM memberships WHERE user_id IN ");
         sql.bind_list(lines.iter().map(|(_, _, user, _)| user.as_str())).push(" OR id IN ");
         sql.bind_list(lines.iter().map(|(_, membership, _, _)| membership.id.as_str()));
         let mut existing: HashMap<(String, String), (String, String)> = HashMap::new();
         let mut taken_ids = HashSet::new();
-        for row in sql.query().fetch_all(&mut *conn).await? {
+        for row in sql.query().fetch_all(&mut conn).await? {
             let id: String = row.try_get("id")?;
             taken_ids.insert(id.clone());
             existing.insert((row.try_get("organization_id")?, row.try_get("user_id")?), (id, row.try_get("status")?));
@@ -697,7 +697,7 @@ impl Importer<'_> {
         if !existing.is_empty() {
             let mut sql = self.sql("SELECT membership_id, role_slug FROM membership_roles WHERE membership_id IN ");
             sql.bind_list(existing.values().map(|(id, _)| id.as_str())).push(" ORDER BY membership_id, position");
-            for row in sql.query().fetch_all(&mut *conn).await? {
+            for row in sql.query().fetch_all(&mut conn).await? {
                 held.entry(row.try_get("membership_id")?).or_default().push(row.try_get("role_slug")?);
             }
         }
@@ -795,18 +795,18 @@ impl Importer<'_> {
                             sql.bind(email).push(", ").bind(name_key).push(", ").bind(last_name_key).push(", ");
                             sql.bind(signed_in).push(")");
                         }
-                        sql.query().execute(&mut *tx).await?;
+                        sql.query().execute(&mut tx).await?;
                     }
                     for write in writes.iter().filter(|write| !write.new) {
                         db::query("UPDATE memberships SET status = $2, updated_at = $3 WHERE id = $1")
                             .bind(write.id.as_str())
                             .bind(write.status)
                             .bind(write.updated_at)
-                            .execute(&mut *tx)
+                            .execute(&mut tx)
                             .await?;
                         db::query("DELETE FROM membership_roles WHERE membership_id = $1")
                             .bind(write.id.as_str())
-                            .execute(&mut *tx)
+                            .execute(&mut tx)
                             .await?;
                     }
                     let roles: Vec<(&Write, usize, &String)> = writes
@@ -822,7 +822,7 @@ impl Importer<'_> {
                             sql.bind(write.id.as_str()).push(", ").bind(slug.as_str()).push(", ");
                             sql.bind(*position as i64).push(", ").bind(write.organization.as_str()).push(")");
                         }
-                        sql.query().execute(&mut *tx).await?;
+                        sql.query().execute(&mut tx).await?;
                     }
                     tx.commit().await?;
                     anyhow::Ok(())
@@ -855,7 +855,7 @@ impl Importer<'_> {
         let mut conn = self.store.read().await?;
         let stored = db::query("SELECT name, description FROM permissions WHERE slug = $1")
             .bind(&permission.slug)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut conn)
             .await?;
         drop(conn);
         let outcome = match stored {
@@ -891,7 +891,7 @@ impl Importer<'_> {
                     let mut conn = self.store.read().await?;
                     let taken: Option<String> = db::query_scalar("SELECT id FROM permissions WHERE id = $1")
                         .bind(id.as_str())
-                        .fetch_optional(&mut *conn)
+                        .fetch_optional(&mut conn)
                         .await?;
                     let id = if taken.is_some() { PermissionId::generate() } else { id };
                     db::query(
@@ -904,7 +904,7 @@ impl Importer<'_> {
                     .bind(permission.description.as_deref())
                     .bind(created_at)
                     .bind(parse_time("updated_at", &permission.updated_at, created_at).unwrap_or(created_at))
-                    .execute(&mut *conn)
+                    .execute(&mut conn)
                     .await?;
                 }
                 Outcome::Created
@@ -948,14 +948,14 @@ impl Importer<'_> {
             Some(external) => {
                 db::query_scalar::<String>("SELECT id FROM organizations WHERE external_id = $1")
                     .bind(external)
-                    .fetch_optional(&mut *conn)
+                    .fetch_optional(&mut conn)
                     .await?
             }
             None => None,
         };
         let by_id: Option<String> = db::query_scalar("SELECT id FROM organizations WHERE id = $1")
             .bind(&organization.id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut conn)
             .await?;
         // A row with the file's ID but another external ID is another organization.
         let matched = match (&by_external, &by_id, &external_id) {
@@ -964,7 +964,7 @@ impl Importer<'_> {
             (None, Some(found), Some(_)) => {
                 let stored: Option<String> = db::query_scalar("SELECT external_id FROM organizations WHERE id = $1")
                     .bind(found)
-                    .fetch_one(&mut *conn)
+                    .fetch_one(&mut conn)
                     .await?;
                 stored.is_none().then(|| found.clone())
             }
@@ -980,12 +980,12 @@ impl Importer<'_> {
                      WHERE id = $1",
                 )
                 .bind(&id)
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut conn)
                 .await?;
                 let domains: Vec<String> =
                     db::query_scalar("SELECT domain FROM organization_domains WHERE organization_id = $1")
                         .bind(&id)
-                        .fetch_all(&mut *conn)
+                        .fetch_all(&mut conn)
                         .await?;
                 let missing: Vec<&DomainLine> =
                     organization.domains.iter().filter(|domain| !domains.contains(&domain.domain)).collect();
@@ -1013,7 +1013,7 @@ impl Importer<'_> {
                         .bind(serde_json::to_string(&organization.metadata)?)
                         .bind(i64::from(organization.allow_profiles_outside_organization))
                         .bind(now)
-                        .execute(&mut *tx)
+                        .execute(&mut tx)
                         .await?;
                         insert_domains(&mut tx, &id, &missing, now).await?;
                         tx.commit().await?;
@@ -1047,7 +1047,7 @@ impl Importer<'_> {
                     .bind(i64::from(organization.allow_profiles_outside_organization))
                     .bind(created_at)
                     .bind(parse_time("updated_at", &organization.updated_at, created_at).unwrap_or(created_at))
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await
                     .map_err(|error| anyhow::anyhow!("inserting the organization of line {line}: {error}"))?;
                     insert_domains(&mut tx, &id, &organization.domains.iter().collect::<Vec<_>>(), now).await?;
@@ -1079,7 +1079,7 @@ impl Importer<'_> {
         if let Some(organization) = &organization {
             let exists: Option<String> = db::query_scalar("SELECT id FROM organizations WHERE id = $1")
                 .bind(organization)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(&mut conn)
                 .await?;
             if exists.is_none() && !self.created_organizations.contains(organization) {
                 let error = format!("organization_id: no organization {organization} above or in the store");
@@ -1094,7 +1094,7 @@ impl Importer<'_> {
         if !permissions.is_empty() {
             let mut sql = self.sql("SELECT slug FROM permissions WHERE slug IN ");
             sql.bind_list(permissions.iter().map(String::as_str));
-            for row in sql.query().fetch_all(&mut *conn).await? {
+            for row in sql.query().fetch_all(&mut conn).await? {
                 known.insert(row.try_get("slug")?);
             }
         }
@@ -1110,7 +1110,7 @@ impl Importer<'_> {
             Some(organization) => sql.push(" AND organization_id = ").bind(organization.as_str()),
             None => sql.push(" AND organization_id IS NULL"),
         };
-        let stored = sql.query().fetch_optional(&mut *conn).await?;
+        let stored = sql.query().fetch_optional(&mut conn).await?;
         let outcome = match stored {
             Some(row) => {
                 let id: String = row.try_get("id")?;
@@ -1118,7 +1118,7 @@ impl Importer<'_> {
                     "SELECT permission_slug FROM role_permissions WHERE role_id = $1 ORDER BY permission_slug",
                 )
                 .bind(&id)
-                .fetch_all(&mut *conn)
+                .fetch_all(&mut conn)
                 .await?;
                 let same = row.try_get::<String>("name")? == role.name
                     && row.try_get::<Option<String>>("description")? == role.description
@@ -1136,7 +1136,7 @@ impl Importer<'_> {
                             .bind(&role.name)
                             .bind(role.description.as_deref())
                             .bind(now)
-                            .execute(&mut *tx)
+                            .execute(&mut tx)
                             .await?;
                         write_role_details(&mut tx, &id, organization.as_deref(), role.is_default, &permissions)
                             .await?;
@@ -1149,7 +1149,7 @@ impl Importer<'_> {
                 let id = role.id.as_deref().and_then(RoleId::parse).unwrap_or_else(RoleId::generate);
                 let taken: Option<String> = db::query_scalar("SELECT id FROM roles WHERE id = $1")
                     .bind(id.as_str())
-                    .fetch_optional(&mut *conn)
+                    .fetch_optional(&mut conn)
                     .await?;
                 let id = if taken.is_some() { RoleId::generate() } else { id };
                 let priority = match role.priority {
@@ -1160,7 +1160,7 @@ impl Importer<'_> {
                             Some(organization) => sql.push("organization_id = ").bind(organization.as_str()),
                             None => sql.push("organization_id IS NULL"),
                         };
-                        sql.query().fetch_one(&mut *conn).await?.try_get(0)?
+                        sql.query().fetch_one(&mut conn).await?.try_get(0)?
                     }
                 };
                 drop(conn);
@@ -1179,7 +1179,7 @@ impl Importer<'_> {
                     .bind(priority)
                     .bind(created_at)
                     .bind(parse_time("updated_at", &role.updated_at, created_at).unwrap_or(created_at))
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
                     write_role_details(&mut tx, id.as_str(), organization.as_deref(), role.is_default, &permissions)
                         .await?;
@@ -1227,7 +1227,7 @@ impl Importer<'_> {
         if let Some(organization) = &organization {
             let exists: Option<String> = db::query_scalar("SELECT id FROM organizations WHERE id = $1")
                 .bind(organization)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(&mut conn)
                 .await?;
             if exists.is_none() && !self.created_organizations.contains(organization) {
                 let error = format!("organization_id: no organization {organization} above or in the store");
@@ -1238,7 +1238,7 @@ impl Importer<'_> {
         let stored = db::query("SELECT id, email, organization_id FROM invitations WHERE id = $1 OR token = $2")
             .bind(&invitation.id)
             .bind(&invitation.token)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut conn)
             .await?;
         let outcome = match stored {
             Some(row) => {
@@ -1257,7 +1257,7 @@ impl Importer<'_> {
                     Some(inviter) => {
                         db::query_scalar::<String>("SELECT id FROM users WHERE id = $1")
                             .bind(&inviter)
-                            .fetch_optional(&mut *conn)
+                            .fetch_optional(&mut conn)
                             .await?
                     }
                     None => None,
