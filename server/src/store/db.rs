@@ -925,19 +925,38 @@ mod tests {
         assert_eq!(absent, None);
     }
 
-    /// With STAT4, binding a new value to a range condition re-plans the statement at its next
-    /// step: every cursor page would pay for planning again (`LIBSQLITE3_FLAGS` turns it off).
-    #[tokio::test]
-    async fn sqlite_is_built_without_stat4() {
+    /// SQLite is built with STAT4, whose samples let searches be planned for their text; a
+    /// cursor bound through [`SqlBuilder::bind_cursor`](crate::store::sql::SqlBuilder::bind_cursor)
+    /// keeps its statement's plan from page to page, where a bare one has it planned again.
+    #[test]
+    fn cursor_pages_keep_their_plan_under_stat4() {
+        use rusqlite::StatementStatus;
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         let options: Vec<String> = conn
             .prepare("PRAGMA compile_options")
             .unwrap()
             .query_map([], |row| row.get(0))
             .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert!(options.iter().any(|option| option == "ENABLE_FTS5"), "{options:?}");
-        assert!(!options.iter().any(|option| option.contains("STAT4")), "{options:?}");
+            .map(Result::unwrap)
+            .collect();
+        assert!(options.iter().any(|option| option == "ENABLE_STAT4"), "{options:?}");
+        conn.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)").unwrap();
+        for n in 0..2_000 {
+            conn.execute("INSERT INTO t VALUES (?1, ?2)", rusqlite::params![format!("id_{n:05}"), n]).unwrap();
+        }
+        conn.execute_batch("ANALYZE").unwrap();
+        let replans = |sql: &str| {
+            let mut statement = conn.prepare(sql).unwrap();
+            for cursor in ["id_01500", "id_00900", "id_00100"] {
+                let mut rows = statement.query([cursor]).unwrap();
+                while rows.next().unwrap().is_some() {}
+            }
+            statement.get_status(StatementStatus::RePrepare)
+        };
+        assert!(
+            replans("SELECT id FROM t WHERE id < ?1 ORDER BY id DESC LIMIT 11") > 0,
+            "a bare cursor is planned again"
+        );
+        assert_eq!(replans("SELECT id FROM t WHERE id < (?1 || '') ORDER BY id DESC LIMIT 11"), 0);
     }
 }
