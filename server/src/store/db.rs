@@ -926,7 +926,7 @@ mod tests {
     }
 
     /// SQLite is built with STAT4, whose samples let searches be planned for their text; a
-    /// cursor bound through [`SqlBuilder::bind_cursor`](crate::store::sql::SqlBuilder::bind_cursor)
+    /// cursor bound through [`SqlBuilder::bind_keeping_plan`](crate::store::sql::SqlBuilder::bind_keeping_plan)
     /// keeps its statement's plan from page to page, where a bare one has it planned again.
     #[test]
     fn cursor_pages_keep_their_plan_under_stat4() {

@@ -49,16 +49,17 @@ impl SqlBuilder {
         self
     }
 
-    /// Appends a placeholder for a cursor value, wrapped in an expression that leaves it
-    /// unchanged (`($n || '')` for text, `($n + 0)` for numbers).
+    /// Appends a placeholder for a value the planner does not read, wrapped in an expression
+    /// that leaves it unchanged (`($n || '')` for text, `($n + 0)` for numbers): for cursors,
+    /// and for conditions whose best plan is the same whatever the value.
     ///
-    /// SQLite's planner reads a bare placeholder's value to estimate a range from the index
-    /// samples of `ANALYZE` (STAT4), and must then plan the statement again whenever a new
-    /// value is bound: every cursor page paid for planning once more. It does not look inside
+    /// SQLite's planner reads a bare placeholder's value to estimate its rows from the index
+    /// samples of `ANALYZE` (STAT4), and must then plan the statement again every time a value
+    /// is bound to it: every cursor page paid for planning once more. It does not look inside
     /// an expression, so the statement keeps its plan, which for a keyset page is the same
     /// index range whatever the cursor. Searches bind theirs bare: their best plan depends on
     /// the text (a common prefix walks the index in order, a rare one looks matches up).
-    pub fn bind_cursor(&mut self, value: impl Into<Value>) -> &mut Self {
+    pub fn bind_keeping_plan(&mut self, value: impl Into<Value>) -> &mut Self {
         let value = value.into();
         let wrap = if matches!(value, Value::Text(_)) { " || '')" } else { " + 0)" };
         self.push("(").bind(value).push(wrap)
@@ -85,7 +86,7 @@ impl SqlBuilder {
         let ascending = (page.order == Order::Asc) != backwards;
         if let Some(cursor) = page.after.as_ref().or(page.before.as_ref()) {
             self.push(&format!(" AND {column} {} ", if ascending { ">" } else { "<" }));
-            self.bind_cursor(cursor.as_str());
+            self.bind_keeping_plan(cursor.as_str());
         }
         self.push(&format!(" ORDER BY {column} {} LIMIT ", if ascending { "ASC" } else { "DESC" }));
         self.bind(i64::from(page.limit) + 1)
@@ -107,7 +108,7 @@ impl SqlBuilder {
         let (direction, comparison) = if ascending { ("ASC", ">") } else { ("DESC", "<") };
         if let Some((cursor_id, value)) = cursor {
             self.push(&format!(" AND ({sort}, {id}) {comparison} ("));
-            self.bind_cursor(value).push(", ").bind_cursor(cursor_id).push(")");
+            self.bind_keeping_plan(value).push(", ").bind_keeping_plan(cursor_id).push(")");
         }
         self.push(&format!(" ORDER BY {sort} {direction}, {id} {direction} LIMIT "));
         self.bind(i64::from(page.limit) + 1)

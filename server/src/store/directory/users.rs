@@ -349,7 +349,9 @@ pub async fn list_users(
             let mut sql = SqlBuilder::new(&format!(
                 "SELECT {USER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = "
             ));
-            sql.bind(organization.as_str());
+            // One plan serves every organization, small or large: the range of its
+            // memberships in the (organization, user) index.
+            sql.bind_keeping_plan(organization.as_str());
             (sql, "m.user_id")
         }
         None => (SqlBuilder::new(&format!("SELECT {USER_COLUMNS} FROM users u WHERE 1 = 1")), "u.id"),
