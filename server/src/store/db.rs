@@ -13,7 +13,6 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{Column as _, Postgres, Row as _, TypeInfo as _};
 use std::collections::HashMap;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -315,13 +314,17 @@ pub fn query(sql: &str) -> Query<'_> {
 
 /// Starts a statement whose rows are read as `T`.
 pub fn query_as<T: FromRow>(sql: &str) -> QueryAs<'_, T> {
-    QueryAs { query: query(sql), row: PhantomData }
+    query(sql).try_map(|mut row| T::from_row(&mut row))
 }
 
 /// Starts a statement whose first column is read as `T`.
-pub fn query_scalar<T: Decode>(sql: &str) -> QueryScalar<'_, T> {
-    QueryScalar { query: query(sql), value: PhantomData }
+pub fn query_scalar<T: Decode>(sql: &str) -> QueryAs<'_, T> {
+    query(sql).try_map(|mut row| row.take(0))
 }
+
+/// A statement whose rows are read as `T` by a plain function ([`query_as`],
+/// [`query_scalar`]).
+pub type QueryAs<'q, T> = QueryMap<'q, fn(Row) -> Result<T, Error>>;
 
 /// How many rows a run reads at most.
 #[derive(Clone, Copy)]
@@ -379,6 +382,12 @@ pub struct QueryMap<'q, F> {
 }
 
 impl<T, F: FnMut(Row) -> Result<T, Error>> QueryMap<'_, F> {
+    /// Binds the next placeholder.
+    pub fn bind(mut self, value: impl Into<Param>) -> Self {
+        self.query.params.push(value.into());
+        self
+    }
+
     /// Reads every row.
     pub async fn fetch_all(self, conn: &mut Connection) -> Result<Vec<T>, Error> {
         self.query.fetch_all(conn).await?.into_iter().map(self.map).collect()
@@ -388,65 +397,10 @@ impl<T, F: FnMut(Row) -> Result<T, Error>> QueryMap<'_, F> {
     pub async fn fetch_optional(mut self, conn: &mut Connection) -> Result<Option<T>, Error> {
         self.query.fetch_optional(conn).await?.map(&mut self.map).transpose()
     }
-}
-
-/// A statement whose rows are read as `T`.
-#[must_use = "a query does nothing until it is run"]
-pub struct QueryAs<'q, T> {
-    query: Query<'q>,
-    row: PhantomData<fn() -> T>,
-}
-
-impl<T: FromRow> QueryAs<'_, T> {
-    /// Binds the next placeholder.
-    pub fn bind(mut self, value: impl Into<Param>) -> Self {
-        self.query.params.push(value.into());
-        self
-    }
-
-    /// Reads every row.
-    pub async fn fetch_all(self, conn: &mut Connection) -> Result<Vec<T>, Error> {
-        self.query.fetch_all(conn).await?.iter_mut().map(T::from_row).collect()
-    }
-
-    /// Reads the first row, if any.
-    pub async fn fetch_optional(self, conn: &mut Connection) -> Result<Option<T>, Error> {
-        self.query.fetch_optional(conn).await?.as_mut().map(T::from_row).transpose()
-    }
 
     /// Reads the first row, which must exist.
-    pub async fn fetch_one(self, conn: &mut Connection) -> Result<T, Error> {
-        T::from_row(&mut self.query.fetch_one(conn).await?)
-    }
-}
-
-/// A statement whose first column is read as `T`.
-#[must_use = "a query does nothing until it is run"]
-pub struct QueryScalar<'q, T> {
-    query: Query<'q>,
-    value: PhantomData<fn() -> T>,
-}
-
-impl<T: Decode> QueryScalar<'_, T> {
-    /// Binds the next placeholder.
-    pub fn bind(mut self, value: impl Into<Param>) -> Self {
-        self.query.params.push(value.into());
-        self
-    }
-
-    /// Reads the first column of every row.
-    pub async fn fetch_all(self, conn: &mut Connection) -> Result<Vec<T>, Error> {
-        self.query.fetch_all(conn).await?.into_iter().map(|mut row| row.take(0)).collect()
-    }
-
-    /// Reads the first column of the first row, if any.
-    pub async fn fetch_optional(self, conn: &mut Connection) -> Result<Option<T>, Error> {
-        self.query.fetch_optional(conn).await?.map(|mut row| row.take(0)).transpose()
-    }
-
-    /// Reads the first column of the first row, which must exist.
-    pub async fn fetch_one(self, conn: &mut Connection) -> Result<T, Error> {
-        self.query.fetch_one(conn).await?.take(0)
+    pub async fn fetch_one(mut self, conn: &mut Connection) -> Result<T, Error> {
+        (self.map)(self.query.fetch_one(conn).await?)
     }
 }
 
