@@ -133,7 +133,6 @@ def run(server, checks):
     checks.check(server.terminate() == 0, "the server stops on SIGTERM with exit code 0")
     log = server.read_log()
     lines = [line for line in log.splitlines() if line.strip()]
-    checks.check(len(lines) > 50, "the server logged the run at debug level", f"{len(lines)} lines")
 
     parsed = []
     for line in lines:
@@ -142,6 +141,10 @@ def run(server, checks):
         except ValueError:
             pass
     checks.check(len(parsed) == len(lines), "every log line is JSON", f"{len(lines) - len(parsed)} are not")
+    debug = [entry for entry in parsed if entry.get("level") == "DEBUG"]
+    checks.check(len(debug) > 50, "the server logged the run at debug level", f"{len(debug)} debug lines")
+    statements = [entry for entry in debug if entry.get("target") == "roster::sql"]
+    checks.check(len(statements) > 20, "the store's statements are among them", f"{len(statements)} statements")
     logged_ids = {span.get("request_id") for entry in parsed for span in entry.get("spans", [])}
     answered = [rid for rid in request_ids if rid]
     checks.check(

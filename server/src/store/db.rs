@@ -494,8 +494,11 @@ impl Connection {
         let Some(conn) = self.postgres() else {
             let conn = self.sqlite().expect("SQLite when not PostgreSQL");
             let Query { sql, params } = query;
-            let sql = sql.to_owned();
-            return conn.call(move |state| state.run(&sql, &params, rows)).await;
+            let started = std::time::Instant::now();
+            let statement = sql.to_owned();
+            let result = conn.call(move |state| state.run(&statement, &params, rows)).await;
+            log_statement(sql, &result, started.elapsed());
+            return result;
         };
         let sqlx_query = query.params.into_iter().fold(sqlx::query::<Postgres>(query.sql), bind_postgres);
         match rows {
@@ -538,6 +541,27 @@ impl Connection {
             }
         }
         Ok(())
+    }
+}
+
+/// How long a statement may take before it is logged as slow (the threshold sqlx uses for
+/// PostgreSQL's statements).
+const SLOW_STATEMENT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Logs a SQLite statement the way sqlx logs PostgreSQL's: its text (never its bound values,
+/// which carry secrets), rows and time at debug, or at warn when slow. Logged on the caller's
+/// task, so the line carries the request's span.
+fn log_statement(sql: &str, result: &Result<(Vec<Row>, Done), Error>, elapsed: std::time::Duration) {
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    let (rows_returned, rows_affected) = match result {
+        Ok((rows, done)) => (rows.len(), done.rows_affected),
+        Err(_) => (0, 0),
+    };
+    let summary = sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    if elapsed >= SLOW_STATEMENT {
+        tracing::warn!(target: "roster::sql", %summary, sql, rows_returned, rows_affected, elapsed_ms, "slow statement");
+    } else {
+        tracing::debug!(target: "roster::sql", %summary, sql, rows_returned, rows_affected, elapsed_ms, "statement");
     }
 }
 
