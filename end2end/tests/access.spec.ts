@@ -48,6 +48,8 @@ test('forms work before the app loads: sign in without JavaScript', async ({ bro
 
 for (const colorScheme of ['light', 'dark'] as const) {
   test(`every page passes an axe scan (${colorScheme})`, async ({ page }) => {
+    // Ten full-page scans: on two busy cores they alone can take most of the default 30 s.
+    test.slow();
     await page.emulateMedia({ colorScheme });
     const scan = async (what: string) => {
       await hydrated(page);

@@ -35,16 +35,31 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{self, MethodRouter};
 use serde::Serialize;
+use std::sync::Arc;
 
 pub use idempotency::remember_responses;
 pub use openapi::document as openapi_document;
 
-/// What every REST handler can reach.
+/// What every REST handler and middleware can reach. Cloned for every request (axum hands
+/// each handler its own copy), so it is one reference count.
 #[derive(Clone)]
-pub struct RestState {
+pub struct RestState(Arc<RestShared>);
+
+/// What [`RestState`] shares.
+pub struct RestShared {
     pub directory: SharedDirectory,
     /// For transport concerns that need shared state, such as idempotent replays.
     pub store: crate::store::Store,
+    /// CORS for the browser routes, built once.
+    browser_cors: tower_http::cors::CorsLayer,
+}
+
+impl std::ops::Deref for RestState {
+    type Target = RestShared;
+
+    fn deref(&self) -> &RestShared {
+        &self.0
+    }
 }
 
 impl FromRef<RestState> for SharedDirectory {
@@ -126,14 +141,14 @@ impl Routes {
 
 /// The REST routes.
 pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router {
-    let cors = browser_cors_layer(directory.clone());
-    let state = RestState { directory, store };
+    let browser_cors_layer = browser_cors_layer(directory.clone());
+    let state = RestState(Arc::new(RestShared { directory, store, browser_cors: browser_cors_layer }));
     routes()
         .router
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), remember_responses))
-        .layer(axum::middleware::from_fn_with_state(cors, browser_cors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), browser_cors))
         .with_state(state)
 }
 
@@ -158,16 +173,16 @@ fn browser_cors_layer(directory: SharedDirectory) -> tower_http::cors::CorsLayer
         .max_age(std::time::Duration::from_secs(600))
 }
 
-/// Applies `cors` (built once, at start-up) to the browser routes.
+/// Applies the CORS layer of the browser routes (built once, at start-up) to them.
 async fn browser_cors(
-    State(cors): State<tower_http::cors::CorsLayer>,
+    State(state): State<RestState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     if !is_browser_route(request.uri().path()) {
         return next.run(request).await;
     }
-    crate::web::with_cors(&cors, request, next).await
+    crate::web::with_cors(&state.browser_cors, request, next).await
 }
 
 /// The path prefixes of the API.
