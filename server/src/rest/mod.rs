@@ -141,8 +141,8 @@ impl Routes {
 
 /// The REST routes.
 pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router {
-    let browser_cors_layer = browser_cors_layer(directory.clone());
-    let state = RestState(Arc::new(RestShared { directory, store, browser_cors: browser_cors_layer }));
+    let cors = browser_cors_layer(directory.clone());
+    let state = RestState(Arc::new(RestShared { directory, store, browser_cors: cors }));
     routes()
         .router
         .method_not_allowed_fallback(method_not_allowed)

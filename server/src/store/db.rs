@@ -557,11 +557,29 @@ fn log_statement(sql: &str, result: &Result<(Vec<Row>, Done), Error>, elapsed: s
         Ok((rows, done)) => (rows.len(), done.rows_affected),
         Err(_) => (0, 0),
     };
-    let summary = sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    // The fields are only evaluated when the line is logged: nothing is formatted at the
+    // default level.
     if elapsed >= SLOW_STATEMENT {
+        let summary = StatementSummary(sql);
         tracing::warn!(target: "roster::sql", %summary, sql, rows_returned, rows_affected, elapsed_ms, "slow statement");
     } else {
+        let summary = StatementSummary(sql);
         tracing::debug!(target: "roster::sql", %summary, sql, rows_returned, rows_affected, elapsed_ms, "statement");
+    }
+}
+
+/// The first words of a statement, as a log line's summary; formatted only when written.
+struct StatementSummary<'a>(&'a str);
+
+impl std::fmt::Display for StatementSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, word) in self.0.split_whitespace().take(4).enumerate() {
+            if index > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(word)?;
+        }
+        Ok(())
     }
 }
 
