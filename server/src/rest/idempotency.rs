@@ -8,7 +8,7 @@ use crate::store::now_ms;
 use crate::web::BODY_LIMIT;
 use app::error::{AppError, Conflict};
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -25,7 +25,7 @@ const CARRIES_SECRETS: [&str; 4] = [
 
 /// Whether the answer to a POST to `path` carries a credential: one of [`CARRIES_SECRETS`], or
 /// a factor enrolled for a user (its answer holds the TOTP secret).
-fn carries_secrets(path: &str) -> bool {
+pub(super) fn carries_secrets(path: &str) -> bool {
     let enrolls_user_factor = path
         .strip_prefix("/user_management/users/")
         .and_then(|rest| rest.strip_suffix("/auth_factors"))
@@ -37,7 +37,7 @@ fn carries_secrets(path: &str) -> bool {
 pub(super) const MAX_KEY_LENGTH: usize = 255;
 
 /// Replays answers to repeated `Idempotency-Key`s and records first answers.
-pub async fn remember_responses(State(state): State<RestState>, request: Request, next: Next) -> Response {
+pub(super) async fn remember_responses(state: &RestState, request: Request, next: Next) -> Response {
     let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
     if request.method() == Method::POST && key.as_ref().is_some_and(|key| key.chars().count() > MAX_KEY_LENGTH) {
         let message = format!("Idempotency-Key must be at most {MAX_KEY_LENGTH} characters.");

@@ -37,7 +37,6 @@ use axum::routing::{self, MethodRouter};
 use serde::Serialize;
 use std::sync::Arc;
 
-pub use idempotency::remember_responses;
 pub use openapi::document as openapi_document;
 
 /// What every REST handler and middleware can reach. Cloned for every request (axum hands
@@ -147,8 +146,7 @@ pub fn router(directory: SharedDirectory, store: crate::store::Store) -> Router 
         .router
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), remember_responses))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), browser_cors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), every_api_request))
         .with_state(state)
 }
 
@@ -173,16 +171,19 @@ fn browser_cors_layer(directory: SharedDirectory) -> tower_http::cors::CorsLayer
         .max_age(std::time::Duration::from_secs(600))
 }
 
-/// Applies the CORS layer of the browser routes (built once, at start-up) to them.
-async fn browser_cors(
+/// The API's own steps, in one middleware (as two layers, each would clone the routes' boxed
+/// service and box a future on every request): CORS for the browser routes, with the layer
+/// built once at start-up, and `Idempotency-Key` replays for the others. No browser route is
+/// replayable: sign-in's answer carries tokens, and the others are reads.
+async fn every_api_request(
     State(state): State<RestState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if !is_browser_route(request.uri().path()) {
-        return next.run(request).await;
+    if is_browser_route(request.uri().path()) {
+        return crate::web::with_cors(&state.browser_cors, request, next).await;
     }
-    crate::web::with_cors(&state.browser_cors, request, next).await
+    idempotency::remember_responses(&state, request, next).await
 }
 
 /// The path prefixes of the API.
@@ -420,3 +421,19 @@ pub fn no_content() -> Response {
 
 /// The directory, for handlers.
 pub type Dir = State<SharedDirectory>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`every_api_request`] answers the browser routes through CORS alone, which is right only
+    /// while none of them could be replayed.
+    #[test]
+    fn no_browser_route_is_replayable() {
+        let browser_routes: Vec<_> = routes().table.into_iter().filter(|(_, path)| is_browser_route(path)).collect();
+        assert!(browser_routes.len() >= 3, "{browser_routes:?}");
+        for (method, path) in browser_routes {
+            assert!(method != Method::POST || idempotency::carries_secrets(path), "{method} {path}");
+        }
+    }
+}

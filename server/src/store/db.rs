@@ -5,8 +5,9 @@
 //! sqlx-shaped calls here ([`query`], [`query_as`], [`query_scalar`]). A SQLite connection
 //! lives on a thread of its own: a query is one job sent to it and one answer back, with every
 //! row read, decoded into owned [`Cell`]s and collected there, so a query costs one hand-off
-//! whatever its rows (sqlx's SQLite driver hands each row across separately). SQLite blocks
-//! only that thread, never the async runtime.
+//! whatever its rows (sqlx's SQLite driver hands each row across separately). Short reads
+//! outside a transaction skip even that hand-off (see [`SqliteReads`]): they run on the
+//! caller's thread within a budget of half a millisecond, anything longer on a thread.
 
 use rusqlite::types::ValueRef;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -413,7 +414,11 @@ pub struct Connection {
 
 /// The engine-specific connection.
 pub(super) enum Engine {
+    /// A SQLite connection thread held for as long as this connection lives (a transaction's).
     Sqlite(SqliteConnection),
+    /// SQLite reads outside a transaction: each statement goes to whichever connection can
+    /// answer it first (see [`SqliteReads`]).
+    SqliteReads(SqliteReads),
     Postgres(sqlx::pool::PoolConnection<Postgres>),
     /// A PostgreSQL connection inside a transaction, which sqlx rolls back if it is dropped.
     PostgresTransaction(sqlx::Transaction<'static, Postgres>),
@@ -426,19 +431,8 @@ impl From<Engine> for Connection {
 }
 
 impl Connection {
-    fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
-        match &mut self.engine {
-            Engine::Sqlite(_) => None,
-            Engine::Postgres(conn) => Some(&mut **conn),
-            Engine::PostgresTransaction(tx) => Some(&mut **tx),
-        }
-    }
-
-    fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
-        match &mut self.engine {
-            Engine::Sqlite(conn) => Some(conn),
-            _ => None,
-        }
+    fn is_postgres(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_) | Engine::PostgresTransaction(_))
     }
 
     /// From now on, statements on this connection are not run: each one's query plan is
@@ -455,7 +449,7 @@ impl Connection {
 
     /// Explains a statement into `plans` instead of running it.
     async fn explain(&mut self, query: Query<'_>) -> Result<(Vec<Row>, Done), Error> {
-        let postgres = self.postgres().is_some();
+        let postgres = self.is_postgres();
         let explain = if postgres {
             format!("EXPLAIN (COSTS OFF) {}", query.sql)
         } else {
@@ -491,37 +485,16 @@ impl Connection {
     }
 
     async fn run_unboxed(&mut self, query: Query<'_>, rows: Rows) -> Result<(Vec<Row>, Done), Error> {
-        let Some(conn) = self.postgres() else {
-            let conn = self.sqlite().expect("SQLite when not PostgreSQL");
-            let Query { sql, params } = query;
-            let started = std::time::Instant::now();
-            let statement = sql.to_owned();
-            let result = conn.call(move |state| state.run(&statement, &params, rows)).await;
-            log_statement(sql, &result, started.elapsed());
-            return result;
+        let Query { sql, params } = query;
+        let started = std::time::Instant::now();
+        let result = match &mut self.engine {
+            Engine::Sqlite(conn) => conn.run(sql, params, rows).await,
+            Engine::SqliteReads(reads) => reads.run(sql, params, rows).await,
+            Engine::Postgres(conn) => return run_postgres(conn, sql, params, rows).await,
+            Engine::PostgresTransaction(tx) => return run_postgres(tx, sql, params, rows).await,
         };
-        let sqlx_query = query.params.into_iter().fold(sqlx::query::<Postgres>(query.sql), bind_postgres);
-        match rows {
-            Rows::None => {
-                let done = sqlx_query.execute(conn).await?;
-                Ok((Vec::new(), Done { rows_affected: done.rows_affected() }))
-            }
-            Rows::One => {
-                let row = sqlx_query.fetch_optional(conn).await?;
-                Ok((row.iter().map(postgres_row).collect::<Result<_, _>>()?, Done { rows_affected: 0 }))
-            }
-            Rows::All => {
-                let found = sqlx_query.fetch_all(conn).await?;
-                let Some(columns) = found.first().map(postgres_columns) else {
-                    return Ok((Vec::new(), Done { rows_affected: 0 }));
-                };
-                let rows = found
-                    .iter()
-                    .map(|row| Ok(Row { columns: columns.clone(), cells: postgres_cells(row)? }))
-                    .collect::<Result<_, Error>>()?;
-                Ok((rows, Done { rows_affected: 0 }))
-            }
-        }
+        log_statement(sql, &result, started.elapsed());
+        result
     }
 
     /// Runs a script of statements without parameters (schema changes, pragmas).
@@ -530,17 +503,45 @@ impl Connection {
     }
 
     async fn execute_script_unboxed(&mut self, script: &str) -> Result<(), Error> {
-        match self.postgres() {
-            Some(conn) => {
-                sqlx::Executor::execute(conn, script).await?;
-            }
-            None => {
-                let conn = self.sqlite().expect("SQLite when not PostgreSQL");
-                let script = script.to_owned();
-                conn.call(move |state| Ok(state.conn.execute_batch(&script)?)).await?;
-            }
+        let owned = script.to_owned();
+        let run = move |state: &mut SqliteState| Ok(state.conn.execute_batch(&owned)?);
+        match &mut self.engine {
+            Engine::Sqlite(conn) => conn.call(run).await,
+            Engine::SqliteReads(reads) => reads.threads().acquire_thread().await?.call(run).await,
+            Engine::Postgres(conn) => Ok(sqlx::Executor::execute(&mut **conn, script).await.map(drop)?),
+            Engine::PostgresTransaction(tx) => Ok(sqlx::Executor::execute(&mut **tx, script).await.map(drop)?),
         }
-        Ok(())
+    }
+}
+
+/// Runs a statement on PostgreSQL, reading at most `rows`.
+async fn run_postgres(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+    params: Vec<Param>,
+    rows: Rows,
+) -> Result<(Vec<Row>, Done), Error> {
+    let query = params.into_iter().fold(sqlx::query::<Postgres>(sql), bind_postgres);
+    match rows {
+        Rows::None => {
+            let done = query.execute(conn).await?;
+            Ok((Vec::new(), Done { rows_affected: done.rows_affected() }))
+        }
+        Rows::One => {
+            let row = query.fetch_optional(conn).await?;
+            Ok((row.iter().map(postgres_row).collect::<Result<_, _>>()?, Done { rows_affected: 0 }))
+        }
+        Rows::All => {
+            let found = query.fetch_all(conn).await?;
+            let Some(columns) = found.first().map(postgres_columns) else {
+                return Ok((Vec::new(), Done { rows_affected: 0 }));
+            };
+            let rows = found
+                .iter()
+                .map(|row| Ok(Row { columns: columns.clone(), cells: postgres_cells(row)? }))
+                .collect::<Result<_, Error>>()?;
+            Ok((rows, Done { rows_affected: 0 }))
+        }
     }
 }
 
@@ -780,6 +781,12 @@ impl SqliteConnection {
 }
 
 impl SqliteConnection {
+    /// Runs a statement on the connection's thread.
+    async fn run(&mut self, sql: &str, params: Vec<Param>, rows: Rows) -> Result<(Vec<Row>, Done), Error> {
+        let sql = sql.to_owned();
+        self.call(move |state| state.run(&sql, &params, rows)).await
+    }
+
     /// Runs `work` with the raw connection on its thread (migrations, whole-file work).
     pub async fn with<R: Send + 'static>(
         &mut self,
@@ -869,6 +876,148 @@ impl SqlitePool {
     }
 }
 
+/// How long a statement may run on the caller's thread before it is handed to a connection
+/// thread instead. Point reads and pages of a list take tens of microseconds; holding an async
+/// worker longer would stall every other request it serves.
+const INLINE_BUDGET: Duration = Duration::from_micros(500);
+
+/// How many virtual-machine steps SQLite takes between looks at the clock (a few microseconds'
+/// worth).
+const STEPS_BETWEEN_CHECKS: i32 = 1_000;
+
+/// SQLite reads outside a transaction.
+///
+/// A statement that only reads is first tried on the caller's own thread, on one of a few
+/// connections kept for that (as many as there are cores, so each async worker finds one
+/// free): no hand-off to another thread and back, which under load cost more than the read
+/// itself (two context switches and their wake-ups). It is taken back to a connection thread
+/// when every inline connection is busy, when it would write, when it would wait for a lock,
+/// or when it runs past [`INLINE_BUDGET`] (SQLite interrupts it; a read leaves nothing to undo).
+/// So the async workers are never held long, except by a page that must come from the disk.
+///
+/// Each statement is answered on its own, possibly by a different SQLite connection than the
+/// one before: a connection from [`Store::read`](super::Store::read) is for single statements,
+/// and one moment of the store across statements is what [`Transaction`]s are for.
+#[derive(Clone)]
+pub struct SqliteReads {
+    inner: Arc<SqliteReadsInner>,
+}
+
+struct SqliteReadsInner {
+    threads: SqlitePool,
+    inline: Vec<Mutex<InlineConnection>>,
+}
+
+impl std::fmt::Debug for SqliteReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReads")
+            .field("threads", &self.inner.threads)
+            .field("inline", &self.inner.inline.len())
+            .finish()
+    }
+}
+
+impl SqliteReads {
+    /// Starts `threads` connection threads and opens `inline` connections for the callers'
+    /// own threads, each connection opened by `open`.
+    pub fn start(
+        threads: usize,
+        inline: usize,
+        name: &str,
+        open: impl Fn() -> rusqlite::Result<rusqlite::Connection>,
+    ) -> Result<Self, Error> {
+        let threads = SqlitePool::start(threads, name, &open)?;
+        let inline =
+            (0..inline).map(|_| Ok(Mutex::new(InlineConnection::new(open()?)?))).collect::<Result<_, Error>>()?;
+        Ok(Self { inner: Arc::new(SqliteReadsInner { threads, inline }) })
+    }
+
+    /// The connection threads, for work that needs one connection throughout.
+    pub fn threads(&self) -> &SqlitePool {
+        &self.inner.threads
+    }
+
+    /// Borrows a connection for statements answered one by one.
+    pub fn connection(&self) -> Connection {
+        Engine::SqliteReads(self.clone()).into()
+    }
+
+    /// Runs a statement: on this thread when it can (see [`SqliteReads`]), else on a
+    /// connection thread.
+    async fn run(&self, sql: &str, params: Vec<Param>, rows: Rows) -> Result<(Vec<Row>, Done), Error> {
+        let answered = self
+            .inner
+            .inline
+            .iter()
+            .find_map(|conn| conn.try_lock().ok())
+            .and_then(|mut conn| conn.answer(sql, &params, rows));
+        match answered {
+            Some(answer) => answer,
+            None => self.inner.threads.acquire_thread().await?.run(sql, params, rows).await,
+        }
+    }
+}
+
+/// A connection that answers reads on its caller's thread, within [`INLINE_BUDGET`].
+struct InlineConnection {
+    state: SqliteState,
+    /// When the statement running now must stop, in nanoseconds since `clock_start`; zero
+    /// when none runs. Read by SQLite's progress handler.
+    deadline: Arc<std::sync::atomic::AtomicU64>,
+    clock_start: std::time::Instant,
+}
+
+impl InlineConnection {
+    fn new(conn: rusqlite::Connection) -> Result<Self, Error> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        // A lock is waited for on a connection thread, not here.
+        conn.busy_timeout(Duration::ZERO)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let deadline = Arc::new(AtomicU64::new(0));
+        let clock_start = std::time::Instant::now();
+        let watched = deadline.clone();
+        conn.progress_handler(
+            STEPS_BETWEEN_CHECKS,
+            Some(move || {
+                let deadline = watched.load(Ordering::Relaxed);
+                deadline != 0 && clock_start.elapsed().as_nanos() as u64 > deadline
+            }),
+        );
+        Ok(Self { state: SqliteState { conn, columns: HashMap::new() }, deadline, clock_start })
+    }
+
+    /// Answers a statement that only reads, unless it would wait for a lock or run past the
+    /// budget: `None` leaves it to a connection thread.
+    fn answer(&mut self, sql: &str, params: &[Param], rows: Rows) -> Option<Result<(Vec<Row>, Done), Error>> {
+        use std::sync::atomic::Ordering;
+        if !self.state.conn.prepare_cached(sql).is_ok_and(|statement| statement.readonly()) {
+            return None;
+        }
+        let deadline = (self.clock_start.elapsed() + INLINE_BUDGET).as_nanos() as u64;
+        self.deadline.store(deadline, Ordering::Relaxed);
+        let answer = self.state.run(sql, params, rows);
+        self.deadline.store(0, Ordering::Relaxed);
+        if !self.state.conn.is_autocommit() {
+            // `BEGIN` counts as reading only, but this connection must never keep a transaction.
+            let _ = self.state.conn.execute_batch("ROLLBACK");
+            return None;
+        }
+        match answer {
+            Err(Error::Sqlite(rusqlite::Error::SqliteFailure(failure, _)))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::OperationInterrupted
+                        | rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                None
+            }
+            answer => Some(answer),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -919,6 +1068,41 @@ mod tests {
         assert!(error.contains("label") && error.contains("integer"), "{error}");
         let absent: Option<i64> = query_scalar("SELECT NULL AS absent").fetch_one(&mut conn).await.unwrap();
         assert_eq!(absent, None);
+    }
+
+    /// The recursive count of a read that takes far longer than the inline budget.
+    const LONG_READ: &str =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) FROM n";
+
+    #[test]
+    fn inline_connections_answer_only_short_reads_and_never_keep_a_transaction() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER)").unwrap();
+        let mut inline = InlineConnection::new(conn).unwrap();
+        let (rows, _) = inline.answer("SELECT 41 + $1 AS n", &[Param::from(1_i64)], Rows::One).unwrap().unwrap();
+        assert_eq!(rows[0].try_get::<i64>("n").unwrap(), 42);
+        assert!(inline.answer("INSERT INTO t VALUES (1)", &[], Rows::None).is_none(), "a write is left to a thread");
+        assert!(inline.answer(LONG_READ, &[], Rows::One).is_none(), "a long read is interrupted");
+        assert!(inline.answer("BEGIN", &[], Rows::None).is_none());
+        assert!(inline.state.conn.is_autocommit(), "the transaction BEGIN opened is rolled back");
+        let (rows, _) = inline.answer("SELECT COUNT(*) FROM t", &[], Rows::One).unwrap().unwrap();
+        assert_eq!(rows[0].try_get::<i64>(0).unwrap(), 0, "the write was not run here");
+        let error = inline.answer("SELECT nothing FROM t", &[], Rows::One);
+        assert!(error.is_none(), "a statement that does not prepare is left to a thread, which reports it");
+    }
+
+    #[tokio::test]
+    async fn reads_too_long_to_answer_inline_are_answered_by_a_connection_thread() {
+        let (_database, store) = store().await;
+        let mut conn = store.read().await.unwrap();
+        let count: i64 = query_scalar(LONG_READ).fetch_one(&mut conn).await.unwrap();
+        assert_eq!(count, 3_000_000);
+        query("INSERT INTO settings (key, value) VALUES ('k', 'v')").execute(&mut conn).await.unwrap();
+        let value: String =
+            query_scalar("SELECT value FROM settings WHERE key = 'k'").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(value, "v", "a write through a read connection is run, and seen by the next read");
+        let missing = query("SELECT nothing FROM settings").fetch_all(&mut conn).await.unwrap_err();
+        assert!(missing.to_string().contains("nothing"), "{missing}");
     }
 
     /// SQLite is built with STAT4, whose samples let searches be planned for their text; a

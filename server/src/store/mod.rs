@@ -14,7 +14,7 @@ mod scratch;
 pub mod sql;
 
 use app::error::AppError;
-use db::{PoolConnection, SqlitePool, Transaction};
+use db::{PoolConnection, SqlitePool, SqliteReads, Transaction};
 use std::time::Duration;
 
 pub use db::Connection;
@@ -64,11 +64,11 @@ impl Backend {
 /// The connections of a store.
 #[derive(Clone, Debug)]
 enum Pools {
-    /// Connection threads for reads (and single statements), and one for transactions:
+    /// Connections for reads (and single statements), and one thread for transactions:
     /// SQLite lets one writer in at a time, so writers queue for the writer instead of
     /// spinning on the file lock.
     Sqlite {
-        readers: SqlitePool,
+        readers: SqliteReads,
         writer: SqlitePool,
     },
     Postgres(sqlx::PgPool),
@@ -84,7 +84,12 @@ pub struct Store {
 /// How many SQLite reader threads a store runs: enough to keep every core busy while some
 /// wait on the disk.
 fn sqlite_readers() -> usize {
-    std::thread::available_parallelism().map_or(4, |cores| cores.get() * 2).clamp(4, 16)
+    (cores() * 2).clamp(4, 16)
+}
+
+/// How many cores this process may use: as many async workers as the runtime starts.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |cores| cores.get())
 }
 
 impl Store {
@@ -121,7 +126,7 @@ impl Store {
                 let file = SqliteFile::parse(url)?;
                 // WAL lets readers proceed while one writer commits; it persists in the file.
                 file.open(cache_mib)?.pragma_update(None, "journal_mode", "WAL")?;
-                let readers = SqlitePool::start(sqlite_readers(), "sqlite-read", || file.open(cache_mib))?;
+                let readers = SqliteReads::start(sqlite_readers(), cores(), "sqlite-read", || file.open(cache_mib))?;
                 let writer = SqlitePool::start(1, "sqlite-write", || file.open(cache_mib))?;
                 Pools::Sqlite { readers, writer }
             }
@@ -192,7 +197,8 @@ impl Store {
     pub fn connection_counts(&self) -> (usize, usize, usize) {
         match &self.pools {
             Pools::Sqlite { readers, writer } => {
-                let ((reader_count, readers_idle), (writer_count, writer_idle)) = (readers.sizes(), writer.sizes());
+                let ((reader_count, readers_idle), (writer_count, writer_idle)) =
+                    (readers.threads().sizes(), writer.sizes());
                 let open = reader_count + writer_count;
                 (open, open, readers_idle + writer_idle)
             }
@@ -220,7 +226,9 @@ impl Store {
     /// (an export's). It holds no write lock, so writers go on meanwhile.
     pub async fn begin_snapshot(&self) -> Result<Transaction, StoreError> {
         Ok(match &self.pools {
-            Pools::Sqlite { readers, .. } => Transaction::begin_sqlite(readers.acquire().await?, "BEGIN").await?,
+            Pools::Sqlite { readers, .. } => {
+                Transaction::begin_sqlite(readers.threads().acquire().await?, "BEGIN").await?
+            }
             Pools::Postgres(pool) => {
                 Transaction::begin_postgres(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?
             }
@@ -230,7 +238,7 @@ impl Store {
     /// Borrows a connection for reads, and for single statements that are atomic on their own.
     pub async fn read(&self) -> Result<PoolConnection, StoreError> {
         Ok(PoolConnection(match &self.pools {
-            Pools::Sqlite { readers, .. } => readers.acquire().await?,
+            Pools::Sqlite { readers, .. } => readers.connection(),
             Pools::Postgres(pool) => db::Engine::Postgres(pool.acquire().await.map_err(db::Error::from)?).into(),
         }))
     }
