@@ -21,8 +21,8 @@ pub struct CookieSettings {
 
 /// The client's IP address, as the server determined it (its peer, or the address a trusted
 /// proxy forwarded). The server puts it in the request's extensions.
-#[derive(Clone, Debug)]
-pub struct ClientAddress(pub String);
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress(pub std::net::IpAddr);
 
 /// The directory the server provided.
 pub fn directory() -> SharedDirectory {
@@ -100,7 +100,7 @@ pub fn client_details() -> (Option<String>, Option<String>) {
         return (None, None);
     };
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let ip = parts.extensions.get::<ClientAddress>().map(|address| address.0.clone());
+    let ip = parts.extensions.get::<ClientAddress>().map(|address| address.0.to_string());
     (ip, header("user-agent"))
 }
 

@@ -186,9 +186,13 @@ struct EveryRequest {
 async fn every_request(State(every): State<Arc<EveryRequest>>, mut request: Request, next: Next) -> Response {
     let timing = crate::ops::metrics::HttpTiming::start(&request);
     let embedded = request.uri().path().starts_with("/embed/");
-    // Leptos's `nonce` feature, which provides this, is turned on by leptos_axum.
-    let nonce = Nonce::new();
-    request.extensions_mut().insert(nonce.clone());
+    let is_api = crate::rest::is_api_path(request.uri().path());
+    // Only pages carry scripts; the API never answers one. Leptos's `nonce` feature, which
+    // provides this, is turned on by leptos_axum.
+    let nonce = (!is_api).then(Nonce::new);
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(nonce.clone());
+    }
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
     if let Some(address) = client_address(request.headers(), peer, every.settings.trust_forwarded_for) {
         request.extensions_mut().insert(ClientAddress(address));
@@ -197,13 +201,12 @@ async fn every_request(State(every): State<Arc<EveryRequest>>, mut request: Requ
         Some(refusal) => refusal,
         None => {
             let is_server_fn = request.uri().path().starts_with(app::SERVER_FN_PREFIX);
-            let is_api = crate::rest::is_api_path(request.uri().path());
             let response = catch_panics(request, next).await;
             let response = if is_server_fn { status_from_error(response).await } else { response };
             if is_api { crate::rest::json_not_found(response) } else { response }
         }
     };
-    every.security.apply(response.headers_mut(), &nonce);
+    every.security.apply(response.headers_mut(), nonce.as_deref());
     if embedded && let Some(directory) = &every.embedding {
         crate::widgets::allow_embedding(directory, &mut response).await;
     }
@@ -270,18 +273,21 @@ impl SecurityHeaders {
 
     /// The policy of a page whose scripts carry `nonce`. Only those scripts run (and the
     /// WebAssembly they load); styles, images and connections stay on this origin; no other
-    /// site may frame the page or receive its forms.
-    fn content_security_policy(&self, nonce: &str) -> String {
+    /// site may frame the page or receive its forms. A page without a nonce runs no inline
+    /// script at all.
+    fn content_security_policy(&self, nonce: Option<&str>) -> String {
+        let nonce = nonce.map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
         format!(
-            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+            "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
              img-src 'self' data:; connect-src {}; frame-ancestors 'none'; base-uri 'none'; \
              form-action 'self'; object-src 'none'",
             self.connect_src
         )
     }
 
-    /// Adds the headers to a response; pages (HTML) also get the policy naming `nonce`.
-    fn apply(&self, headers: &mut HeaderMap, nonce: &str) {
+    /// Adds the headers to a response; pages (HTML) also get the policy naming `nonce`, which
+    /// only requests that may be answered with a page have.
+    fn apply(&self, headers: &mut HeaderMap, nonce: Option<&str>) {
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         // Not `no-referrer`: under it browsers send form posts with `Origin: null`, which the
         // cross-origin check refuses, and without the `Referer` that a form posted before the
@@ -424,17 +430,21 @@ async fn status_from_error(response: Response) -> Response {
 }
 
 /// The client's address: with `trust_forwarded_for`, the last `X-Forwarded-For` entry, which
-/// our own proxy appended (the entries before it are whatever the client sent); otherwise the
-/// peer's.
-fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> Option<String> {
+/// our own proxy appended (the entries before it are whatever the client sent); otherwise, or
+/// when that entry is empty or no address, the peer's.
+fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> Option<IpAddr> {
     let forwarded = trust_forwarded_for
         .then(|| headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok())
         .flatten()
         .and_then(|list| list.rsplit(',').next())
-        .map(str::trim)
-        .filter(|address| !address.is_empty())
-        .map(str::to_owned);
-    forwarded.or_else(|| peer.map(|ip| ip.to_string()))
+        .and_then(|entry| forwarded_ip(entry.trim()));
+    forwarded.or(peer)
+}
+
+/// An `X-Forwarded-For` entry's address: a bare one, or one with a port (`192.0.2.1:443`,
+/// `[2001:db8::1]:443`), which some proxies write.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    entry.parse().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|address| address.ip()))
 }
 
 #[cfg(test)]
@@ -469,28 +479,34 @@ mod tests {
     fn behind_a_trusted_proxy_the_client_is_the_entry_the_proxy_appended() {
         let peer = Some(IpAddr::from([10, 0, 0, 1]));
         let spoofed = headers(&[("x-forwarded-for", "203.0.113.66, 198.51.100.7")]);
-        assert_eq!(client_address(&spoofed, peer, true).as_deref(), Some("198.51.100.7"));
+        let client = |headers: &HeaderMap| client_address(headers, peer, true).map(|ip| ip.to_string());
+        assert_eq!(client(&spoofed).as_deref(), Some("198.51.100.7"));
         let mut two_lines = headers(&[("x-forwarded-for", "203.0.113.66")]);
         two_lines.append("x-forwarded-for", HeaderValue::from_static("198.51.100.7"));
-        assert_eq!(client_address(&two_lines, peer, true).as_deref(), Some("198.51.100.7"));
-        let empty_entry = headers(&[("x-forwarded-for", "203.0.113.66, ")]);
-        assert_eq!(client_address(&empty_entry, peer, true).as_deref(), Some("10.0.0.1"));
-        assert_eq!(client_address(&HeaderMap::new(), peer, true).as_deref(), Some("10.0.0.1"));
+        assert_eq!(client(&two_lines).as_deref(), Some("198.51.100.7"));
+        let with_ports = headers(&[("x-forwarded-for", "198.51.100.7:443, [2001:db8::1]:443")]);
+        assert_eq!(client(&with_ports).as_deref(), Some("2001:db8::1"));
+        for not_an_address in ["203.0.113.66, ", "unknown", "198.51.100.7; drop"] {
+            let forwarded = headers(&[("x-forwarded-for", not_an_address)]);
+            assert_eq!(client(&forwarded).as_deref(), Some("10.0.0.1"), "{not_an_address}");
+        }
+        assert_eq!(client(&HeaderMap::new()).as_deref(), Some("10.0.0.1"));
     }
 
     #[test]
     fn without_a_trusted_proxy_forwarded_addresses_are_ignored() {
         let forwarded = headers(&[("x-forwarded-for", "198.51.100.7")]);
-        assert_eq!(client_address(&forwarded, Some(IpAddr::from([10, 0, 0, 1])), false).as_deref(), Some("10.0.0.1"));
+        let peer = IpAddr::from([10, 0, 0, 1]);
+        assert_eq!(client_address(&forwarded, Some(peer), false), Some(peer));
     }
 
     #[test]
     fn strict_transport_security_is_sent_only_over_https() {
         let mut over_https = HeaderMap::new();
-        SecurityHeaders::new(&WebSettings { https: true, ..Default::default() }).apply(&mut over_https, "n");
+        SecurityHeaders::new(&WebSettings { https: true, ..Default::default() }).apply(&mut over_https, Some("n"));
         assert_eq!(over_https["strict-transport-security"], "max-age=31536000; includeSubDomains");
         let mut over_http = HeaderMap::new();
-        SecurityHeaders::new(&WebSettings::default()).apply(&mut over_http, "n");
+        SecurityHeaders::new(&WebSettings::default()).apply(&mut over_http, Some("n"));
         assert!(!over_http.contains_key("strict-transport-security"));
         for headers in [&over_https, &over_http] {
             assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -503,14 +519,18 @@ mod tests {
     fn pages_get_a_content_security_policy_naming_their_nonce() {
         let security = SecurityHeaders::new(&WebSettings::default());
         let mut page = headers(&[("content-type", "text/html; charset=utf-8")]);
-        security.apply(&mut page, "abc123");
+        security.apply(&mut page, Some("abc123"));
         let policy = page["content-security-policy"].to_str().unwrap();
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"), "{policy}");
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
         assert!(!policy.contains("unsafe-inline"), "{policy}");
         let mut json = headers(&[("content-type", "application/json")]);
-        security.apply(&mut json, "abc123");
+        security.apply(&mut json, Some("abc123"));
         assert!(!json.contains_key("content-security-policy"));
+        let mut page_without_nonce = headers(&[("content-type", "text/html")]);
+        security.apply(&mut page_without_nonce, None);
+        let policy = page_without_nonce["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval';"), "no inline script may run: {policy}");
     }
 
     #[test]
