@@ -703,36 +703,48 @@ const STATEMENT_CACHE: usize = 256;
 
 impl SqliteState {
     fn run(&mut self, sql: &str, params: &[Param], rows: Rows) -> Result<(Vec<Row>, Done), Error> {
-        let mut statement = self.conn.prepare_cached(sql)?;
-        bind_sqlite(&mut statement, params)?;
-        let columns = match self.columns.get(sql) {
-            Some(columns) => columns.clone(),
-            None => {
-                let columns: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
-                if self.columns.len() >= STATEMENT_CACHE * 4 {
-                    self.columns.clear();
-                }
-                self.columns.insert(sql.to_owned(), columns.clone());
-                columns
-            }
-        };
-        let width = columns.len();
-        let mut found = Vec::new();
-        let mut raw = statement.raw_query();
-        while let Some(row) = raw.next()? {
-            if let Rows::None = rows {
-                continue;
-            }
-            let cells = (0..width).map(|index| row.get_ref(index).map(Cell::from_sqlite)).collect::<Result<_, _>>()?;
-            found.push(Row { columns: columns.clone(), cells });
-            if let Rows::One = rows {
-                break;
-            }
-        }
-        drop(raw);
-        let rows_affected = self.conn.changes();
-        Ok((found, Done { rows_affected }))
+        let statement = self.conn.prepare_cached(sql)?;
+        run_prepared(&self.conn, &mut self.columns, statement, sql, params, rows)
     }
+}
+
+/// Binds `params` to `statement` (prepared from `sql` on `conn`) and runs it, reading at most
+/// `rows`; `columns` keeps each statement's column names.
+fn run_prepared(
+    conn: &rusqlite::Connection,
+    columns: &mut HashMap<String, Arc<[String]>>,
+    mut statement: rusqlite::CachedStatement<'_>,
+    sql: &str,
+    params: &[Param],
+    rows: Rows,
+) -> Result<(Vec<Row>, Done), Error> {
+    bind_sqlite(&mut statement, params)?;
+    let columns = match columns.get(sql) {
+        Some(known) => known.clone(),
+        None => {
+            let named: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
+            if columns.len() >= STATEMENT_CACHE * 4 {
+                columns.clear();
+            }
+            columns.insert(sql.to_owned(), named.clone());
+            named
+        }
+    };
+    let width = columns.len();
+    let mut found = Vec::new();
+    let mut raw = statement.raw_query();
+    while let Some(row) = raw.next()? {
+        if let Rows::None = rows {
+            continue;
+        }
+        let cells = (0..width).map(|index| row.get_ref(index).map(Cell::from_sqlite)).collect::<Result<_, _>>()?;
+        found.push(Row { columns: columns.clone(), cells });
+        if let Rows::One = rows {
+            break;
+        }
+    }
+    drop(raw);
+    Ok((found, Done { rows_affected: conn.changes() }))
 }
 
 /// Binds `params` to a statement's placeholders: plain `?` ones by position, `$n` ones by
@@ -990,12 +1002,11 @@ impl InlineConnection {
     /// budget: `None` leaves it to a connection thread.
     fn answer(&mut self, sql: &str, params: &[Param], rows: Rows) -> Option<Result<(Vec<Row>, Done), Error>> {
         use std::sync::atomic::Ordering;
-        if !self.state.conn.prepare_cached(sql).is_ok_and(|statement| statement.readonly()) {
-            return None;
-        }
+        let SqliteState { conn, columns } = &mut self.state;
+        let statement = conn.prepare_cached(sql).ok().filter(|statement| statement.readonly())?;
         let deadline = (self.clock_start.elapsed() + INLINE_BUDGET).as_nanos() as u64;
         self.deadline.store(deadline, Ordering::Relaxed);
-        let answer = self.state.run(sql, params, rows);
+        let answer = run_prepared(conn, columns, statement, sql, params, rows);
         self.deadline.store(0, Ordering::Relaxed);
         if !self.state.conn.is_autocommit() {
             // `BEGIN` counts as reading only, but this connection must never keep a transaction.
