@@ -4,7 +4,7 @@
 use super::attempts::{AttemptPolicy, MAGIC_AUTH_LIMIT, PasswordAttempt};
 use super::codes::MAX_CODE_FAILURES;
 use super::step_up::{Audience, Pending, Proven, StepAnswer};
-use super::tokens::SigningKey;
+use super::tokens::{AccessClaims, SigningKey};
 use super::{Core, record, secret_hash, validate};
 use crate::ops::metrics::{self, Outcome};
 use crate::store::api::{self, CodePurpose};
@@ -16,12 +16,38 @@ use app::ids::*;
 use app::model::*;
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
+use std::sync::Arc;
 
 /// The roles and permissions an access token carries for its organization.
 struct OrganizationGrant {
     organization: OrganizationId,
     roles: Vec<String>,
     permissions: Vec<String>,
+}
+
+/// A sign-in whose rows are written but whose access token is not signed yet.
+///
+/// It is signed after its transaction commits: the RSA signature takes about a millisecond,
+/// most of a sign-in's transaction, and SQLite's one writer would otherwise wait it out.
+pub(crate) struct Unsigned {
+    user: User,
+    organization_id: Option<OrganizationId>,
+    claims: AccessClaims,
+    refresh_token: String,
+    authentication_method: String,
+}
+
+impl Unsigned {
+    /// Signs the access token: the response the client gets.
+    pub(crate) async fn sign(self, key: &Arc<SigningKey>) -> Result<AuthenticationResponse, AppError> {
+        Ok(AuthenticationResponse {
+            access_token: key.sign(self.claims).await?,
+            user: self.user,
+            organization_id: self.organization_id,
+            refresh_token: self.refresh_token,
+            authentication_method: self.authentication_method,
+        })
+    }
 }
 
 impl Core {
@@ -50,16 +76,14 @@ impl Core {
         }
     }
 
-    /// Issues a refresh token and an access token for a session.
-    ///
-    /// The signing key is loaded by the caller before its transaction: loading it may write.
+    /// Issues a refresh token for a session, and the claims of its access token (signed by
+    /// [`Unsigned::sign`] once the transaction has committed).
     async fn issue_tokens(
         &self,
-        key: &SigningKey,
         conn: &mut Connection,
         session: &SessionRow,
         grant: Option<&OrganizationGrant>,
-    ) -> Result<(String, String), AppError> {
+    ) -> Result<(AccessClaims, String), AppError> {
         let refresh_token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
         let session_id = SessionId::from_trusted(session.id.clone());
         let now = now_ms();
@@ -73,8 +97,7 @@ impl Core {
             grant.map(|grant| grant.roles.clone()).unwrap_or_default(),
             grant.map(|grant| grant.permissions.clone()).unwrap_or_default(),
         );
-        let access_token = key.sign(&claims)?;
-        Ok((access_token, refresh_token))
+        Ok((claims, refresh_token))
     }
 
     async fn password_grant(
@@ -183,9 +206,9 @@ impl Core {
             commit(tx).await?;
             return Err(AppError::StepUp(Box::new(step)));
         }
-        let signed_in = self.start_session(&mut tx, &key, admin, &proven, client).await?;
+        let signed_in = self.start_session(&mut tx, admin, &proven, client).await?;
         commit(tx).await?;
-        Ok(signed_in)
+        signed_in.sign(&key).await
     }
 
     /// Records that a user proved they own their email, once; returns the user as it is now.
@@ -202,15 +225,14 @@ impl Core {
     }
 
     /// Starts a session for a user whose identity was just proven (every step done),
-    /// accepting the invitation they brought, and issues its tokens.
+    /// accepting the invitation they brought, and issues its tokens (the access token unsigned).
     pub(crate) async fn start_session(
         &self,
         tx: &mut Connection,
-        key: &SigningKey,
         admin: &Admin,
         proven: &Proven,
         client: ClientContext,
-    ) -> Result<AuthenticationResponse, AppError> {
+    ) -> Result<Unsigned, AppError> {
         let user = &proven.user;
         let found = db::find_user(tx, user).await?.ok_or(AppError::InvalidCredentials)?;
         let invited_to = match &proven.invitation_token {
@@ -247,17 +269,17 @@ impl Core {
         let client = (client.ip_address, client.user_agent);
         let (session, _) = self.open_session(tx, user, organization.as_ref(), method, client).await?;
         let now = session.created_at;
-        let (access_token, refresh_token) = self.issue_tokens(key, tx, &session, grant.as_ref()).await?;
+        let (claims, refresh_token) = self.issue_tokens(tx, &session, grant.as_ref()).await?;
         let event = match method {
             AuthMethod::MagicCode => "authentication.magic_auth_succeeded",
             AuthMethod::Password | AuthMethod::Unknown => "authentication.password_succeeded",
         };
         record(tx, event, organization.as_ref(), &serde_json::json!({ "user_id": user })).await?;
         let user = User { last_sign_in_at: Some(iso(now)), ..found };
-        Ok(AuthenticationResponse {
+        Ok(Unsigned {
             user,
             organization_id: organization,
-            access_token,
+            claims,
             refresh_token,
             authentication_method: method.response_name().into(),
         })
@@ -323,15 +345,17 @@ impl Core {
             db::set_session_organization(&mut tx, &session_id, organization, now).await?;
         }
         let user = db::find_user(&mut tx, &user_id).await?.ok_or_else(invalid)?;
-        let (access_token, refresh_token) = self.issue_tokens(&key, &mut tx, &session, grant.as_ref()).await?;
+        let (claims, refresh_token) = self.issue_tokens(&mut tx, &session, grant.as_ref()).await?;
         commit(tx).await?;
-        Ok(AuthenticationResponse {
+        Unsigned {
             user,
             organization_id: organization,
-            access_token,
+            claims,
             refresh_token,
             authentication_method: AuthMethod::parse(&session.auth_method).response_name().into(),
-        })
+        }
+        .sign(&key)
+        .await
     }
 }
 

@@ -314,9 +314,9 @@ impl Core {
             mfa_verified: true,
             audience: Audience::of(admin),
         };
-        let signed_in = self.start_session(&mut tx, &key, admin, &proven, client).await?;
+        let signed_in = self.start_session(&mut tx, admin, &proven, client).await?;
         commit(tx).await?;
-        Ok(signed_in)
+        signed_in.sign(&key).await
     }
 }
 

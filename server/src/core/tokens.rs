@@ -90,8 +90,15 @@ impl SigningKey {
         jsonwebtoken::decode::<T>(token, &self.decoding, &validation).ok().map(|data| data.claims)
     }
 
-    /// Signs claims into a compact JWT.
-    pub fn sign(&self, claims: &impl Serialize) -> Result<String, AppError> {
+    /// Signs claims into a compact JWT, on the blocking pool: an RSA signature takes about a
+    /// millisecond of CPU, and an async worker busy that long delays every task queued on it
+    /// (among them the transactions that hold SQLite's one writer).
+    pub async fn sign<C: Serialize + Send + 'static>(self: &Arc<Self>, claims: C) -> Result<String, AppError> {
+        let key = self.clone();
+        tokio::task::spawn_blocking(move || key.sign_now(&claims)).await.map_err(|_| AppError::Internal)?
+    }
+
+    fn sign_now(&self, claims: &impl Serialize) -> Result<String, AppError> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|error| {
@@ -188,7 +195,7 @@ mod tests {
             vec!["admin".into()],
             vec![],
         );
-        let token = key.sign(&claims).unwrap();
+        let token = key.sign(claims.clone()).await.unwrap();
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key.jwk().clone()).unwrap();
         assert_eq!(decode_header(&token).unwrap().kid.as_deref(), jwk.common.key_id.as_deref());
         let decoded = decode::<super::AccessClaims>(

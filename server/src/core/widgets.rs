@@ -296,7 +296,7 @@ impl Widgets for Core {
             exp: now + WIDGET_TOKEN_SECONDS,
             jti: app::ids::new_ulid(),
         };
-        key.sign(&claims)
+        key.sign(claims).await
     }
 
     async fn resolve_widget_token(&self, token: &str) -> Result<Caller, AppError> {
@@ -693,6 +693,6 @@ impl Core {
             exp: expires_ms / 1000,
             jti: app::ids::new_ulid(),
         };
-        Ok(ElevatedAccess { token: key.sign(&claims)?, expires_at: iso(expires_ms) })
+        Ok(ElevatedAccess { token: key.sign(claims).await?, expires_at: iso(expires_ms) })
     }
 }
