@@ -6,8 +6,8 @@
 //! lives on a thread of its own: a query is one job sent to it and one answer back, with every
 //! row read, decoded into owned [`Cell`]s and collected there, so a query costs one hand-off
 //! whatever its rows (sqlx's SQLite driver hands each row across separately). Short reads
-//! outside a transaction skip even that hand-off (see [`SqliteReads`]): they run on the
-//! caller's thread within a budget of half a millisecond, anything longer on a thread.
+//! skip even that hand-off, in a transaction or outside one (see [`SqliteReads`]): they run
+//! on the caller's thread within a budget of half a millisecond, anything longer on a thread.
 
 use rusqlite::types::ValueRef;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
@@ -415,6 +416,8 @@ pub struct Connection {
 /// The engine-specific connection.
 pub(super) enum Engine {
     /// A SQLite connection thread held for as long as this connection lives (a transaction's).
+    /// Its short reads run on the caller's thread, on the same connection (see
+    /// [`SqliteConnection::run_here_or_there`]).
     Sqlite(SqliteConnection),
     /// SQLite reads outside a transaction: each statement goes to whichever connection can
     /// answer it first (see [`SqliteReads`]).
@@ -488,7 +491,7 @@ impl Connection {
         let Query { sql, params } = query;
         let started = std::time::Instant::now();
         let result = match &mut self.engine {
-            Engine::Sqlite(conn) => conn.run(sql, params, rows).await,
+            Engine::Sqlite(conn) => conn.run_here_or_there(sql, params, rows).await,
             Engine::SqliteReads(reads) => reads.run(sql, params, rows).await,
             Engine::Postgres(conn) => return run_postgres(conn, sql, params, rows).await,
             Engine::PostgresTransaction(tx) => return run_postgres(tx, sql, params, rows).await,
@@ -680,6 +683,7 @@ impl Drop for Transaction {
         // clean: the thread runs jobs in order. (sqlx rolls back its own transactions.)
         if let Some(Connection { engine: Engine::Sqlite(conn), .. }) = &self.conn {
             conn.send(Box::new(|state| {
+                let state = lock(state);
                 if !state.conn.is_autocommit() {
                     let _ = state.conn.execute_batch("ROLLBACK");
                 }
@@ -688,23 +692,82 @@ impl Drop for Transaction {
     }
 }
 
-/// A job for a SQLite connection thread.
-type Job = Box<dyn FnOnce(&mut SqliteState) + Send>;
+/// A job for a SQLite connection thread: it locks the connection while it uses it.
+type Job = Box<dyn FnOnce(&Mutex<SqliteState>) + Send>;
 
-/// What a connection thread owns.
+/// A SQLite connection, with what it keeps between statements.
 pub struct SqliteState {
     conn: rusqlite::Connection,
     /// Column names by statement text, so a query does not build them again each time.
     columns: HashMap<String, Arc<[String]>>,
+    /// When the statement running on the caller's thread must stop, in nanoseconds since
+    /// `clock_start`; zero when none does (a connection thread's statements run to the end).
+    /// Read by SQLite's progress handler.
+    deadline: Arc<AtomicU64>,
+    clock_start: std::time::Instant,
 }
 
 /// How many statements each SQLite connection keeps prepared.
 const STATEMENT_CACHE: usize = 256;
 
+/// Locks a connection, whether or not a job panicked while holding it (SQLite keeps its own
+/// state consistent; a panicking job only loses its answer).
+fn lock(state: &Mutex<SqliteState>) -> MutexGuard<'_, SqliteState> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl SqliteState {
+    fn new(conn: rusqlite::Connection) -> Self {
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let deadline = Arc::new(AtomicU64::new(0));
+        let clock_start = std::time::Instant::now();
+        let watched = deadline.clone();
+        conn.progress_handler(
+            STEPS_BETWEEN_CHECKS,
+            Some(move || {
+                let deadline = watched.load(Ordering::Relaxed);
+                deadline != 0 && clock_start.elapsed().as_nanos() as u64 > deadline
+            }),
+        );
+        Self { conn, columns: HashMap::new(), deadline, clock_start }
+    }
+
     fn run(&mut self, sql: &str, params: &[Param], rows: Rows) -> Result<(Vec<Row>, Done), Error> {
         let statement = self.conn.prepare_cached(sql)?;
         run_prepared(&self.conn, &mut self.columns, statement, sql, params, rows)
+    }
+
+    /// Answers a query that only reads, on the caller's thread, unless it would wait for a
+    /// lock or run past [`INLINE_BUDGET`]: `None` leaves it to a connection thread.
+    ///
+    /// Only statements that return columns qualify: `BEGIN`, `COMMIT` and `SAVEPOINT` also
+    /// count as reading only, and must never run here. Stopping a read inside a transaction
+    /// ends that statement alone; the transaction and what it wrote stay.
+    fn answer_within_budget(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        rows: Rows,
+    ) -> Option<Result<(Vec<Row>, Done), Error>> {
+        let Self { conn, columns, deadline, clock_start } = self;
+        let statement =
+            conn.prepare_cached(sql).ok().filter(|statement| statement.readonly() && statement.column_count() > 0)?;
+        deadline.store((clock_start.elapsed() + INLINE_BUDGET).as_nanos() as u64, Ordering::Relaxed);
+        let answer = run_prepared(conn, columns, statement, sql, params, rows);
+        deadline.store(0, Ordering::Relaxed);
+        match answer {
+            Err(Error::Sqlite(rusqlite::Error::SqliteFailure(failure, _)))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::OperationInterrupted
+                        | rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                None
+            }
+            answer => Some(answer),
+        }
     }
 }
 
@@ -763,17 +826,23 @@ fn bind_sqlite(statement: &mut rusqlite::CachedStatement<'_>, params: &[Param]) 
     Ok(())
 }
 
+/// A connection thread's way in: its job queue, and the connection it works on.
+struct ConnectionThread {
+    jobs: std::sync::mpsc::Sender<Job>,
+    state: Arc<Mutex<SqliteState>>,
+}
+
 /// One SQLite connection on its own thread.
 pub struct SqliteConnection {
-    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    thread: Option<ConnectionThread>,
     pool: Arc<SqlitePoolInner>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl SqliteConnection {
     fn send(&self, job: Job) {
-        if let Some(jobs) = &self.jobs {
-            let _ = jobs.send(job);
+        if let Some(thread) = &self.thread {
+            let _ = thread.jobs.send(job);
         }
     }
 
@@ -783,20 +852,45 @@ impl SqliteConnection {
         work: impl FnOnce(&mut SqliteState) -> Result<R, Error> + Send + 'static,
     ) -> Result<R, Error> {
         let (answer, answered) = oneshot::channel();
-        let jobs = self.jobs.as_ref().ok_or(Error::ConnectionClosed)?;
-        jobs.send(Box::new(move |state| {
-            let _ = answer.send(work(state));
-        }))
-        .map_err(|_| Error::ConnectionClosed)?;
+        let thread = self.thread.as_ref().ok_or(Error::ConnectionClosed)?;
+        thread
+            .jobs
+            .send(Box::new(move |state| {
+                // Unlocked before the answer goes: its receiver may want the connection next.
+                let result = work(&mut lock(state));
+                let _ = answer.send(result);
+            }))
+            .map_err(|_| Error::ConnectionClosed)?;
         answered.await.map_err(|_| Error::ConnectionClosed)?
     }
-}
 
-impl SqliteConnection {
     /// Runs a statement on the connection's thread.
     async fn run(&mut self, sql: &str, params: Vec<Param>, rows: Rows) -> Result<(Vec<Row>, Done), Error> {
         let sql = sql.to_owned();
         self.call(move |state| state.run(&sql, &params, rows)).await
+    }
+
+    /// Runs a statement of this connection's transaction: a short read here, on the caller's
+    /// thread (the connection is this transaction's alone, and its thread idle between
+    /// statements), anything else on the connection's thread. A transaction's reads then cost
+    /// no hand-off, and SQLite's one writer is held for less time.
+    async fn run_here_or_there(
+        &mut self,
+        sql: &str,
+        params: Vec<Param>,
+        rows: Rows,
+    ) -> Result<(Vec<Row>, Done), Error> {
+        let answered = self.thread.as_ref().and_then(|thread| {
+            let mut state = thread.state.try_lock().ok()?;
+            // A deferred transaction takes its snapshot at its first read, which may wait for
+            // a lock: that read goes to the thread. After it, reads wait for nothing.
+            let reading = state.conn.transaction_state(None).ok()? != rusqlite::TransactionState::None;
+            reading.then(|| state.answer_within_budget(sql, &params, rows))?
+        });
+        match answered {
+            Some(answer) => answer,
+            None => self.run(sql, params, rows).await,
+        }
     }
 
     /// Runs `work` with the raw connection on its thread (migrations, whole-file work).
@@ -810,14 +904,14 @@ impl SqliteConnection {
 
 impl Drop for SqliteConnection {
     fn drop(&mut self) {
-        if let Some(jobs) = self.jobs.take() {
-            self.pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(jobs);
+        if let Some(thread) = self.thread.take() {
+            self.pool.idle.lock().unwrap_or_else(PoisonError::into_inner).push(thread);
         }
     }
 }
 
 struct SqlitePoolInner {
-    idle: Mutex<Vec<std::sync::mpsc::Sender<Job>>>,
+    idle: Mutex<Vec<ConnectionThread>>,
     permits: Arc<Semaphore>,
     size: usize,
 }
@@ -846,21 +940,20 @@ impl SqlitePool {
     ) -> Result<Self, Error> {
         let mut idle = Vec::with_capacity(size);
         for index in 0..size {
-            let conn = open()?;
-            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            let state = Arc::new(Mutex::new(SqliteState::new(open()?)));
             let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
+            let worked_on = state.clone();
             std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || {
-                    let mut state = SqliteState { conn, columns: HashMap::new() };
                     while let Ok(job) = receiver.recv() {
                         // A panicking job loses its answer (its caller sees the connection
                         // closed), not the connection.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut state)));
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&worked_on)));
                     }
                 })
                 .map_err(|error| Error::decode(name, format!("starting a connection thread: {error}")))?;
-            idle.push(jobs);
+            idle.push(ConnectionThread { jobs, state });
         }
         let inner = SqlitePoolInner { idle: Mutex::new(idle), permits: Arc::new(Semaphore::new(size)), size };
         Ok(Self { inner: Arc::new(inner) })
@@ -877,9 +970,9 @@ impl SqlitePool {
             .await
             .map_err(|_| Error::PoolTimedOut(ACQUIRE_TIMEOUT))?
             .map_err(|_| Error::ConnectionClosed)?;
-        let jobs = self.inner.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
-        let jobs = jobs.ok_or(Error::ConnectionClosed)?;
-        Ok(SqliteConnection { jobs: Some(jobs), pool: self.inner.clone(), _permit: permit })
+        let thread = self.inner.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let thread = thread.ok_or(Error::ConnectionClosed)?;
+        Ok(SqliteConnection { thread: Some(thread), pool: self.inner.clone(), _permit: permit })
     }
 
     /// How many connections it has, and how many are idle.
@@ -909,7 +1002,9 @@ const STEPS_BETWEEN_CHECKS: i32 = 1_000;
 ///
 /// Each statement is answered on its own, possibly by a different SQLite connection than the
 /// one before: a connection from [`Store::read`](super::Store::read) is for single statements,
-/// and one moment of the store across statements is what [`Transaction`]s are for.
+/// and one moment of the store across statements is what [`Transaction`]s are for. (Their
+/// short reads skip the hand-off too, on their own connection: see
+/// [`SqliteConnection::run_here_or_there`].)
 #[derive(Clone)]
 pub struct SqliteReads {
     inner: Arc<SqliteReadsInner>,
@@ -917,7 +1012,7 @@ pub struct SqliteReads {
 
 struct SqliteReadsInner {
     threads: SqlitePool,
-    inline: Vec<Mutex<InlineConnection>>,
+    inline: Vec<Mutex<SqliteState>>,
 }
 
 impl std::fmt::Debug for SqliteReads {
@@ -939,8 +1034,14 @@ impl SqliteReads {
         open: impl Fn() -> rusqlite::Result<rusqlite::Connection>,
     ) -> Result<Self, Error> {
         let threads = SqlitePool::start(threads, name, &open)?;
-        let inline =
-            (0..inline).map(|_| Ok(Mutex::new(InlineConnection::new(open()?)?))).collect::<Result<_, Error>>()?;
+        let inline = (0..inline)
+            .map(|_| {
+                let conn = open()?;
+                // A lock is waited for on a connection thread, not here.
+                conn.busy_timeout(Duration::ZERO)?;
+                Ok(Mutex::new(SqliteState::new(conn)))
+            })
+            .collect::<Result<_, Error>>()?;
         Ok(Self { inner: Arc::new(SqliteReadsInner { threads, inline }) })
     }
 
@@ -962,69 +1063,10 @@ impl SqliteReads {
             .inline
             .iter()
             .find_map(|conn| conn.try_lock().ok())
-            .and_then(|mut conn| conn.answer(sql, &params, rows));
+            .and_then(|mut conn| conn.answer_within_budget(sql, &params, rows));
         match answered {
             Some(answer) => answer,
             None => self.inner.threads.acquire_thread().await?.run(sql, params, rows).await,
-        }
-    }
-}
-
-/// A connection that answers reads on its caller's thread, within [`INLINE_BUDGET`].
-struct InlineConnection {
-    state: SqliteState,
-    /// When the statement running now must stop, in nanoseconds since `clock_start`; zero
-    /// when none runs. Read by SQLite's progress handler.
-    deadline: Arc<std::sync::atomic::AtomicU64>,
-    clock_start: std::time::Instant,
-}
-
-impl InlineConnection {
-    fn new(conn: rusqlite::Connection) -> Result<Self, Error> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        // A lock is waited for on a connection thread, not here.
-        conn.busy_timeout(Duration::ZERO)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let deadline = Arc::new(AtomicU64::new(0));
-        let clock_start = std::time::Instant::now();
-        let watched = deadline.clone();
-        conn.progress_handler(
-            STEPS_BETWEEN_CHECKS,
-            Some(move || {
-                let deadline = watched.load(Ordering::Relaxed);
-                deadline != 0 && clock_start.elapsed().as_nanos() as u64 > deadline
-            }),
-        );
-        Ok(Self { state: SqliteState { conn, columns: HashMap::new() }, deadline, clock_start })
-    }
-
-    /// Answers a statement that only reads, unless it would wait for a lock or run past the
-    /// budget: `None` leaves it to a connection thread.
-    fn answer(&mut self, sql: &str, params: &[Param], rows: Rows) -> Option<Result<(Vec<Row>, Done), Error>> {
-        use std::sync::atomic::Ordering;
-        let SqliteState { conn, columns } = &mut self.state;
-        let statement = conn.prepare_cached(sql).ok().filter(|statement| statement.readonly())?;
-        let deadline = (self.clock_start.elapsed() + INLINE_BUDGET).as_nanos() as u64;
-        self.deadline.store(deadline, Ordering::Relaxed);
-        let answer = run_prepared(conn, columns, statement, sql, params, rows);
-        self.deadline.store(0, Ordering::Relaxed);
-        if !self.state.conn.is_autocommit() {
-            // `BEGIN` counts as reading only, but this connection must never keep a transaction.
-            let _ = self.state.conn.execute_batch("ROLLBACK");
-            return None;
-        }
-        match answer {
-            Err(Error::Sqlite(rusqlite::Error::SqliteFailure(failure, _)))
-                if matches!(
-                    failure.code,
-                    rusqlite::ErrorCode::OperationInterrupted
-                        | rusqlite::ErrorCode::DatabaseBusy
-                        | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                None
-            }
-            answer => Some(answer),
         }
     }
 }
@@ -1086,20 +1128,38 @@ mod tests {
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) FROM n";
 
     #[test]
-    fn inline_connections_answer_only_short_reads_and_never_keep_a_transaction() {
+    fn only_short_reads_are_answered_within_the_budget() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (n INTEGER)").unwrap();
-        let mut inline = InlineConnection::new(conn).unwrap();
-        let (rows, _) = inline.answer("SELECT 41 + $1 AS n", &[Param::from(1_i64)], Rows::One).unwrap().unwrap();
+        let mut here = SqliteState::new(conn);
+        let (rows, _) =
+            here.answer_within_budget("SELECT 41 + $1 AS n", &[Param::from(1_i64)], Rows::One).unwrap().unwrap();
         assert_eq!(rows[0].try_get::<i64>("n").unwrap(), 42);
-        assert!(inline.answer("INSERT INTO t VALUES (1)", &[], Rows::None).is_none(), "a write is left to a thread");
-        assert!(inline.answer(LONG_READ, &[], Rows::One).is_none(), "a long read is interrupted");
-        assert!(inline.answer("BEGIN", &[], Rows::None).is_none());
-        assert!(inline.state.conn.is_autocommit(), "the transaction BEGIN opened is rolled back");
-        let (rows, _) = inline.answer("SELECT COUNT(*) FROM t", &[], Rows::One).unwrap().unwrap();
+        let write = here.answer_within_budget("INSERT INTO t VALUES (1)", &[], Rows::None);
+        assert!(write.is_none(), "a write is left to a thread");
+        assert!(here.answer_within_budget(LONG_READ, &[], Rows::One).is_none(), "a long read is interrupted");
+        for control in ["BEGIN", "SAVEPOINT s"] {
+            assert!(here.answer_within_budget(control, &[], Rows::None).is_none(), "{control}");
+        }
+        assert!(here.conn.is_autocommit(), "no transaction was opened here");
+        let (rows, _) = here.answer_within_budget("SELECT COUNT(*) FROM t", &[], Rows::One).unwrap().unwrap();
         assert_eq!(rows[0].try_get::<i64>(0).unwrap(), 0, "the write was not run here");
-        let error = inline.answer("SELECT nothing FROM t", &[], Rows::One);
+        let error = here.answer_within_budget("SELECT nothing FROM t", &[], Rows::One);
         assert!(error.is_none(), "a statement that does not prepare is left to a thread, which reports it");
+    }
+
+    #[test]
+    fn a_read_stopped_inside_a_transaction_leaves_the_transaction_and_its_writes() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);").unwrap();
+        let mut here = SqliteState::new(conn);
+        assert!(here.answer_within_budget(LONG_READ, &[], Rows::One).is_none(), "a long read is interrupted");
+        assert!(!here.conn.is_autocommit(), "the transaction is still open");
+        let (rows, _) = here.answer_within_budget("SELECT COUNT(*) FROM t", &[], Rows::One).unwrap().unwrap();
+        assert_eq!(rows[0].try_get::<i64>(0).unwrap(), 1, "its write is still there");
+        here.conn.execute_batch("COMMIT").unwrap();
+        let count: i64 = here.conn.query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0)).unwrap();
+        assert_eq!(count, 1);
     }
 
     #[tokio::test]
@@ -1114,6 +1174,23 @@ mod tests {
         assert_eq!(value, "v", "a write through a read connection is run, and seen by the next read");
         let missing = query("SELECT nothing FROM settings").fetch_all(&mut conn).await.unwrap_err();
         assert!(missing.to_string().contains("nothing"), "{missing}");
+    }
+
+    #[tokio::test]
+    async fn a_transaction_reads_its_own_writes_whichever_thread_answers() {
+        let (_database, store) = store().await;
+        let mut tx = store.begin().await.unwrap();
+        query("INSERT INTO settings (key, value) VALUES ('k', 'v')").execute(&mut tx).await.unwrap();
+        let value: String =
+            query_scalar("SELECT value FROM settings WHERE key = 'k'").fetch_one(&mut tx).await.unwrap();
+        assert_eq!(value, "v", "a short read, answered here, sees the transaction's write");
+        let count: i64 = query_scalar(LONG_READ).fetch_one(&mut tx).await.unwrap();
+        assert_eq!(count, 3_000_000, "a long read is finished by the connection's thread");
+        tx.commit().await.unwrap();
+        let mut conn = store.read().await.unwrap();
+        let value: String =
+            query_scalar("SELECT value FROM settings WHERE key = 'k'").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(value, "v");
     }
 
     /// SQLite is built with STAT4, whose samples let searches be planned for their text; a
