@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # REST load benchmark: a route that reads nothing (the JWKS: the cost of the middleware
 # stack), list users (page 1, page 1,000 through its cursor, one organization's), get one
-# user and password sign-in under load, against a bare axum hello-world measured in the same
-# run, plus the raw Argon2id rate of this machine.
+# user, password sign-in and the refresh-token grant under load, against a bare axum
+# hello-world measured in the same run, plus the raw Argon2id rate of this machine.
 #
 #   bash server/benches/rest_load.sh            (from anywhere in the repository)
 #
@@ -68,6 +68,41 @@ request = function()
 end
 LUA
 
+# Refresh tokens to start from, two per connection: each is spent once, and the script
+# spends the one each answer brings next.
+mkdir "$WORK/signed_in"
+seq 0 $((2 * CONNECTIONS - 1)) | xargs -P 4 -I{} curl -sf -o "$WORK/signed_in/{}.json" -H 'Content-Type: application/json' \
+  -d '{"grant_type":"password","client_id":"client_load","client_secret":"'"$KEY"'","email":"login{}@load.test","password":"load-test-password"}' \
+  "$BASE/user_management/authenticate"
+python3 -c 'import json,sys; [print(json.load(open(f))["refresh_token"]) for f in sys.argv[1:]]' "$WORK"/signed_in/*.json \
+  >"$WORK/refresh_tokens.txt"
+
+cat >"$WORK/refresh.lua" <<LUA
+-- Each wrk thread takes every other starting token, and queues the token each answer brings.
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+function init(args)
+  tokens = {}
+  local index = 0
+  for line in io.lines("$WORK/refresh_tokens.txt") do
+    if index % 2 == id then tokens[#tokens + 1] = line end
+    index = index + 1
+  end
+end
+request = function()
+  local token = table.remove(tokens, 1) or "none-left"
+  local body = string.format('{"grant_type":"refresh_token","client_id":"client_load","client_secret":"$KEY","refresh_token":"%s"}', token)
+  return wrk.format("POST", "/user_management/authenticate", { ["Content-Type"] = "application/json" }, body)
+end
+response = function(status, headers, body)
+  local token = body:match('"refresh_token":"([^"]+)"')
+  if token then tokens[#tokens + 1] = token end
+end
+LUA
+
 # Runs wrk and prints "requests/s p50(ms) p99(ms) non-2xx".
 measure() {
   local out
@@ -93,6 +128,7 @@ read -r deep_rps deep_p50 deep_p99 deep_bad < <(measure "$CONNECTIONS" "${AUTH[@
 read -r org_rps org_p50 org_p99 org_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users?limit=10&organization_id=$ORG_ID")
 read -r get_rps get_p50 get_p99 get_bad < <(measure "$CONNECTIONS" "${AUTH[@]}" "$BASE/user_management/users/$USER_ID")
 read -r login_rps login_p50 login_p99 login_bad < <(measure 8 -s "$WORK/login.lua" "$BASE")
+read -r refresh_rps refresh_p50 refresh_p99 refresh_bad < <(measure "$CONNECTIONS" -s "$WORK/refresh.lua" "$BASE")
 argon2_rate=$(cargo bench -q -p server --bench argon2_rate 2>/dev/null | awk -F': ' '/verifications/ { print $2 }')
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
@@ -105,4 +141,5 @@ echo "| GET /user_management/users?limit=10 | $list_rps | ${list_p50} ms | ${lis
 echo "| … page 1,000 (\`after\` cursor) | $deep_rps | ${deep_p50} ms | ${deep_p99} ms | $(ratio "$deep_rps" "$hello_rps") ($(ratio "$deep_rps" "$list_rps") of page 1) | $deep_bad |"
 echo "| … one organization's (\`organization_id\`) | $org_rps | ${org_p50} ms | ${org_p99} ms | $(ratio "$org_rps" "$hello_rps") | $org_bad |"
 echo "| GET /user_management/users/{id} | $get_rps | ${get_p50} ms | ${get_p99} ms | $(ratio "$get_rps" "$hello_rps") | $get_bad |"
+echo "| POST /user_management/authenticate (refresh token: writes a session's new token) | $refresh_rps | ${refresh_p50} ms | ${refresh_p99} ms | $(ratio "$refresh_rps" "$hello_rps") | $refresh_bad |"
 echo "| POST /user_management/authenticate (password, 8 connections) | $login_rps | ${login_p50} ms | ${login_p99} ms | $(ratio "$login_rps" "$argon2_rate") of raw argon2id ($argon2_rate/s) | $login_bad |"
