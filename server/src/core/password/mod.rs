@@ -9,7 +9,7 @@ use app::error::AppError;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::str::FromStr;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
@@ -30,7 +30,7 @@ fn hash_now(password: &str) -> Result<String, AppError> {
 
 /// The most work a stored hash may ask for. Verifying runs on every sign-in attempt, before
 /// anyone is authenticated, so a hash above these would let a few anonymous requests pin the
-/// hashing slots for hours or allocate gigabytes.
+/// hashing threads for hours or allocate gigabytes.
 pub const MAX_ARGON2_MEMORY_KIB: u32 = 64 * 1024;
 /// The most Argon2 passes.
 pub const MAX_ARGON2_PASSES: u32 = 10;
@@ -93,7 +93,7 @@ fn verify_now(password: &str, hash: &str) -> bool {
 
 /// Argon2 working areas of 19 MiB, kept between verifications: allocating and zeroing one
 /// for every sign-in costs about a tenth of the hash. There are at most as many as hashes
-/// that ran at once, which the hashing slots bound.
+/// that ran at once, which the hashing threads bound.
 static WORKING_MEMORY: Mutex<Vec<Box<[Block]>>> = Mutex::new(Vec::new());
 
 /// Verifies with a reused working area; `None` when the hash's parameters do not fit one.
@@ -175,37 +175,13 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
 
 /// Hashes a password off the async workers (it takes tens of milliseconds by design).
 pub async fn hash(password: String) -> Result<String, AppError> {
-    let _slot = hashing_slot().await.ok_or(AppError::Internal)?;
-    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AppError::Internal)?
-}
-
-/// How long a request waits for a hashing slot before it fails.
-const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// One of as many hashing slots as there are cores, or `None` after [`SLOT_WAIT`].
-///
-/// Each hash fills 19 MiB of memory; running more at once than there are cores only makes
-/// them evict each other from the caches, so extra requests wait their turn instead.
-async fn hashing_slot() -> Option<tokio::sync::SemaphorePermit<'static>> {
-    static SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
-    });
-    // Bounded: a request never queues without end behind others (the timer also makes sure
-    // the wait is looked at again, whichever runtime released the slot).
-    match tokio::time::timeout(SLOT_WAIT, SLOTS.acquire()).await {
-        Ok(permit) => Some(permit.expect("the hashing semaphore is never closed")),
-        Err(_) => {
-            tracing::error!(waited = ?SLOT_WAIT, "no password-hashing slot came free");
-            None
-        }
-    }
+    on_hashing_thread(move || hash_now(&password)).await.ok_or(AppError::Internal)?
 }
 
 /// Checks a password against a stored hash; with no hash, spends the same time and fails.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
-    // Fails closed: without a slot, no password is accepted.
-    let Some(_slot) = hashing_slot().await else { return false };
-    tokio::task::spawn_blocking(move || match hash {
+    // Fails closed: without an answer, no password is accepted.
+    on_hashing_thread(move || match hash {
         Some(hash) => verify_now(&password, &hash),
         None => {
             let _ = verify_now(&password, &DECOY_HASH);
@@ -214,6 +190,63 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+/// How long a request waits for its hash, queue included, before it fails.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Work for a hashing thread.
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// The queue of the hashing threads: as many as there are cores, each taking the next job the
+/// moment it finishes one.
+///
+/// Each hash fills 19 MiB of memory; running more at once than there are cores only makes
+/// them evict each other from the caches, so extra requests wait their turn in the queue. A
+/// thread that finishes picks up the next job itself: with a semaphore around the blocking
+/// pool, a core sat idle until an async worker had run the waiting request twice (to release
+/// the permit, then to hand its hash over).
+static HASHING_QUEUE: LazyLock<std::sync::mpsc::Sender<HashJob>> = LazyLock::new(|| {
+    let (queue, jobs) = std::sync::mpsc::channel::<HashJob>();
+    let jobs = Arc::new(Mutex::new(jobs));
+    for index in 0..std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) {
+        let jobs = jobs.clone();
+        let started = std::thread::Builder::new().name(format!("password-hash-{index}")).spawn(move || {
+            loop {
+                // The lock is held while waiting, so one thread waits for the next job and
+                // the others for the lock: each job goes to exactly one thread.
+                let job = match jobs.lock().unwrap_or_else(PoisonError::into_inner).recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                };
+                // A panicking hash loses its answer (its request fails closed), not the thread.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
+        });
+        if let Err(error) = started {
+            tracing::error!(%error, "starting a password-hashing thread failed");
+        }
+    }
+    queue
+});
+
+/// Runs `work` on a hashing thread; `None` when it gets no answer within [`HASH_WAIT`] (the
+/// work is then skipped if it has not started).
+async fn on_hashing_thread<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        if !answer.is_closed() {
+            let _ = answer.send(work());
+        }
+    });
+    HASHING_QUEUE.send(job).ok()?;
+    match tokio::time::timeout(HASH_WAIT, answered).await {
+        Ok(answer) => answer.ok(),
+        Err(_) => {
+            tracing::error!(waited = ?HASH_WAIT, "no password-hashing thread answered in time");
+            None
+        }
+    }
 }
 
 #[cfg(test)]
