@@ -710,10 +710,11 @@ pub struct SqliteState {
 /// How many statements each SQLite connection keeps prepared.
 const STATEMENT_CACHE: usize = 256;
 
-/// Locks a connection, whether or not a job panicked while holding it (SQLite keeps its own
-/// state consistent; a panicking job only loses its answer).
-fn lock(state: &Mutex<SqliteState>) -> MutexGuard<'_, SqliteState> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
+/// Locks a connection or the idle list, whether or not a holder panicked: SQLite keeps its
+/// own state consistent (a panicking job only loses its answer), and a list push or pop is
+/// never left half done.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SqliteState {
@@ -905,7 +906,7 @@ impl SqliteConnection {
 impl Drop for SqliteConnection {
     fn drop(&mut self) {
         if let Some(thread) = self.thread.take() {
-            self.pool.idle.lock().unwrap_or_else(PoisonError::into_inner).push(thread);
+            lock(&self.pool.idle).push(thread);
         }
     }
 }
@@ -970,7 +971,7 @@ impl SqlitePool {
             .await
             .map_err(|_| Error::PoolTimedOut(ACQUIRE_TIMEOUT))?
             .map_err(|_| Error::ConnectionClosed)?;
-        let thread = self.inner.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let thread = lock(&self.inner.idle).pop();
         let thread = thread.ok_or(Error::ConnectionClosed)?;
         Ok(SqliteConnection { thread: Some(thread), pool: self.inner.clone(), _permit: permit })
     }
